@@ -1,0 +1,141 @@
+/* minflux_core: C model of hdl/minflux_core.v. Every block is stepped with the outputs
+ * the other blocks had before the clock edge, as the registered RTL sees them. */
+#include <string.h>
+#include "minflux_core.h"
+#include "fixp.h"
+
+static void reset_regs(minflux_core_t *c)
+{
+  c->ncycles = 0;
+  c->k = CORE_RESET_K;
+  c->delay = CORE_RESET_DELAY;
+  c->gate = CORE_RESET_GATE;
+  c->win = CORE_RESET_WIN;
+  c->cx = c->cy = 0;
+  c->amp = 0;
+  c->xmin = c->ymin = INT16_MIN;
+  c->xmax = c->ymax = INT16_MAX;
+  memset(c->offsets, 0, sizeof c->offsets);
+  c->sticky = 0;
+}
+
+void minflux_core_init(minflux_core_t *c)
+{
+  memset(c, 0, sizeof *c);
+  for (int ch = 0; ch < MINFLUX_N_CH; ch++) apd_capture_init(&c->apd[ch]);
+  mux_sequencer_init(&c->seq);
+  photon_counter_init(&c->cnt);
+  dac_spi_init(&c->dac);
+}
+
+static uint32_t read_reg(const minflux_core_t *o, uint8_t addr)
+{
+  switch (addr) {
+  case MINFLUX_REG_ID:          return MINFLUX_DESIGN_ID;
+  case MINFLUX_REG_VERSION:     return MINFLUX_DESIGN_VERSION;
+  case MINFLUX_REG_STATUS:      return ((uint32_t)o->sticky << 1) | (uint32_t)mux_sequencer_running(&o->seq);
+  case MINFLUX_REG_NCYCLES:     return o->ncycles;
+  case MINFLUX_REG_K:           return o->k;
+  case MINFLUX_REG_DELAY:       return o->delay;
+  case MINFLUX_REG_GATE:        return o->gate;
+  case MINFLUX_REG_WIN:         return o->win;
+  case MINFLUX_REG_CENTRE_X:    return (uint16_t)o->cx;
+  case MINFLUX_REG_CENTRE_Y:    return (uint16_t)o->cy;
+  case MINFLUX_REG_LASER_AMP:   return o->amp;
+  case MINFLUX_REG_SAFE_XMIN:   return (uint16_t)o->xmin;
+  case MINFLUX_REG_SAFE_XMAX:   return (uint16_t)o->xmax;
+  case MINFLUX_REG_SAFE_YMIN:   return (uint16_t)o->ymin;
+  case MINFLUX_REG_SAFE_YMAX:   return (uint16_t)o->ymax;
+  case MINFLUX_REG_CYCLES_DONE: return o->seq.cycles_done;
+  case MINFLUX_REG_TIMESTAMP:   return o->ts;
+  default:
+    if (addr >= MINFLUX_REG_OFFSET0 && addr < MINFLUX_REG_OFFSET0 + MINFLUX_K_MAX)
+      return o->offsets[addr - MINFLUX_REG_OFFSET0];
+    return 0;
+  }
+}
+
+static void write_reg(minflux_core_t *c, uint8_t addr, uint32_t d)
+{
+  switch (addr) {
+  case MINFLUX_REG_NCYCLES:   c->ncycles = d; break;
+  case MINFLUX_REG_K:         c->k = (uint8_t)fx_mask(d, 4); break;
+  case MINFLUX_REG_DELAY:     c->delay = (uint16_t)d; break;
+  case MINFLUX_REG_GATE:      c->gate = (uint16_t)d; break;
+  case MINFLUX_REG_WIN:       c->win = (uint16_t)d; break;
+  case MINFLUX_REG_CENTRE_X:  c->cx = (int16_t)fx_sext(d, 16); break;
+  case MINFLUX_REG_CENTRE_Y:  c->cy = (int16_t)fx_sext(d, 16); break;
+  case MINFLUX_REG_LASER_AMP: c->amp = (uint16_t)d; break;
+  case MINFLUX_REG_SAFE_XMIN: c->xmin = (int16_t)fx_sext(d, 16); break;
+  case MINFLUX_REG_SAFE_XMAX: c->xmax = (int16_t)fx_sext(d, 16); break;
+  case MINFLUX_REG_SAFE_YMIN: c->ymin = (int16_t)fx_sext(d, 16); break;
+  case MINFLUX_REG_SAFE_YMAX: c->ymax = (int16_t)fx_sext(d, 16); break;
+  default:
+    if (addr >= MINFLUX_REG_OFFSET0 && addr < MINFLUX_REG_OFFSET0 + MINFLUX_K_MAX)
+      c->offsets[addr - MINFLUX_REG_OFFSET0] = d;
+    break;
+  }
+}
+
+void minflux_core_step(minflux_core_t *c, const minflux_core_in_t *in)
+{
+  const minflux_core_t o = *c;   /* everything as it was before the edge */
+  const int wr_ctrl = in->wr_en && in->wr_addr == MINFLUX_REG_CTRL;
+
+  /* register file and status */
+  c->ts = in->rst ? 0 : o.ts + 1;
+  if (in->rst) {
+    reset_regs(c);
+  } else {
+    int any_sat = 0;
+    for (int e = 0; e < MINFLUX_K_MAX; e++)
+      for (int ch = 0; ch < MINFLUX_N_CH; ch++) any_sat |= o.cnt.sat[e][ch];
+    const uint8_t clr = (in->wr_en && in->wr_addr == MINFLUX_REG_STATUS)
+                            ? (uint8_t)((in->wr_data >> 1) & 7u) : 0;
+    const uint8_t set = (uint8_t)(((o.cnt.rec_valid && any_sat) << 2) |
+                                  ((o.dac.moved && o.dac.clamp_y) << 1) |
+                                  (o.dac.moved && o.dac.clamp_x));
+    c->sticky = (uint8_t)((o.sticky & ~clr) | set);
+    if (in->wr_en) write_reg(c, in->wr_addr, in->wr_data);
+  }
+  c->rd_data = read_reg(&o, in->rd_addr);
+
+  /* blocks */
+  uint8_t cnt[MINFLUX_N_CH];
+  for (int ch = 0; ch < MINFLUX_N_CH; ch++) {
+    cnt[ch] = o.apd[ch].cnt;
+    apd_capture_step(&c->apd[ch], in->rst, in->apd_edges[ch]);
+  }
+
+  mux_sequencer_in_t si;
+  si.start = wr_ctrl && (in->wr_data & 1u);
+  si.stop = wr_ctrl && (in->wr_data & 2u);
+  si.abort = wr_ctrl && (in->wr_data & 4u);
+  si.ncycles = o.ncycles;
+  si.k = o.k;
+  si.delay = o.delay;
+  si.gate = o.gate;
+  si.win = o.win;
+  si.cx = o.cx;
+  si.cy = o.cy;
+  for (int e = 0; e < MINFLUX_K_MAX; e++) {
+    si.off_x[e] = (int16_t)fx_sext(o.offsets[e], 16);
+    si.off_y[e] = (int16_t)fx_sext(o.offsets[e] >> 16, 16);
+  }
+  si.dac_busy = o.dac.busy;
+  si.now = o.ts;
+  mux_sequencer_step(&c->seq, in->rst, &si);
+
+  photon_counter_step(&c->cnt, in->rst, cnt, o.seq.gate, o.seq.exp, o.seq.rec);
+
+  dac_spi_in_t di;
+  di.req = o.seq.dac_req;
+  di.x = o.seq.x;
+  di.y = o.seq.y;
+  di.amp = o.amp;
+  di.xmin = o.xmin;
+  di.xmax = o.xmax;
+  di.ymin = o.ymin;
+  di.ymax = o.ymax;
+  dac_spi_step(&c->dac, in->rst, &di);
+}

@@ -1,0 +1,52 @@
+/* minflux_core: C model of hdl/minflux_core.v (register file + the foundation blocks).
+ * Cycle-exact: one call of minflux_core_step is one clk edge. */
+#ifndef MINFLUX_CORE_H
+#define MINFLUX_CORE_H
+#include <stdint.h>
+#include "regmap.h"
+#include "apd_capture.h"
+#include "photon_counter.h"
+#include "mux_sequencer.h"
+#include "dac_spi.h"
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+  int      rst;
+  int      wr_en;
+  uint8_t  wr_addr;
+  uint32_t wr_data;
+  uint8_t  rd_addr;
+  uint8_t  apd_edges[MINFLUX_N_CH]; /* APD rising edges since the previous clk edge */
+} minflux_core_in_t;
+
+typedef struct {
+  /* register file */
+  uint32_t ncycles;
+  uint8_t  k;
+  uint16_t delay, gate, win, amp;
+  int16_t  cx, cy, xmin, xmax, ymin, ymax;
+  uint32_t offsets[MINFLUX_K_MAX];
+  uint8_t  sticky;                  /* bit0 clamp x, bit1 clamp y, bit2 saturated */
+  uint32_t ts;
+  uint32_t rd_data;
+  /* blocks */
+  apd_capture_t    apd[MINFLUX_N_CH];
+  mux_sequencer_t  seq;
+  photon_counter_t cnt;
+  dac_spi_t        dac;
+} minflux_core_t;
+
+void minflux_core_init(minflux_core_t *c);
+void minflux_core_step(minflux_core_t *c, const minflux_core_in_t *in);
+
+/* Reset values of the registers (tracking timing of seed 003 section 6.4.3). */
+enum {
+  CORE_RESET_K = 4, CORE_RESET_DELAY = 355, CORE_RESET_GATE = 1114, CORE_RESET_WIN = 96
+};
+
+#ifdef __cplusplus
+}
+#endif
+#endif

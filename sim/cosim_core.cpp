@@ -1,0 +1,577 @@
+// Co-simulation of hdl/minflux_core.v (Verilated) against hls-c/minflux_core.c: the same
+// register writes and APD pulse trains drive both; every output is compared every cycle.
+// Directed scenarios also check the physics the user cares about (timing in cycles,
+// counts equal to the pulses inside the gate, DAC codes inside the safe window, laser
+// blanked while frames are sent), independently of the model.
+// Usage: cosim_core [--seed S] [--cycles N] [--bench]
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <chrono>
+#include <random>
+#include <string>
+#include <vector>
+#include "Vminflux_core.h"
+#include "verilated.h"
+#include "minflux_core.h"
+
+namespace {
+
+enum Block { B_APD, B_CNT, B_SEQ, B_DAC, B_REGS, B_N };
+const char *const kBlockName[B_N] = {"apd_capture", "photon_counter", "mux_sequencer",
+                                     "dac_spi", "minflux_core"};
+
+struct DacFrame { uint64_t cycle; uint32_t bits; };
+
+class Cosim {
+ public:
+  explicit Cosim(uint64_t seed) : seed_(seed), rng_(seed) {
+    ctx_.randReset(0);
+    top_ = new Vminflux_core(&ctx_);
+    minflux_core_init(&model_);
+    top_->clk = 0;
+    top_->i_apd = 0;
+    top_->eval();
+  }
+  ~Cosim() { top_->final(); delete top_; }
+
+  uint64_t cycle() const { return cycle_; }
+  uint64_t events(int b) const { return events_[b]; }
+  const minflux_core_t &model() const { return model_; }
+  Vminflux_core *rtl() { return top_; }
+  std::mt19937_64 &rng() { return rng_; }
+  const std::vector<DacFrame> &frames() const { return frames_; }
+  void clear_frames() { frames_.clear(); }
+  bool failed() const { return failed_; }
+  uint64_t mismatches() const { return mismatches_; }
+  uint64_t frames_checked() const { return frames_checked_; }
+
+  // One clock cycle: APD edges (counts per channel) arrive during the low phase, the bus
+  // is sampled at the rising edge, then both sides are compared.
+  bool step(const minflux_core_in_t &in) {
+    for (int ch = 0; ch < MINFLUX_N_CH; ch++) {
+      for (unsigned e = 0; e < in.apd_edges[ch]; e++) {
+        top_->i_apd |= (1u << ch);
+        top_->eval();
+        top_->i_apd &= ~(1u << ch);
+        top_->eval();
+      }
+    }
+    // The DAC clamps with the window registers as they are at the edge that accepts a move;
+    // the harness tracks them from the writes it issues (not from the model).
+    if (top_->o_dbg_dac_req && !in.rst) memcpy(move_win_, reg_win_, sizeof move_win_);
+    top_->rst = in.rst;
+    top_->i_wr_en = in.wr_en;
+    top_->i_wr_addr = in.wr_addr;
+    top_->i_wr_data = in.wr_data;
+    top_->i_rd_addr = in.rd_addr;
+    top_->clk = 1;
+    top_->eval();
+    minflux_core_step(&model_, &in);
+    cycle_++;
+    bool ok = compare();
+    if (in.rst) {
+      frame_reset_ = true;
+      reg_win_[0] = reg_win_[2] = INT16_MIN;
+      reg_win_[1] = reg_win_[3] = INT16_MAX;
+    } else if (in.wr_en && in.wr_addr >= MINFLUX_REG_SAFE_XMIN && in.wr_addr <= MINFLUX_REG_SAFE_YMAX) {
+      reg_win_[in.wr_addr - MINFLUX_REG_SAFE_XMIN] = (int16_t)(uint16_t)in.wr_data;
+    }
+    check_invariants();
+    top_->clk = 0;
+    top_->eval();
+    return ok && !failed_;
+  }
+
+  void fail_invariant(const char *what) {
+    if (!failed_)
+      printf("FAIL invariant: %s at cycle %" PRIu64 " (seed %" PRIu64 ")\n", what, cycle_, seed_);
+    failed_ = true;
+  }
+
+ private:
+  template <typename T>
+  bool cmp(Block b, const char *field, T rtl, T mdl, T &prev) {
+    if (rtl != mdl) {
+      printf("MISMATCH %s.%s at cycle %" PRIu64 " (seed %" PRIu64 "): rtl 0x%" PRIx64
+             " model 0x%" PRIx64 "\n",
+             kBlockName[b], field, cycle_, seed_, (uint64_t)rtl, (uint64_t)mdl);
+      failed_ = true;
+      mismatches_++;
+      return false;
+    }
+    if (rtl != prev) events_[b]++;
+    prev = rtl;
+    return true;
+  }
+
+  bool compare() {
+    const minflux_core_t &m = model_;
+    Vminflux_core *t = top_;
+    bool ok = true;
+    ok &= cmp<uint32_t>(B_APD, "cnt", t->o_dbg_apd_cnt, (uint32_t)(m.apd[0].cnt | (m.apd[1].cnt << 4)), p_apd_);
+    // sequencer
+    ok &= cmp<uint32_t>(B_SEQ, "dac_req", t->o_dbg_dac_req, m.seq.dac_req, p_req_);
+    const uint64_t xy = ((uint64_t)((uint32_t)m.seq.y & 0x1FFFFu) << 17) | ((uint32_t)m.seq.x & 0x1FFFFu);
+    ok &= cmp<uint64_t>(B_SEQ, "dac_xy", t->o_dbg_dac_xy, xy, p_xy_);
+    ok &= cmp<uint32_t>(B_SEQ, "exp", t->o_dbg_exp, m.seq.exp, p_exp_);
+    ok &= cmp<uint32_t>(B_SEQ, "gate", t->o_gate, m.seq.gate, p_gate_);
+    ok &= cmp<uint32_t>(B_SEQ, "laser_en", t->o_laser_en, m.seq.gate, p_laser_);
+    ok &= cmp<uint32_t>(B_SEQ, "running", t->o_running, (uint32_t)mux_sequencer_running(&m.seq), p_run_);
+    ok &= cmp<uint32_t>(B_SEQ, "rec_ts", t->o_rec_ts, m.seq.rec_ts, p_ts_);
+    ok &= cmp<uint32_t>(B_SEQ, "rec_cx", t->o_rec_cx, (uint16_t)m.seq.rec_cx, p_cx_);
+    ok &= cmp<uint32_t>(B_SEQ, "rec_cy", t->o_rec_cy, (uint16_t)m.seq.rec_cy, p_cy_);
+    // photon counter
+    ok &= cmp<uint32_t>(B_CNT, "rec_valid", t->o_rec_valid, m.cnt.rec_valid, p_rv_);
+    for (int e = 0; e < MINFLUX_K_MAX; e++)
+      for (int ch = 0; ch < MINFLUX_N_CH; ch++) {
+        const int idx = e * MINFLUX_N_CH + ch, bit = idx * MINFLUX_COUNT_W;
+        uint32_t v = 0;
+        for (int b = 0; b < MINFLUX_COUNT_W; b++)
+          v |= ((t->o_rec_counts[(bit + b) / 32] >> ((bit + b) % 32)) & 1u) << b;
+        char name[32];
+        snprintf(name, sizeof name, "count[%d][%d]", e, ch);
+        ok &= cmp<uint32_t>(B_CNT, name, v, m.cnt.counts[e][ch], p_counts_[idx]);
+        snprintf(name, sizeof name, "sat[%d][%d]", e, ch);
+        ok &= cmp<uint32_t>(B_CNT, name, (t->o_rec_sat >> idx) & 1u, m.cnt.sat[e][ch], p_sat_[idx]);
+      }
+    // DAC
+    ok &= cmp<uint32_t>(B_DAC, "sclk", t->o_dac_sclk, m.dac.sclk, p_sclk_);
+    ok &= cmp<uint32_t>(B_DAC, "mosi", t->o_dac_mosi, m.dac.mosi, p_mosi_);
+    ok &= cmp<uint32_t>(B_DAC, "sync_n", t->o_dac_sync_n, m.dac.sync_n, p_sync_);
+    ok &= cmp<uint32_t>(B_DAC, "busy", t->o_dbg_busy, m.dac.busy, p_busy_);
+    ok &= cmp<uint32_t>(B_DAC, "xy_code", t->o_dbg_xy_code,
+                        ((uint32_t)(uint16_t)m.dac.y_code << 16) | (uint16_t)m.dac.x_code, p_code_);
+    ok &= cmp<uint32_t>(B_DAC, "clamp", t->o_dbg_clamp, (uint32_t)(m.dac.clamp_x | (m.dac.clamp_y << 1)), p_clamp_);
+    // register file
+    ok &= cmp<uint32_t>(B_REGS, "rd_data", t->o_rd_data_reg, m.rd_data, p_rd_);
+    return ok;
+  }
+
+  // Checks on the RTL pins alone: the laser is off while a DAC frame is on the wire and
+  // while the DAC is busy; every x/y code that reaches the DAC lies in the safe window.
+  void check_invariants() {
+    Vminflux_core *t = top_;
+    if (t->o_laser_en && (!t->o_dac_sync_n || t->o_dbg_busy)) fail_invariant("laser on during a beam move");
+    if (!t->o_dac_sync_n) {
+      if (prev_sclk_ && !t->o_dac_sclk) {
+        frame_bits_ = (frame_bits_ << 1) | t->o_dac_mosi;
+        nbits_++;
+      }
+    } else if (!prev_sync_) {
+      // A reset may cut a frame (SYNC high before the 24th edge: the DAC discards it).
+      if (nbits_ != 24 && !frame_reset_) fail_invariant("DAC frame without exactly 24 SCLK falling edges");
+      if (nbits_ == 24) frames_.push_back({cycle_, frame_bits_ & 0xFFFFFFu});
+      const unsigned sel = (frame_bits_ >> 17) & 3u;
+      const int16_t code = (int16_t)(uint16_t)((frame_bits_ & 0xFFFFu) ^ 0x8000u);
+      const int16_t *w = move_win_;   // xmin xmax ymin ymax; checked when legal (min <= max)
+      if (nbits_ == 24 && sel == 0 && w[0] <= w[1] && (code < w[0] || code > w[1]))
+        fail_invariant("DAC x code outside the safe window");
+      if (nbits_ == 24 && sel == 1 && w[2] <= w[3] && (code < w[2] || code > w[3]))
+        fail_invariant("DAC y code outside the safe window");
+      if (nbits_ == 24) frames_checked_++;
+      frame_bits_ = 0;
+      nbits_ = 0;
+    }
+    if (t->o_dac_sync_n) frame_reset_ = false;
+    prev_sclk_ = t->o_dac_sclk;
+    prev_sync_ = t->o_dac_sync_n;
+  }
+
+  uint64_t seed_;
+  std::mt19937_64 rng_;
+  VerilatedContext ctx_;
+  Vminflux_core *top_;
+  minflux_core_t model_;
+  uint64_t cycle_ = 0;
+  uint64_t events_[B_N] = {0};
+  bool failed_ = false;
+  uint64_t mismatches_ = 0;
+  uint32_t p_apd_ = 0, p_req_ = 0, p_exp_ = 0, p_gate_ = 0, p_laser_ = 0, p_run_ = 0, p_ts_ = 0,
+           p_cx_ = 0, p_cy_ = 0, p_rv_ = 0, p_sclk_ = 0, p_mosi_ = 0, p_sync_ = 1, p_busy_ = 0,
+           p_code_ = 0, p_clamp_ = 0, p_rd_ = 0;
+  uint64_t p_xy_ = 0;
+  uint32_t p_counts_[MINFLUX_K_MAX * MINFLUX_N_CH] = {0}, p_sat_[MINFLUX_K_MAX * MINFLUX_N_CH] = {0};
+  bool prev_sclk_ = false, prev_sync_ = true;
+  uint32_t frame_bits_ = 0;
+  std::vector<DacFrame> frames_;
+  int nbits_ = 0;
+  bool frame_reset_ = false;
+  int16_t reg_win_[4] = {INT16_MIN, INT16_MAX, INT16_MIN, INT16_MAX};
+  int16_t move_win_[4] = {INT16_MIN, INT16_MAX, INT16_MIN, INT16_MAX};
+  uint64_t frames_checked_ = 0;
+};
+
+minflux_core_in_t idle_in() {
+  minflux_core_in_t in;
+  memset(&in, 0, sizeof in);
+  return in;
+}
+
+bool write_reg(Cosim &s, uint8_t addr, uint32_t data) {
+  minflux_core_in_t in = idle_in();
+  in.wr_en = 1;
+  in.wr_addr = addr;
+  in.wr_data = data;
+  return s.step(in);
+}
+
+bool reset(Cosim &s, int cycles) {
+  minflux_core_in_t in = idle_in();
+  in.rst = 1;
+  for (int i = 0; i < cycles; i++)
+    if (!s.step(in)) return false;
+  return true;
+}
+
+// Register read: the address is sampled at the edge, the data is visible right after it.
+bool read_reg(Cosim &s, uint8_t addr, uint32_t *val) {
+  minflux_core_in_t in = idle_in();
+  in.rd_addr = addr;
+  if (!s.step(in)) return false;
+  *val = s.rtl()->o_rd_data_reg;
+  return true;
+}
+
+uint32_t pack_off(int16_t x, int16_t y) { return ((uint32_t)(uint16_t)y << 16) | (uint16_t)x; }
+
+#define CHECK(cond, ...)                                                    \
+  do {                                                                      \
+    if (!(cond)) {                                                          \
+      printf("FAIL %s: ", __func__);                                        \
+      printf(__VA_ARGS__);                                                  \
+      printf("\n");                                                         \
+      return false;                                                         \
+    }                                                                       \
+  } while (0)
+
+// ---------------------------------------------------------------- directed scenarios
+
+struct TimingResult {
+  std::vector<uint64_t> req_cycles, gate_rise, gate_fall, rec_cycles;
+};
+
+// Runs `ncycles` multiplex cycles with the given timing and collects event cycles.
+bool run_timing(Cosim &s, unsigned k, unsigned delay, unsigned gate, unsigned win, unsigned ncycles,
+                TimingResult &r) {
+  if (!reset(s, 4)) return false;
+  const uint32_t regs[][2] = {{MINFLUX_REG_K, k}, {MINFLUX_REG_DELAY, delay}, {MINFLUX_REG_GATE, gate},
+                              {MINFLUX_REG_WIN, win}, {MINFLUX_REG_NCYCLES, ncycles}};
+  for (auto &rv : regs)
+    if (!write_reg(s, (uint8_t)rv[0], rv[1])) return false;
+  if (!write_reg(s, MINFLUX_REG_CTRL, 1)) return false;
+  bool prev_gate = false;
+  for (uint64_t n = 0; n < (uint64_t)ncycles * (k * (delay + gate + 200) + win + 100) + 100; n++) {
+    if (!s.step(idle_in())) return false;
+    Vminflux_core *t = s.rtl();
+    if (t->o_dbg_dac_req) r.req_cycles.push_back(s.cycle());
+    if (t->o_gate && !prev_gate) r.gate_rise.push_back(s.cycle());
+    if (!t->o_gate && prev_gate) r.gate_fall.push_back(s.cycle());
+    if (t->o_rec_valid) r.rec_cycles.push_back(s.cycle());
+    prev_gate = t->o_gate;
+    if (!t->o_running && n > 10 && r.rec_cycles.size() == ncycles) break;
+  }
+  return true;
+}
+
+// Seed 003 section 6.4.3: 8 kHz tracking, gate delay 7.4 us, gate 23.2 us, window 2 us.
+bool directed_tracking_timing(Cosim &s) {
+  const unsigned delay = 355, gate = 1114, win = 96;  // 7.40, 23.21, 2.00 us at 48 MHz
+  TimingResult r;
+  if (!run_timing(s, 4, delay, gate, win, 5, r)) return false;
+  CHECK(r.rec_cycles.size() == 5, "records %zu, want 5", r.rec_cycles.size());
+  CHECK(r.req_cycles.size() == 20 && r.gate_rise.size() == 20, "moves %zu gates %zu, want 20",
+        r.req_cycles.size(), r.gate_rise.size());
+  for (size_t i = 0; i < 20; i++) {
+    CHECK(r.gate_rise[i] - r.req_cycles[i] == delay, "exposure %zu: gate opens %" PRIu64 " cycles after the move, want %u",
+          i, r.gate_rise[i] - r.req_cycles[i], delay);
+    CHECK(r.gate_fall[i] - r.gate_rise[i] == gate, "exposure %zu: gate %" PRIu64 " cycles, want %u", i,
+          r.gate_fall[i] - r.gate_rise[i], gate);
+  }
+  const uint64_t period = r.req_cycles[4] - r.req_cycles[0];
+  CHECK(period == 4 * (delay + gate) + win, "cycle period %" PRIu64 " cycles", period);
+  printf("directed tracking timing: delay %u cycles (%.2f us), gate %u (%.2f us), window %u (%.2f us), "
+         "period %" PRIu64 " cycles = %.2f us (%.3f kHz); record %" PRIu64 " cycles after the last gate\n",
+         delay, delay / 48.0, gate, gate / 48.0, win, win / 48.0, period, period / 48.0, 48e3 / period,
+         r.rec_cycles[0] - r.gate_fall[3]);
+  return true;
+}
+
+// Seed 003 section 6.3.1: imaging, multiplex period 125 us, gate 13.6 us, delay 13.6 us.
+bool directed_imaging_timing(Cosim &s) {
+  const unsigned delay = 653, gate = 653, win = 6000 - 4 * (653 + 653);
+  TimingResult r;
+  if (!run_timing(s, 4, delay, gate, win, 3, r)) return false;
+  CHECK(r.rec_cycles.size() == 3, "records %zu, want 3", r.rec_cycles.size());
+  const uint64_t period = r.req_cycles[4] - r.req_cycles[0];
+  CHECK(period == 6000, "imaging period %" PRIu64 " cycles, want 6000 (125 us)", period);
+  for (size_t i = 0; i < r.gate_rise.size(); i++)
+    CHECK(r.gate_rise[i] - r.req_cycles[i] == delay && r.gate_fall[i] - r.gate_rise[i] == gate,
+          "imaging exposure %zu timing", i);
+  printf("directed imaging timing: delay %u (%.2f us), gate %u (%.2f us), window %u (%.2f us), period %" PRIu64
+         " cycles = %.2f us\n", delay, delay / 48.0, gate, gate / 48.0, win, win / 48.0, period, period / 48.0);
+  return true;
+}
+
+// Shortest exposure: delay and gate of 1 cycle; the move (3 DAC frames) sets the pace.
+bool directed_shortest_exposure(Cosim &s, unsigned *period_out) {
+  TimingResult r;
+  if (!run_timing(s, 8, 1, 1, 1, 2, r)) return false;
+  CHECK(r.req_cycles.size() >= 9, "moves %zu", r.req_cycles.size());
+  const uint64_t exp_period = r.req_cycles[1] - r.req_cycles[0];
+  // request cycle + DAC busy + the cycle that sees the DAC idle + 1 gate cycle
+  CHECK(exp_period == dac_spi_move_cycles() + 3, "shortest exposure period %" PRIu64 " cycles, want %u",
+        exp_period, dac_spi_move_cycles() + 3);
+  *period_out = (unsigned)exp_period;
+  printf("directed shortest exposure: %" PRIu64 " cycles = %.3f us (DAC busy %u cycles per move, gate 1 cycle)\n",
+         exp_period, exp_period / 48.0, dac_spi_move_cycles());
+  return true;
+}
+
+// Pulses in bursts at the APD dead time (22 ns) and pulses on both sides of the gate edges:
+// the record must hold exactly the pulses whose rising edge fell while the gate pin was high.
+bool directed_bursts_and_gate_edges(Cosim &s) {
+  if (!reset(s, 4)) return false;
+  const unsigned delay = 200, gate = 300, win = 20, k = 3;
+  const uint32_t regs[][2] = {{MINFLUX_REG_K, k}, {MINFLUX_REG_DELAY, delay}, {MINFLUX_REG_GATE, gate},
+                              {MINFLUX_REG_WIN, win}, {MINFLUX_REG_NCYCLES, 4}};
+  for (auto &rv : regs)
+    if (!write_reg(s, (uint8_t)rv[0], rv[1])) return false;
+  if (!write_reg(s, MINFLUX_REG_CTRL, 1)) return false;
+  // truth[cycle-of-run][exposure][ch]: pulses emitted while the gate pin is high
+  std::vector<std::vector<uint32_t>> truth;
+  const double period_ns = 1e9 / 48e6, dead_ns = 22.0;
+  double next_t[2] = {3.0, 11.0};      // ns, phase differs per channel
+  double t_ns = 0;                     // time of the last rising clk edge
+  unsigned recs = 0, expo = 0, burst_left = 0;
+  uint64_t total = 0;
+  std::vector<uint32_t> cur(k * 2, 0);
+  for (int n = 0; n < 40000 && recs < 4; n++) {
+    minflux_core_in_t in = idle_in();
+    const bool gate_high = s.rtl()->o_gate;
+    // bursts: 40 pulses at exactly the dead time, then a pause; always dense near gate edges
+    for (int ch = 0; ch < 2; ch++) {
+      while (next_t[ch] < t_ns + period_ns) {
+        in.apd_edges[ch]++;
+        if (gate_high) cur[expo * 2 + ch]++;
+        total++;
+        if (++burst_left % 40 == 0) next_t[ch] += 7 * period_ns + 5.3;
+        else next_t[ch] += dead_ns;
+      }
+    }
+    if (!s.step(in)) return false;
+    t_ns += period_ns;
+    if (gate_high && !s.rtl()->o_gate) expo++;
+    if (s.rtl()->o_rec_valid) {
+      const minflux_core_t &m = s.model();
+      for (unsigned e = 0; e < k; e++)
+        for (int ch = 0; ch < 2; ch++)
+          CHECK(m.cnt.counts[e][ch] == cur[e * 2 + ch], "cycle %u exposure %u ch %d: counted %u, %u pulses in gate",
+                recs, e, ch, m.cnt.counts[e][ch], cur[e * 2 + ch]);
+      recs++;
+      expo = 0;
+      std::fill(cur.begin(), cur.end(), 0);
+    }
+  }
+  CHECK(recs == 4, "records %u, want 4", recs);
+  printf("directed bursts: %" PRIu64 " pulses at 22 ns spacing, gate-edge pulses included, counts exact in 4 cycles\n",
+         total);
+  return true;
+}
+
+// Counter saturation: 2 pulses per cycle for a 3000-cycle gate -> 4095 with the flag.
+bool directed_saturation(Cosim &s) {
+  if (!reset(s, 4)) return false;
+  const uint32_t regs[][2] = {{MINFLUX_REG_K, 1}, {MINFLUX_REG_DELAY, 170}, {MINFLUX_REG_GATE, 3000},
+                              {MINFLUX_REG_WIN, 10}, {MINFLUX_REG_NCYCLES, 1}};
+  for (auto &rv : regs)
+    if (!write_reg(s, (uint8_t)rv[0], rv[1])) return false;
+  if (!write_reg(s, MINFLUX_REG_CTRL, 1)) return false;
+  bool got = false;
+  for (int n = 0; n < 5000 && !got; n++) {
+    minflux_core_in_t in = idle_in();
+    in.apd_edges[0] = 2;
+    in.apd_edges[1] = 1;
+    if (!s.step(in)) return false;
+    got = s.rtl()->o_rec_valid;
+  }
+  CHECK(got, "no record");
+  const minflux_core_t &m = s.model();
+  CHECK(m.cnt.counts[0][0] == 4095 && m.cnt.sat[0][0] == 1, "ch0 %u sat %u, want 4095 and flag", m.cnt.counts[0][0],
+        m.cnt.sat[0][0]);
+  CHECK(m.cnt.counts[0][1] == 3000 && m.cnt.sat[0][1] == 0, "ch1 %u sat %u, want 3000 unsaturated",
+        m.cnt.counts[0][1], m.cnt.sat[0][1]);
+  uint32_t st = 0;   // the sticky bit is set one cycle after the record
+  if (!s.step(idle_in()) || !read_reg(s, MINFLUX_REG_STATUS, &st)) return false;
+  CHECK((st & 8u) != 0, "STATUS saturation bit not set: 0x%x", st);
+  printf("directed saturation: ch0 4095 + flag at 2 pulses/cycle over 3000 cycles, ch1 3000, STATUS bit 3 set\n");
+  return true;
+}
+
+// Offsets beyond the safe window: the frames carry the window edge, STATUS shows it.
+bool directed_clamp(Cosim &s) {
+  if (!reset(s, 4)) return false;
+  const uint32_t regs[][2] = {
+      {MINFLUX_REG_K, 3}, {MINFLUX_REG_DELAY, 170}, {MINFLUX_REG_GATE, 5}, {MINFLUX_REG_WIN, 5},
+      {MINFLUX_REG_NCYCLES, 1}, {MINFLUX_REG_SAFE_XMIN, (uint16_t)-1000}, {MINFLUX_REG_SAFE_XMAX, 2000},
+      {MINFLUX_REG_SAFE_YMIN, (uint16_t)-3000}, {MINFLUX_REG_SAFE_YMAX, 500}, {MINFLUX_REG_CENTRE_X, 1500},
+      {MINFLUX_REG_CENTRE_Y, (uint16_t)-2900}, {MINFLUX_REG_LASER_AMP, 0x1234},
+      {MINFLUX_REG_OFFSET0 + 0, pack_off(0, 0)}, {MINFLUX_REG_OFFSET0 + 1, pack_off(32767, -32768)},
+      {MINFLUX_REG_OFFSET0 + 2, pack_off(-32768, 32767)}};
+  for (auto &rv : regs)
+    if (!write_reg(s, (uint8_t)rv[0], rv[1])) return false;
+  s.clear_frames();
+  if (!write_reg(s, MINFLUX_REG_CTRL, 1)) return false;
+  for (int n = 0; n < 1200; n++)
+    if (!s.step(idle_in())) return false;
+  const auto &f = s.frames();
+  CHECK(f.size() == 9, "frames %zu, want 9", f.size());
+  const int want_x[3] = {1500, 2000, -1000}, want_y[3] = {-2900, -3000, 500};
+  for (int e = 0; e < 3; e++) {
+    const uint32_t fx = f[3 * e].bits, fy = f[3 * e + 1].bits, fa = f[3 * e + 2].bits;
+    CHECK(fx == dac_spi_frame(0, 0, (uint16_t)(want_x[e] ^ 0x8000)), "exposure %d x frame 0x%06x", e, fx);
+    CHECK(fy == dac_spi_frame(0, 1, (uint16_t)(want_y[e] ^ 0x8000)), "exposure %d y frame 0x%06x", e, fy);
+    CHECK(fa == dac_spi_frame(2, 2, 0x1234), "exposure %d amp frame 0x%06x", e, fa);
+  }
+  uint32_t st = 0;
+  if (!read_reg(s, MINFLUX_REG_STATUS, &st)) return false;
+  CHECK((st & 6u) == 6u, "STATUS clamp bits 0x%x", st);
+  if (!write_reg(s, MINFLUX_REG_STATUS, 0xE) || !read_reg(s, MINFLUX_REG_STATUS, &st)) return false;
+  CHECK((st & 0xEu) == 0, "STATUS not cleared: 0x%x", st);
+  uint32_t id = 0;
+  if (!read_reg(s, MINFLUX_REG_ID, &id)) return false;
+  CHECK(id == MINFLUX_DESIGN_ID, "ID 0x%08x", id);
+  printf("directed clamp: 9 DAC frames decoded from the pins, x/y clamped to the window, STATUS set and cleared\n");
+  return true;
+}
+
+// ---------------------------------------------------------------- random stimulus
+
+uint32_t pick(std::mt19937_64 &r, uint32_t lo, uint32_t hi) {
+  return lo + (uint32_t)(r() % (uint64_t)(hi - lo + 1));
+}
+
+// One random segment: a configuration (legal or not), a run with mid-run register writes,
+// stops and aborts, and an APD pulse train of a random kind.
+bool random_segment(Cosim &s, uint64_t max_cycles) {
+  auto &r = s.rng();
+  if (pick(r, 0, 9) == 0 && !reset(s, (int)pick(r, 1, 3))) return false;
+  const uint32_t kind = pick(r, 0, 5);
+  auto timing = [&](void) -> uint32_t {
+    switch (pick(r, 0, 5)) {
+      case 0: return pick(r, 0, 3);           // 0 acts as 1; shorter than the move
+      case 1: return pick(r, 150, 175);        // around the DAC move time
+      case 2: return pick(r, 1, 600);
+      default: return pick(r, 100, 1400);
+    }
+  };
+  // configuration
+  std::vector<std::pair<uint8_t, uint32_t>> cfg;
+  cfg.push_back({MINFLUX_REG_K, pick(r, 0, 9) < 8 ? pick(r, 1, 8) : pick(r, 0, 15)});
+  cfg.push_back({MINFLUX_REG_DELAY, timing()});
+  cfg.push_back({MINFLUX_REG_GATE, kind == 5 ? pick(r, 2100, 4500) : timing()});
+  cfg.push_back({MINFLUX_REG_WIN, pick(r, 0, 3) == 0 ? pick(r, 0, 4) : pick(r, 1, 300)});
+  cfg.push_back({MINFLUX_REG_NCYCLES, pick(r, 0, 2) == 0 ? 0 : pick(r, 1, 12)});
+  cfg.push_back({MINFLUX_REG_CENTRE_X, (uint32_t)r()});
+  cfg.push_back({MINFLUX_REG_CENTRE_Y, (uint32_t)r()});
+  cfg.push_back({MINFLUX_REG_LASER_AMP, (uint32_t)r()});
+  int16_t w[4];
+  if (pick(r, 0, 3) == 0) {
+    w[0] = INT16_MIN; w[1] = INT16_MAX; w[2] = INT16_MIN; w[3] = INT16_MAX;
+  } else {
+    for (int i = 0; i < 4; i++) w[i] = (int16_t)r();   // sometimes min > max: illegal, defined
+  }
+  cfg.push_back({MINFLUX_REG_SAFE_XMIN, (uint16_t)w[0]});
+  cfg.push_back({MINFLUX_REG_SAFE_XMAX, (uint16_t)w[1]});
+  cfg.push_back({MINFLUX_REG_SAFE_YMIN, (uint16_t)w[2]});
+  cfg.push_back({MINFLUX_REG_SAFE_YMAX, (uint16_t)w[3]});
+  for (int e = 0; e < MINFLUX_K_MAX; e++)
+    cfg.push_back({(uint8_t)(MINFLUX_REG_OFFSET0 + e),
+                   pick(r, 0, 1) ? (uint32_t)r() : pack_off((int16_t)pick(r, 0, 400) - 200, (int16_t)pick(r, 0, 400) - 200)});
+  for (auto &c : cfg)
+    if (!write_reg(s, c.first, c.second)) return false;
+  if (!write_reg(s, MINFLUX_REG_CTRL, 1)) return false;
+
+  const double rate = kind == 0 ? 0.0 : kind == 1 ? 0.02 : kind == 2 ? 0.3 : kind == 3 ? 0.9 : kind == 4 ? 3.0 : 2.2;
+  std::poisson_distribution<unsigned> pois(rate > 0 ? rate : 1e-9);
+  const uint64_t len = pick(r, 2000, (uint32_t)std::min<uint64_t>(max_cycles, 60000));
+  bool prev_gate = false;
+  unsigned edge_boost = 0;
+  for (uint64_t n = 0; n < len; n++) {
+    minflux_core_in_t in = idle_in();
+    for (int ch = 0; ch < 2; ch++) {
+      unsigned e = rate > 0 ? pois(r) : 0;
+      if (edge_boost) e += pick(r, 0, 1);      // pulses right at the gate edges
+      in.apd_edges[ch] = (uint8_t)std::min(e, 15u);
+    }
+    if (edge_boost) edge_boost--;
+    in.rd_addr = (uint8_t)pick(r, 0, 0x30);
+    const uint32_t act = pick(r, 0, 999);
+    if (act < 4) {                       // centre moves mid-run (takes effect next cycle)
+      in.wr_en = 1; in.wr_addr = pick(r, 0, 1) ? MINFLUX_REG_CENTRE_X : MINFLUX_REG_CENTRE_Y; in.wr_data = (uint32_t)r();
+    } else if (act < 5) {                // timing / K / offset change mid-run
+      static const uint8_t regs[] = {MINFLUX_REG_K, MINFLUX_REG_DELAY, MINFLUX_REG_GATE, MINFLUX_REG_WIN,
+                                     MINFLUX_REG_OFFSET0 + 3, MINFLUX_REG_NCYCLES, MINFLUX_REG_LASER_AMP};
+      in.wr_en = 1; in.wr_addr = regs[pick(r, 0, 6)];
+      in.wr_data = in.wr_addr == MINFLUX_REG_K ? pick(r, 0, 15) : in.wr_addr == MINFLUX_REG_NCYCLES ? pick(r, 0, 5) : pick(r, 0, 900);
+    } else if (act < 6) {                // control strobes in any combination
+      in.wr_en = 1; in.wr_addr = MINFLUX_REG_CTRL; in.wr_data = pick(r, 0, 7);
+    } else if (act < 7) {
+      in.wr_en = 1; in.wr_addr = MINFLUX_REG_STATUS; in.wr_data = (uint32_t)r();
+    } else if (act < 8) {
+      in.wr_en = 1; in.wr_addr = (uint8_t)pick(r, 0x12, 0xFF); in.wr_data = (uint32_t)r(); // unmapped
+    }
+    if (!s.step(in)) return false;
+    const bool g = s.rtl()->o_gate;
+    if (g != prev_gate) edge_boost = 3;
+    prev_gate = g;
+    if (!s.rtl()->o_running && n > 50 && pick(r, 0, 199) == 0) break;
+  }
+  // finish: abort so the next segment starts from idle
+  return write_reg(s, MINFLUX_REG_CTRL, 4);
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  uint64_t seed = (uint64_t)time(nullptr);
+  uint64_t cycles = 1000000;
+  bool bench = false;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--seed") && i + 1 < argc) seed = strtoull(argv[++i], nullptr, 0);
+    else if (!strcmp(argv[i], "--cycles") && i + 1 < argc) cycles = strtoull(argv[++i], nullptr, 0);
+    else if (!strcmp(argv[i], "--bench")) bench = true;
+    else {
+      fprintf(stderr, "usage: cosim_core [--seed S] [--cycles N] [--bench]\n");
+      return 2;
+    }
+  }
+  printf("cosim_core: seed %" PRIu64 ", %" PRIu64 " random cycles\n", seed, cycles);
+  Cosim s(seed);
+  unsigned shortest = 0;
+  bool ok = reset(s, 4) && directed_tracking_timing(s) && directed_imaging_timing(s) &&
+            directed_shortest_exposure(s, &shortest) && directed_bursts_and_gate_edges(s) &&
+            directed_saturation(s) && directed_clamp(s);
+  const auto t0 = std::chrono::steady_clock::now();
+  const uint64_t c0 = s.cycle();
+  unsigned segments = 0;
+  while (ok && s.cycle() - c0 < cycles) {
+    ok = random_segment(s, cycles - (s.cycle() - c0));
+    segments++;
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  for (int b = 0; b < B_N; b++)
+    printf("cosim %s: %" PRIu64 " cycles, %" PRIu64 " events, %d mismatches (seed %" PRIu64 ")\n", kBlockName[b],
+           s.cycle(), s.events(b), s.mismatches(), seed);
+  printf("cosim_core: %" PRIu64 " DAC frames decoded from the pins and checked against the safe window\n",
+         s.frames_checked());
+  printf("cosim_core: %u random segments; %.0f simulated cycles/s (RTL + model + checks)\n", segments,
+         (s.cycle() - c0) / (secs > 0 ? secs : 1e-9));
+  if (bench)
+    printf("bench: co-sim speed %.3g cycles/s; shortest exposure period %u cycles = %.3f us\n",
+           (s.cycle() - c0) / (secs > 0 ? secs : 1e-9), shortest, shortest / 48.0);
+  if (!ok) printf("cosim_core: FAILED (seed %" PRIu64 "; rerun with --seed %" PRIu64 ")\n", seed, seed);
+  return ok ? 0 : 1;
+}
