@@ -41,7 +41,8 @@ $(BUILD)/vl/$(1)/$(1): $(3) $(4) $(BUILD)/libmodels.a $(GEN)/minflux_regs.vh $(w
 ALL_TARGETS += $(BUILD)/vl/$(1)/$(1)
 endef
 
-include $(sort $(wildcard mk/*.mk))
+MK_FRAGMENTS ?= $(sort $(wildcard mk/*.mk))
+include $(MK_FRAGMENTS)
 
 .PHONY: all test lint bitstream bench clean deps
 .DEFAULT_GOAL := all

@@ -27,10 +27,14 @@ module apd_capture #(
 
   // APD domain: only one bit changes per pulse, so a sample taken while it changes is
   // either the old or the new count, never a wrong one.
+  // A binary counter beside the Gray register keeps each Gray bit one LUT from the flops.
+  reg [GRAY_W-1:0] bin_reg  = {GRAY_W{1'b0}};
   reg [GRAY_W-1:0] gray_reg = {GRAY_W{1'b0}};
-  wire [GRAY_W-1:0] gray_inc = gray2bin(gray_reg) + 1'b1;
-  always @(posedge i_apd)
-    gray_reg <= gray_inc ^ (gray_inc >> 1);
+  wire [GRAY_W-1:0] bin_inc = bin_reg + 1'b1;
+  always @(posedge i_apd) begin
+    bin_reg  <= bin_inc;
+    gray_reg <= bin_inc ^ (bin_inc >> 1);
+  end
 
   // clk domain: two-FF synchronizer, then the difference to the previous sample.
   reg [GRAY_W-1:0] sync1_reg = {GRAY_W{1'b0}};

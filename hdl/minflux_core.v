@@ -10,9 +10,10 @@ module minflux_core (
   input  wire [7:0]   i_wr_addr,
   input  wire [31:0]  i_wr_data,
   input  wire [7:0]   i_rd_addr,
-  output reg  [31:0]  o_rd_data_reg,   // data of i_rd_addr, one cycle later
+  output reg  [31:0]  o_rd_data_reg,   // data of i_rd_addr, three cycles later
   // instrument pins
   input  wire [1:0]   i_apd,           // APD TTL pulses (asynchronous)
+  input  wire         i_estop,         // emergency stop, active high (asynchronous)
   output wire         o_dac_sclk,
   output wire         o_dac_mosi,
   output wire         o_dac_sync_n,
@@ -33,9 +34,16 @@ module minflux_core (
   output wire         o_dbg_busy,
   output wire [31:0]  o_dbg_xy_code,   // clamped DAC x in [15:0], y in [31:16]
   output wire [1:0]   o_dbg_clamp,
+  output wire         o_dbg_moved,     // dac_spi selected the clamped codes of a move
   output wire         o_running
 );
 `include "minflux_regs.vh"
+
+  initial begin
+    if (REG_OFFSET0[2:0] != 3'd0 || K_MAX != 8) begin
+      $display("minflux_core: the offset table must start 8-aligned and hold 8 entries"); $finish;
+    end
+  end
 
   // ---- register file ----
   reg [31:0] ncycles_reg;
@@ -47,10 +55,33 @@ module minflux_core (
   reg [2:0]  sticky_reg;             // clamp x, clamp y, count saturated
   reg [31:0] ts_reg;
 
-  wire wr_ctrl = i_wr_en && i_wr_addr == REG_CTRL;
-  wire start = wr_ctrl && i_wr_data[0];
-  wire stop  = wr_ctrl && i_wr_data[1];
-  wire abort = wr_ctrl && i_wr_data[2];
+  // Emergency stop: synchronized; while active the sequencer is held idle (laser off).
+  reg [1:0] estop_sync_reg = 2'b00;
+  always @(posedge clk) estop_sync_reg <= {estop_sync_reg[0], i_estop};
+  wire estop = estop_sync_reg[1];
+
+  // Bus writes are registered once before they are decoded (timing): a write presented in
+  // cycle t acts at the edge ending cycle t+1.
+  reg        we_reg = 1'b0;
+  reg [7:0]  wa_reg;
+  reg [31:0] wd_reg;
+  reg        win_wr_reg = 1'b0;   // == we_reg && wa_reg is a SAFE_* register, decoded early
+  reg [2:0]  ctrl_reg = 3'd0;     // == CTRL bits start/stop/abort of a CTRL write, decoded early
+  reg [K_MAX-1:0] off_we_reg = {K_MAX{1'b0}};  // == write to OFFSET0 + k, decoded early
+  integer j;
+  always @(posedge clk) begin
+    we_reg <= i_wr_en && !rst;
+    for (j = 0; j < K_MAX; j = j + 1)
+      off_we_reg[j] <= i_wr_en && !rst && i_wr_addr == REG_OFFSET0 + j[7:0];
+    ctrl_reg <= (i_wr_en && !rst && i_wr_addr == REG_CTRL) ? i_wr_data[2:0] : 3'd0;
+    win_wr_reg <= i_wr_en && !rst && i_wr_addr >= REG_SAFE_XMIN && i_wr_addr <= REG_SAFE_YMAX;
+    wa_reg <= i_wr_addr;
+    wd_reg <= i_wr_data;
+  end
+
+  wire start = ctrl_reg[0];
+  wire stop  = ctrl_reg[1];
+  wire abort = ctrl_reg[2] || estop;
 
   wire        dac_busy, dac_moved, clamp_x, clamp_y;
   wire [15:0] x_code, y_code;
@@ -79,55 +110,78 @@ module minflux_core (
       sticky_reg  <= 3'd0;
     end else begin
       // an event in the same cycle as a clear stays set
-      sticky_reg <= (sticky_reg & ~((i_wr_en && i_wr_addr == REG_STATUS) ? i_wr_data[3:1] : 3'd0))
+      sticky_reg <= (sticky_reg & ~((we_reg && wa_reg == REG_STATUS) ? wd_reg[3:1] : 3'd0))
                     | {rec_valid && (rec_sat != 16'd0), dac_moved && clamp_y, dac_moved && clamp_x};
-      if (i_wr_en) begin
-        case (i_wr_addr)
-          REG_NCYCLES:   ncycles_reg <= i_wr_data;
-          REG_K:         k_reg <= i_wr_data[3:0];
-          REG_DELAY:     delay_reg <= i_wr_data[15:0];
-          REG_GATE:      gate_reg <= i_wr_data[15:0];
-          REG_WIN:       win_reg <= i_wr_data[15:0];
-          REG_CENTRE_X:  cx_reg <= i_wr_data[15:0];
-          REG_CENTRE_Y:  cy_reg <= i_wr_data[15:0];
-          REG_LASER_AMP: amp_reg <= i_wr_data[15:0];
-          REG_SAFE_XMIN: xmin_reg <= i_wr_data[15:0];
-          REG_SAFE_XMAX: xmax_reg <= i_wr_data[15:0];
-          REG_SAFE_YMIN: ymin_reg <= i_wr_data[15:0];
-          REG_SAFE_YMAX: ymax_reg <= i_wr_data[15:0];
+      if (we_reg) begin
+        case (wa_reg)
+          REG_NCYCLES:   ncycles_reg <= wd_reg;
+          REG_K:         k_reg <= wd_reg[3:0];
+          REG_DELAY:     delay_reg <= wd_reg[15:0];
+          REG_GATE:      gate_reg <= wd_reg[15:0];
+          REG_WIN:       win_reg <= wd_reg[15:0];
+          REG_CENTRE_X:  cx_reg <= wd_reg[15:0];
+          REG_CENTRE_Y:  cy_reg <= wd_reg[15:0];
+          REG_LASER_AMP: amp_reg <= wd_reg[15:0];
+          REG_SAFE_XMIN: xmin_reg <= wd_reg[15:0];
+          REG_SAFE_XMAX: xmax_reg <= wd_reg[15:0];
+          REG_SAFE_YMIN: ymin_reg <= wd_reg[15:0];
+          REG_SAFE_YMAX: ymax_reg <= wd_reg[15:0];
           default: ;
         endcase
         for (i = 0; i < K_MAX; i = i + 1)
-          if (i_wr_addr == REG_OFFSET0 + i[7:0])
-            offsets_reg[32*i +: 32] <= i_wr_data;
+          if (off_we_reg[i])
+            offsets_reg[32*i +: 32] <= wd_reg;
       end
     end
   end
 
+  // Register reads in three registered steps (timing): the address, then an 8:1 mux
+  // inside each address group (0x00, 0x08, 0x10, 0x20), then the group select.
+  function [31:0] rd_word(input [7:0] a);
+    begin
+      case (a)
+        REG_ID:          rd_word = DESIGN_ID;
+        REG_VERSION:     rd_word = DESIGN_VERSION;
+        REG_STATUS:      rd_word = {27'd0, estop, sticky_reg, o_running};
+        REG_NCYCLES:     rd_word = ncycles_reg;
+        REG_K:           rd_word = {28'd0, k_reg};
+        REG_DELAY:       rd_word = {16'd0, delay_reg};
+        REG_GATE:        rd_word = {16'd0, gate_reg};
+        REG_WIN:         rd_word = {16'd0, win_reg};
+        REG_CENTRE_X:    rd_word = {16'd0, cx_reg};
+        REG_CENTRE_Y:    rd_word = {16'd0, cy_reg};
+        REG_LASER_AMP:   rd_word = {16'd0, amp_reg};
+        REG_SAFE_XMIN:   rd_word = {16'd0, xmin_reg};
+        REG_SAFE_XMAX:   rd_word = {16'd0, xmax_reg};
+        REG_SAFE_YMIN:   rd_word = {16'd0, ymin_reg};
+        REG_SAFE_YMAX:   rd_word = {16'd0, ymax_reg};
+        REG_CYCLES_DONE: rd_word = seq_done;
+        REG_TIMESTAMP:   rd_word = ts_reg;
+        default:
+          if (a[7:3] == REG_OFFSET0[7:3])   // OFFSET0 is 8-aligned, K_MAX = 8
+            rd_word = offsets_reg[32*a[2:0] +: 32];
+          else
+            rd_word = 32'd0;
+      endcase
+    end
+  endfunction
+
+  reg [7:0]  ra_reg;
+  reg [31:0] rd_g0_reg, rd_g1_reg, rd_g2_reg, rd_g4_reg;
+  reg [4:0]  rd_grp_reg;
   always @(posedge clk) begin
-    case (i_rd_addr)
-      REG_ID:          o_rd_data_reg <= DESIGN_ID;
-      REG_VERSION:     o_rd_data_reg <= DESIGN_VERSION;
-      REG_STATUS:      o_rd_data_reg <= {28'd0, sticky_reg, o_running};
-      REG_NCYCLES:     o_rd_data_reg <= ncycles_reg;
-      REG_K:           o_rd_data_reg <= {28'd0, k_reg};
-      REG_DELAY:       o_rd_data_reg <= {16'd0, delay_reg};
-      REG_GATE:        o_rd_data_reg <= {16'd0, gate_reg};
-      REG_WIN:         o_rd_data_reg <= {16'd0, win_reg};
-      REG_CENTRE_X:    o_rd_data_reg <= {16'd0, cx_reg};
-      REG_CENTRE_Y:    o_rd_data_reg <= {16'd0, cy_reg};
-      REG_LASER_AMP:   o_rd_data_reg <= {16'd0, amp_reg};
-      REG_SAFE_XMIN:   o_rd_data_reg <= {16'd0, xmin_reg};
-      REG_SAFE_XMAX:   o_rd_data_reg <= {16'd0, xmax_reg};
-      REG_SAFE_YMIN:   o_rd_data_reg <= {16'd0, ymin_reg};
-      REG_SAFE_YMAX:   o_rd_data_reg <= {16'd0, ymax_reg};
-      REG_CYCLES_DONE: o_rd_data_reg <= seq_done;
-      REG_TIMESTAMP:   o_rd_data_reg <= ts_reg;
-      default:
-        if (i_rd_addr >= REG_OFFSET0 && i_rd_addr < REG_OFFSET0 + K_MAX[7:0])
-          o_rd_data_reg <= offsets_reg[32*i_rd_addr[2:0] +: 32];
-        else
-          o_rd_data_reg <= 32'd0;
+    ra_reg <= i_rd_addr;
+    rd_g0_reg <= rd_word({5'd0, ra_reg[2:0]});
+    rd_g1_reg <= rd_word({5'd1, ra_reg[2:0]});
+    rd_g2_reg <= rd_word({5'd2, ra_reg[2:0]});
+    rd_g4_reg <= rd_word({5'd4, ra_reg[2:0]});
+    rd_grp_reg <= ra_reg[7:3];
+    case (rd_grp_reg)
+      5'd0:    o_rd_data_reg <= rd_g0_reg;
+      5'd1:    o_rd_data_reg <= rd_g1_reg;
+      5'd2:    o_rd_data_reg <= rd_g2_reg;
+      5'd4:    o_rd_data_reg <= rd_g4_reg;
+      default: o_rd_data_reg <= 32'd0;
     endcase
   end
 
@@ -158,6 +212,7 @@ module minflux_core (
   dac_spi #(.SYNC_GAP(DAC_SYNC_GAP)) u_dac (
     .clk(clk), .rst(rst), .i_req(seq_req), .i_x(seq_x), .i_y(seq_y), .i_amp(amp_reg),
     .i_xmin(xmin_reg), .i_xmax(xmax_reg), .i_ymin(ymin_reg), .i_ymax(ymax_reg),
+    .i_win_wr(win_wr_reg),
     .o_busy_reg(dac_busy), .o_moved_reg(dac_moved), .o_clamp_x_reg(clamp_x),
     .o_clamp_y_reg(clamp_y), .o_x_code_reg(x_code), .o_y_code_reg(y_code),
     .o_sclk_reg(o_dac_sclk), .o_mosi_reg(o_dac_mosi), .o_sync_n_reg(o_dac_sync_n));
@@ -173,4 +228,5 @@ module minflux_core (
   assign o_dbg_busy    = dac_busy;
   assign o_dbg_xy_code = {y_code, x_code};
   assign o_dbg_clamp   = {clamp_y, clamp_x};
+  assign o_dbg_moved   = dac_moved;
 endmodule

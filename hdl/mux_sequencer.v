@@ -14,7 +14,7 @@ module mux_sequencer #(
   input  wire               i_stop,    // finish the current cycle, then idle
   input  wire               i_abort,   // idle now: gate and laser off at once, no record
   // configuration, sampled when used (see README "Sequencer timing")
-  input  wire [31:0]        i_ncycles, // cycles per run, 0 = until stopped
+  input  wire [31:0]        i_ncycles, // cycles per run, 0 = until stopped (sampled at run start)
   input  wire [3:0]         i_k,       // exposures per cycle (0 acts as 1, > K_MAX as K_MAX)
   input  wire [15:0]        i_delay,   // gate delay (cycles from the move; 0 acts as 1)
   input  wire [15:0]        i_gate,    // gate length (cycles; 0 acts as 1)
@@ -45,113 +45,168 @@ module mux_sequencer #(
     end
   end
 
-  localparam [1:0] S_IDLE = 2'd0, S_MOVE = 2'd1, S_GATE = 2'd2, S_WIN = 2'd3;
+  // One-hot state (timing): bit I_x set in state x. START is the one cycle that loads
+  // the new cycle's centre, timestamp and first beam position.
+  localparam I_IDLE = 0, I_MOVE = 1, I_GATE = 2, I_WIN = 3, I_START = 4;
+  localparam [4:0] S_IDLE = 5'b00001, S_MOVE = 5'b00010, S_GATE = 5'b00100, S_WIN = 5'b01000,
+                   S_START = 5'b10000;
 
-  reg [1:0]  state_reg;
+  reg [4:0]  state_reg;
   reg [15:0] tmr_reg;         // cycles left in the phase; the phase ends when <= 1
+  reg        tmr_last_reg;    // tmr_reg <= 1, kept as a register (timing)
   reg        start_pend_reg;  // start accepted, waiting for the DAC to be idle
   reg        stop_pend_reg;
   reg [15:0] cx_reg, cy_reg;  // centre of the current cycle
   reg [TS_W-1:0] ts_reg;      // timestamp of the current cycle start
+  reg [31:0] left_reg;        // cycles left in this run (0: until stopped)
+  reg        final_reg;       // the cycle in its window is the last of the run
 
   wire [3:0] k_eff    = (i_k == 4'd0) ? 4'd1 : ((i_k > K_MAX) ? K_MAX[3:0] : i_k);
-  wire       k_last   = ({1'b0, o_exp_reg} == k_eff - 4'd1);
-  wire       tmr_last = (tmr_reg <= 16'd1);
-  wire       dac_done = !i_dac_busy && !o_dac_req_reg;
+  // "this exposure is the last", registered every cycle (timing); the exposure index never
+  // changes in the cycle before a gate closes, a K write acts one cycle later.
+  reg        k_last;
+  always @(posedge clk) k_last <= ({1'b0, o_exp_reg} == k_eff - 4'd1);
+  wire       tmr_last = tmr_last_reg;
+  // DAC idle as a register (timing): a move may end one cycle after the DAC went idle.
+  reg        dac_idle_q;
+  always @(posedge clk) dac_idle_q <= !i_dac_busy && !o_dac_req_reg;
+  wire       move_done = tmr_last && dac_idle_q && !o_dac_req_reg;
+  // Run bookkeeping precomputed every cycle (timing); the counters change at most once
+  // per multiplex cycle, long before these are used again.
+  reg [31:0] done_p1_q, left_m1_q;
+  reg        left_is1_q;
+  always @(posedge clk) begin
+    done_p1_q  <= o_cycles_done_reg + 32'd1;
+    left_m1_q  <= left_reg - 32'd1;
+    left_is1_q <= (left_reg == 32'd1);
+  end
   wire [2:0] k_next   = o_exp_reg + 3'd1;
-  wire [31:0] off_next = i_offsets[32*k_next +: 32];
+  // Offset of the next exposure, registered every cycle (timing): it is the table entry
+  // as it was one cycle before the move starts; k does not change during a gate.
+  reg  [31:0] off_next;
+  always @(posedge clk) off_next <= i_offsets[32*k_next +: 32];
   wire [31:0] off_0    = i_offsets[31:0];
-  wire        run_done = stop_pend_reg || (i_ncycles != 32'd0 && o_cycles_done_reg >= i_ncycles);
+  wire        run_done = stop_pend_reg || final_reg;
 
   function [16:0] add_s16(input [15:0] a, input [15:0] b);
     add_s16 = {a[15], a} + {b[15], b};
   endfunction
 
-  assign o_running = (state_reg != S_IDLE);
+  assign o_running = !state_reg[I_IDLE];
 
+  // Cycle start: from idle on a pending start (no request is pending in idle, so the DAC
+  // is idle when !i_dac_busy), or after the window of the previous cycle.
+  wire cyc_start = (state_reg[I_IDLE] && start_pend_reg && !i_dac_busy) ||
+                   (state_reg[I_WIN] && tmr_last && !run_done);
+
+  // Control state. Reset and abort clear it synchronously (priority abort > stop > start).
+  wire ctl_clr = rst || i_abort;
   always @(posedge clk) begin
-    if (rst) begin
+    if (ctl_clr) begin
       state_reg <= S_IDLE;
-      tmr_reg <= 16'd0;
       start_pend_reg <= 1'b0;
       stop_pend_reg <= 1'b0;
       o_dac_req_reg <= 1'b0;
       o_gate_reg <= 1'b0;
-      o_exp_reg <= 3'd0;
       o_rec_reg <= 1'b0;
-      o_cycles_done_reg <= 32'd0;
     end else begin
       o_dac_req_reg <= 1'b0;
       o_rec_reg <= 1'b0;
-      if (tmr_reg != 16'd0) tmr_reg <= tmr_reg - 16'd1;
-
-      case (state_reg)
-        S_IDLE:
-          if (start_pend_reg && dac_done) begin
+      if (state_reg[I_IDLE]) begin
+          if (start_pend_reg && !i_dac_busy) begin   // (no request is pending in idle)
             start_pend_reg <= 1'b0;
             stop_pend_reg <= 1'b0;
-            o_cycles_done_reg <= 32'd0;
           end
-        S_MOVE:
-          if (tmr_last && dac_done) begin
+      end
+      if (state_reg[I_MOVE]) begin
+          if (move_done) begin
             state_reg <= S_GATE;
-            tmr_reg <= i_gate;
             o_gate_reg <= 1'b1;
           end
-        S_GATE:
+      end
+      if (state_reg[I_GATE]) begin
           if (tmr_last) begin
             o_gate_reg <= 1'b0;
             if (k_last) begin
               state_reg <= S_WIN;
-              tmr_reg <= i_win;
               o_rec_reg <= 1'b1;
-              o_rec_ts_reg <= ts_reg;
-              o_rec_cx_reg <= cx_reg;
-              o_rec_cy_reg <= cy_reg;
-              o_cycles_done_reg <= o_cycles_done_reg + 32'd1;
             end else begin
               state_reg <= S_MOVE;
-              tmr_reg <= i_delay;
-              o_exp_reg <= k_next;
               o_dac_req_reg <= 1'b1;
-              o_x_reg <= add_s16(cx_reg, off_next[15:0]);
-              o_y_reg <= add_s16(cy_reg, off_next[31:16]);
             end
           end
-        default: // S_WIN
+      end
+      if (state_reg[I_WIN]) begin
           if (tmr_last && run_done) begin
             state_reg <= S_IDLE;
             stop_pend_reg <= 1'b0;
           end
-      endcase
-
-      // Cycle start: from idle on a start, or after the window of the previous cycle.
-      if ((state_reg == S_IDLE && start_pend_reg && dac_done) ||
-          (state_reg == S_WIN && tmr_last && !run_done)) begin
-        state_reg <= S_MOVE;
-        tmr_reg <= i_delay;
-        o_exp_reg <= 3'd0;
-        cx_reg <= i_cx;
-        cy_reg <= i_cy;
-        ts_reg <= i_now;
-        o_dac_req_reg <= 1'b1;
-        o_x_reg <= add_s16(i_cx, off_0[15:0]);
-        o_y_reg <= add_s16(i_cy, off_0[31:16]);
       end
-
-      if (i_abort) begin
-        state_reg <= S_IDLE;
+      if (state_reg[I_START]) begin
+        state_reg <= S_MOVE;
+        o_dac_req_reg <= 1'b1;
+      end
+      if (cyc_start) state_reg <= S_START;
+      if (i_stop) begin
         start_pend_reg <= 1'b0;
-        stop_pend_reg <= 1'b0;
-        o_dac_req_reg <= 1'b0;
-        o_gate_reg <= 1'b0;
-        o_rec_reg <= 1'b0;
-      end else if (i_stop) begin
-        start_pend_reg <= 1'b0;
-        if (state_reg != S_IDLE || start_pend_reg) stop_pend_reg <= 1'b1;
-      end else if (i_start && state_reg == S_IDLE) begin
+        if (!state_reg[I_IDLE] || start_pend_reg) stop_pend_reg <= 1'b1;
+      end else if (i_start && state_reg[I_IDLE]) begin
         start_pend_reg <= 1'b1;
       end
+    end
+  end
+
+  // Timer, exposure index, beam position and run bookkeeping (abort leaves them alone).
+  always @(posedge clk) begin
+    if (rst) begin
+      tmr_reg <= 16'd0;
+      tmr_last_reg <= 1'b1;
+      o_exp_reg <= 3'd0;
+      o_cycles_done_reg <= 32'd0;
+    end else begin
+      if (tmr_reg != 16'd0) tmr_reg <= tmr_reg - 16'd1;
+      tmr_last_reg <= (tmr_reg[15:2] == 14'd0) && !(tmr_reg[1] && tmr_reg[0]);   // tmr - 1 <= 1
+      if (state_reg[I_IDLE] && start_pend_reg && !i_dac_busy) begin
+        o_cycles_done_reg <= 32'd0;
+        left_reg <= i_ncycles;
+      end
+      if (state_reg[I_MOVE] && move_done) begin
+        tmr_reg <= i_gate;
+        tmr_last_reg <= (i_gate[15:1] == 15'd0);
+      end
+      if (state_reg[I_GATE]) begin
+          if (tmr_last) begin
+            if (k_last) begin
+              tmr_reg <= i_win;
+              tmr_last_reg <= (i_win[15:1] == 15'd0);
+              o_rec_ts_reg <= ts_reg;
+              o_rec_cx_reg <= cx_reg;
+              o_rec_cy_reg <= cy_reg;
+              o_cycles_done_reg <= done_p1_q;
+              final_reg <= left_is1_q;
+              if (left_reg != 32'd0) left_reg <= left_m1_q;
+            end else begin
+              tmr_reg <= i_delay;
+              tmr_last_reg <= (i_delay[15:1] == 15'd0);
+              o_exp_reg <= k_next;
+              o_x_reg <= add_s16(cx_reg, off_next[15:0]);
+              o_y_reg <= add_s16(cy_reg, off_next[31:16]);
+            end
+          end
+      end
+    end
+    // START loads act even during reset (harmless: the control state is held in reset
+    // and the DAC ignores requests), which keeps rst off this wide enable.
+    if (state_reg[I_START]) begin
+      tmr_reg <= i_delay;
+      tmr_last_reg <= (i_delay[15:1] == 15'd0);
+      o_exp_reg <= 3'd0;
+      final_reg <= 1'b0;
+      cx_reg <= i_cx;
+      cy_reg <= i_cy;
+      ts_reg <= i_now;
+      o_x_reg <= add_s16(i_cx, off_0[15:0]);
+      o_y_reg <= add_s16(i_cy, off_0[31:16]);
     end
   end
 endmodule

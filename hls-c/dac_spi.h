@@ -11,9 +11,12 @@ typedef struct {
   int32_t  x, y;            /* signed 17-bit */
   uint16_t amp;
   int16_t  xmin, xmax, ymin, ymax;
+  int      win_wr;          /* a window register is written in this cycle */
 } dac_spi_in_t;
 
 typedef struct {
+  int32_t  x_raw, y_raw;
+  uint8_t  x_lt, x_gt, y_lt, y_gt, pre;
   uint8_t  ph, fr;
   uint32_t sr;              /* 23 bits */
   int16_t  y_code_q;
@@ -28,8 +31,6 @@ void dac_spi_init(dac_spi_t *s);
 void dac_spi_step(dac_spi_t *s, int rst, const dac_spi_in_t *in);
 /* The 24-bit DAC8564 frame: A1 A0 LD1 LD0 x SEL1 SEL0 PD0, then 16 data bits. */
 uint32_t dac_spi_frame(unsigned ld, unsigned sel, uint16_t data);
-/* Clamp of a 17-bit signed value into [lo, hi] as the RTL does it. */
-int32_t dac_spi_clamp(int32_t v, int16_t lo, int16_t hi);
 /* Clock cycles per beam move the DAC is busy for (all frames and SYNC gaps). */
 unsigned dac_spi_move_cycles(void);
 

@@ -33,7 +33,8 @@ static uint32_t read_reg(const minflux_core_t *o, uint8_t addr)
   switch (addr) {
   case MINFLUX_REG_ID:          return MINFLUX_DESIGN_ID;
   case MINFLUX_REG_VERSION:     return MINFLUX_DESIGN_VERSION;
-  case MINFLUX_REG_STATUS:      return ((uint32_t)o->sticky << 1) | (uint32_t)mux_sequencer_running(&o->seq);
+  case MINFLUX_REG_STATUS:
+    return ((uint32_t)o->estop_sync[1] << 4) | ((uint32_t)o->sticky << 1) | (uint32_t)mux_sequencer_running(&o->seq);
   case MINFLUX_REG_NCYCLES:     return o->ncycles;
   case MINFLUX_REG_K:           return o->k;
   case MINFLUX_REG_DELAY:       return o->delay;
@@ -80,7 +81,14 @@ static void write_reg(minflux_core_t *c, uint8_t addr, uint32_t d)
 void minflux_core_step(minflux_core_t *c, const minflux_core_in_t *in)
 {
   const minflux_core_t o = *c;   /* everything as it was before the edge */
-  const int wr_ctrl = in->wr_en && in->wr_addr == MINFLUX_REG_CTRL;
+  const int wr_ctrl = o.we && o.wa == MINFLUX_REG_CTRL;
+  const int estop = o.estop_sync[1];
+
+  c->estop_sync[1] = o.estop_sync[0];
+  c->estop_sync[0] = (uint8_t)(in->estop != 0);
+  c->we = (uint8_t)(in->wr_en && !in->rst);
+  c->wa = in->wr_addr;
+  c->wd = in->wr_data;
 
   /* register file and status */
   c->ts = in->rst ? 0 : o.ts + 1;
@@ -90,15 +98,16 @@ void minflux_core_step(minflux_core_t *c, const minflux_core_in_t *in)
     int any_sat = 0;
     for (int e = 0; e < MINFLUX_K_MAX; e++)
       for (int ch = 0; ch < MINFLUX_N_CH; ch++) any_sat |= o.cnt.sat[e][ch];
-    const uint8_t clr = (in->wr_en && in->wr_addr == MINFLUX_REG_STATUS)
-                            ? (uint8_t)((in->wr_data >> 1) & 7u) : 0;
+    const uint8_t clr = (o.we && o.wa == MINFLUX_REG_STATUS) ? (uint8_t)((o.wd >> 1) & 7u) : 0;
     const uint8_t set = (uint8_t)(((o.cnt.rec_valid && any_sat) << 2) |
                                   ((o.dac.moved && o.dac.clamp_y) << 1) |
                                   (o.dac.moved && o.dac.clamp_x));
     c->sticky = (uint8_t)((o.sticky & ~clr) | set);
-    if (in->wr_en) write_reg(c, in->wr_addr, in->wr_data);
+    if (o.we) write_reg(c, o.wa, o.wd);
   }
-  c->rd_data = read_reg(&o, in->rd_addr);
+  c->ra = in->rd_addr;
+  c->rd_word = read_reg(&o, o.ra);   /* the RTL splits this mux over two stages */
+  c->rd_data = o.rd_word;
 
   /* blocks */
   uint8_t cnt[MINFLUX_N_CH];
@@ -108,9 +117,9 @@ void minflux_core_step(minflux_core_t *c, const minflux_core_in_t *in)
   }
 
   mux_sequencer_in_t si;
-  si.start = wr_ctrl && (in->wr_data & 1u);
-  si.stop = wr_ctrl && (in->wr_data & 2u);
-  si.abort = wr_ctrl && (in->wr_data & 4u);
+  si.start = wr_ctrl && (o.wd & 1u);
+  si.stop = wr_ctrl && (o.wd & 2u);
+  si.abort = (wr_ctrl && (o.wd & 4u)) || estop;
   si.ncycles = o.ncycles;
   si.k = o.k;
   si.delay = o.delay;
@@ -137,5 +146,6 @@ void minflux_core_step(minflux_core_t *c, const minflux_core_in_t *in)
   di.xmax = o.xmax;
   di.ymin = o.ymin;
   di.ymax = o.ymax;
+  di.win_wr = o.we && o.wa >= MINFLUX_REG_SAFE_XMIN && o.wa <= MINFLUX_REG_SAFE_YMAX;
   dac_spi_step(&c->dac, in->rst, &di);
 }

@@ -18,10 +18,14 @@ typedef struct {
   uint8_t  wr_addr;
   uint32_t wr_data;
   uint8_t  rd_addr;
+  int      estop;                   /* emergency stop pin, active high */
   uint8_t  apd_edges[MINFLUX_N_CH]; /* APD rising edges since the previous clk edge */
 } minflux_core_in_t;
 
 typedef struct {
+  /* bus write stage (writes act one cycle after they are presented) */
+  uint8_t  we, wa;
+  uint32_t wd;
   /* register file */
   uint32_t ncycles;
   uint8_t  k;
@@ -29,8 +33,11 @@ typedef struct {
   int16_t  cx, cy, xmin, xmax, ymin, ymax;
   uint32_t offsets[MINFLUX_K_MAX];
   uint8_t  sticky;                  /* bit0 clamp x, bit1 clamp y, bit2 saturated */
+  uint8_t  estop_sync[2];           /* synchronizer; [1] is the active flag */
   uint32_t ts;
-  uint32_t rd_data;
+  uint8_t  ra;                      /* read address stage */
+  uint32_t rd_word;                 /* read mux stage (groups of 8 addresses) */
+  uint32_t rd_data;                 /* data of the address presented three edges earlier */
   /* blocks */
   apd_capture_t    apd[MINFLUX_N_CH];
   mux_sequencer_t  seq;

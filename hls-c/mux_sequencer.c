@@ -12,15 +12,21 @@ unsigned mux_sequencer_k_eff(unsigned k_reg)
   return k_reg == 0 ? 1u : (k_reg > MINFLUX_K_MAX ? (unsigned)MINFLUX_K_MAX : k_reg);
 }
 
-static void start_cycle(mux_sequencer_t *s, const mux_sequencer_in_t *in)
+static void load_tmr(mux_sequencer_t *s, uint16_t v)
 {
-  s->state = SEQ_MOVE;
-  s->tmr = in->delay;
+  s->tmr = v;
+  s->tmr_last = (uint8_t)(v <= 1);
+}
+
+/* Datapath loads of the START cycle; the RTL applies them even during reset. */
+static void start_cycle_data(mux_sequencer_t *s, const mux_sequencer_in_t *in)
+{
+  load_tmr(s, in->delay);
   s->exp = 0;
+  s->final_cycle = 0;
   s->cx = in->cx;
   s->cy = in->cy;
   s->ts = in->now;
-  s->dac_req = 1;
   s->x = (int32_t)in->cx + in->off_x[0];
   s->y = (int32_t)in->cy + in->off_y[0];
 }
@@ -28,40 +34,48 @@ static void start_cycle(mux_sequencer_t *s, const mux_sequencer_in_t *in)
 void mux_sequencer_step(mux_sequencer_t *s, int rst, const mux_sequencer_in_t *in)
 {
   const mux_sequencer_t o = *s;
+  const int run_done = o.stop_pend || o.final_cycle;
+  const int cyc_start = (o.state == SEQ_IDLE && o.start_pend && !in->dac_busy) ||
+                        (o.state == SEQ_WIN && o.tmr_last && !run_done);
+  s->off_next_x = in->off_x[(o.exp + 1u) & 7u];
+  s->off_next_y = in->off_y[(o.exp + 1u) & 7u];
+  s->k_last = (uint8_t)(o.exp == mux_sequencer_k_eff(in->k) - 1u);
+  s->dac_idle_q = (uint8_t)(!in->dac_busy && !o.dac_req);
   if (rst) {
     s->state = SEQ_IDLE;
-    s->tmr = 0;
+    load_tmr(s, 0);
     s->start_pend = s->stop_pend = 0;
     s->dac_req = 0;
     s->gate = 0;
     s->exp = 0;
     s->rec = 0;
     s->cycles_done = 0;
+    if (o.state == SEQ_START) start_cycle_data(s, in);
     return;
   }
-  const unsigned k_eff = mux_sequencer_k_eff(in->k);
-  const int k_last = (o.exp == k_eff - 1);
-  const int tmr_last = (o.tmr <= 1);
-  const int dac_done = !in->dac_busy && !o.dac_req;
+  const int k_last = o.k_last;
+  const int tmr_last = o.tmr_last;
+  const int move_done = o.tmr_last && o.dac_idle_q && !o.dac_req;
   const unsigned k_next = (o.exp + 1u) & 7u;
-  const int run_done = o.stop_pend || (in->ncycles != 0 && o.cycles_done >= in->ncycles);
 
   s->dac_req = 0;
   s->rec = 0;
   if (o.tmr != 0) s->tmr = (uint16_t)(o.tmr - 1);
+  s->tmr_last = (uint8_t)(o.tmr <= 2);  /* (tmr - 1) <= 1; 0 stays 0 */
 
   switch (o.state) {
   case SEQ_IDLE:
-    if (o.start_pend && dac_done) {
+    if (o.start_pend && !in->dac_busy) {
       s->start_pend = 0;
       s->stop_pend = 0;
       s->cycles_done = 0;
+      s->left = in->ncycles;
     }
     break;
   case SEQ_MOVE:
-    if (tmr_last && dac_done) {
+    if (move_done) {
       s->state = SEQ_GATE;
-      s->tmr = in->gate;
+      load_tmr(s, in->gate);
       s->gate = 1;
     }
     break;
@@ -70,33 +84,40 @@ void mux_sequencer_step(mux_sequencer_t *s, int rst, const mux_sequencer_in_t *i
       s->gate = 0;
       if (k_last) {
         s->state = SEQ_WIN;
-        s->tmr = in->win;
+        load_tmr(s, in->win);
         s->rec = 1;
         s->rec_ts = o.ts;
         s->rec_cx = o.cx;
         s->rec_cy = o.cy;
         s->cycles_done = o.cycles_done + 1;
+        s->final_cycle = (uint8_t)(o.left == 1);
+        if (o.left != 0) s->left = o.left - 1;
       } else {
         s->state = SEQ_MOVE;
-        s->tmr = in->delay;
+        load_tmr(s, in->delay);
         s->exp = (uint8_t)k_next;
         s->dac_req = 1;
-        s->x = (int32_t)o.cx + in->off_x[k_next];
-        s->y = (int32_t)o.cy + in->off_y[k_next];
+        s->x = (int32_t)o.cx + o.off_next_x;
+        s->y = (int32_t)o.cy + o.off_next_y;
       }
     }
     break;
-  default:
+  case SEQ_WIN:
     if (tmr_last && run_done) {
       s->state = SEQ_IDLE;
       s->stop_pend = 0;
     }
     break;
+  default: /* SEQ_START: handled below */
+    break;
   }
 
-  if ((o.state == SEQ_IDLE && o.start_pend && dac_done) ||
-      (o.state == SEQ_WIN && tmr_last && !run_done))
-    start_cycle(s, in);
+  if (o.state == SEQ_START) {
+    s->state = SEQ_MOVE;
+    s->dac_req = 1;
+    start_cycle_data(s, in);
+  }
+  if (cyc_start) s->state = SEQ_START;
 
   if (in->abort) {
     s->state = SEQ_IDLE;

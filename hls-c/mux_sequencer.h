@@ -7,7 +7,7 @@
 extern "C" {
 #endif
 
-enum { SEQ_IDLE = 0, SEQ_MOVE = 1, SEQ_GATE = 2, SEQ_WIN = 3 };
+enum { SEQ_IDLE = 0, SEQ_MOVE = 1, SEQ_GATE = 2, SEQ_WIN = 3, SEQ_START = 4 };
 
 typedef struct {
   int start, stop, abort;        /* strobes */
@@ -23,9 +23,15 @@ typedef struct {
 typedef struct {
   uint8_t  state;
   uint16_t tmr;
+  uint8_t  tmr_last;             /* tmr <= 1, registered */
   uint8_t  start_pend, stop_pend;
   int16_t  cx, cy;
   uint32_t ts;
+  uint32_t left;                 /* cycles left in the run, 0 = until stopped */
+  uint8_t  final_cycle;          /* the cycle in its window is the run's last */
+  int16_t  off_next_x, off_next_y; /* table entry exp+1, registered every cycle */
+  uint8_t  k_last;               /* exp == K_eff - 1, registered every cycle */
+  uint8_t  dac_idle_q;           /* !dac_busy && !dac_req, registered every cycle */
   /* outputs */
   uint8_t  dac_req;
   int32_t  x, y;                 /* signed 17-bit sums */

@@ -24,8 +24,8 @@
   X(ID,         0x00, 32, "RO design id") \
   X(VERSION,    0x01, 32, "RO firmware version") \
   X(CTRL,       0x02,  3, "WO strobes: bit0 start, bit1 stop after this cycle, bit2 abort now") \
-  X(STATUS,     0x03,  8, "RO bit0 running, bit1 clamp x, bit2 clamp y, bit3 count saturated; write 1s to clear sticky bits 1-3") \
-  X(NCYCLES,    0x04, 32, "cycles per run, 0 = until stopped") \
+  X(STATUS,     0x03,  5, "RO bit0 running, bit1 clamp x, bit2 clamp y, bit3 count saturated (sticky: write 1s to clear bits 1-3), bit4 emergency stop active") \
+  X(NCYCLES,    0x04, 32, "cycles per run, 0 = until stopped; sampled when a run starts") \
   X(K,          0x05,  4, "exposures per cycle 1..8 (0 acts as 1, >8 as 8)") \
   X(DELAY,      0x06, 16, "gate delay in cycles from the beam move (laser blanked); 0 acts as 1") \
   X(GATE,       0x07, 16, "detection gate / laser on in cycles; 0 acts as 1") \

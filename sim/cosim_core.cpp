@@ -59,26 +59,30 @@ class Cosim {
         top_->eval();
       }
     }
-    // The DAC clamps with the window registers as they are at the edge that accepts a move;
-    // the harness tracks them from the writes it issues (not from the model).
-    if (top_->o_dbg_dac_req && !in.rst) memcpy(move_win_, reg_win_, sizeof move_win_);
     top_->rst = in.rst;
     top_->i_wr_en = in.wr_en;
     top_->i_wr_addr = in.wr_addr;
     top_->i_wr_data = in.wr_data;
     top_->i_rd_addr = in.rd_addr;
+    top_->i_estop = in.estop;
     top_->clk = 1;
     top_->eval();
     minflux_core_step(&model_, &in);
     cycle_++;
     bool ok = compare();
+    // The DAC selects the clamped codes with the window registers as they were at the edge
+    // that raised o_dbg_moved; the harness tracks them from the writes it issues.
+    if (top_->o_dbg_moved) memcpy(move_win_, reg_win_, sizeof move_win_);
+    // (bus writes act one cycle after they are presented)
     if (in.rst) {
       frame_reset_ = true;
       reg_win_[0] = reg_win_[2] = INT16_MIN;
       reg_win_[1] = reg_win_[3] = INT16_MAX;
-    } else if (in.wr_en && in.wr_addr >= MINFLUX_REG_SAFE_XMIN && in.wr_addr <= MINFLUX_REG_SAFE_YMAX) {
-      reg_win_[in.wr_addr - MINFLUX_REG_SAFE_XMIN] = (int16_t)(uint16_t)in.wr_data;
+    } else if (last_wr_.wr_en && last_wr_.wr_addr >= MINFLUX_REG_SAFE_XMIN && last_wr_.wr_addr <= MINFLUX_REG_SAFE_YMAX) {
+      reg_win_[last_wr_.wr_addr - MINFLUX_REG_SAFE_XMIN] = (int16_t)(uint16_t)last_wr_.wr_data;
     }
+    last_wr_ = in;
+    if (in.rst) last_wr_.wr_en = 0;
     check_invariants();
     top_->clk = 0;
     top_->eval();
@@ -144,6 +148,7 @@ class Cosim {
     ok &= cmp<uint32_t>(B_DAC, "busy", t->o_dbg_busy, m.dac.busy, p_busy_);
     ok &= cmp<uint32_t>(B_DAC, "xy_code", t->o_dbg_xy_code,
                         ((uint32_t)(uint16_t)m.dac.y_code << 16) | (uint16_t)m.dac.x_code, p_code_);
+    ok &= cmp<uint32_t>(B_DAC, "moved", t->o_dbg_moved, m.dac.moved, p_moved_);
     ok &= cmp<uint32_t>(B_DAC, "clamp", t->o_dbg_clamp, (uint32_t)(m.dac.clamp_x | (m.dac.clamp_y << 1)), p_clamp_);
     // register file
     ok &= cmp<uint32_t>(B_REGS, "rd_data", t->o_rd_data_reg, m.rd_data, p_rd_);
@@ -155,6 +160,7 @@ class Cosim {
   void check_invariants() {
     Vminflux_core *t = top_;
     if (t->o_laser_en && (!t->o_dac_sync_n || t->o_dbg_busy)) fail_invariant("laser on during a beam move");
+    if (t->o_laser_en && estop_age_ >= 3) fail_invariant("laser on 3 cycles after the emergency stop");
     if (!t->o_dac_sync_n) {
       if (prev_sclk_ && !t->o_dac_sclk) {
         frame_bits_ = (frame_bits_ << 1) | t->o_dac_mosi;
@@ -191,7 +197,7 @@ class Cosim {
   uint64_t mismatches_ = 0;
   uint32_t p_apd_ = 0, p_req_ = 0, p_exp_ = 0, p_gate_ = 0, p_laser_ = 0, p_run_ = 0, p_ts_ = 0,
            p_cx_ = 0, p_cy_ = 0, p_rv_ = 0, p_sclk_ = 0, p_mosi_ = 0, p_sync_ = 1, p_busy_ = 0,
-           p_code_ = 0, p_clamp_ = 0, p_rd_ = 0;
+           p_code_ = 0, p_clamp_ = 0, p_moved_ = 0, p_rd_ = 0;
   uint64_t p_xy_ = 0;
   uint32_t p_counts_[MINFLUX_K_MAX * MINFLUX_N_CH] = {0}, p_sat_[MINFLUX_K_MAX * MINFLUX_N_CH] = {0};
   bool prev_sclk_ = false, prev_sync_ = true;
@@ -199,6 +205,8 @@ class Cosim {
   std::vector<DacFrame> frames_;
   int nbits_ = 0;
   bool frame_reset_ = false;
+  minflux_core_in_t last_wr_ = {};
+  unsigned estop_age_ = 0;
   int16_t reg_win_[4] = {INT16_MIN, INT16_MAX, INT16_MIN, INT16_MAX};
   int16_t move_win_[4] = {INT16_MIN, INT16_MAX, INT16_MIN, INT16_MAX};
   uint64_t frames_checked_ = 0;
@@ -226,11 +234,11 @@ bool reset(Cosim &s, int cycles) {
   return true;
 }
 
-// Register read: the address is sampled at the edge, the data is visible right after it.
+// Register read: the address is sampled at one edge, the data is visible two edges later.
 bool read_reg(Cosim &s, uint8_t addr, uint32_t *val) {
   minflux_core_in_t in = idle_in();
   in.rd_addr = addr;
-  if (!s.step(in)) return false;
+  if (!s.step(in) || !s.step(in) || !s.step(in)) return false;
   *val = s.rtl()->o_rd_data_reg;
   return true;
 }
@@ -278,7 +286,7 @@ bool run_timing(Cosim &s, unsigned k, unsigned delay, unsigned gate, unsigned wi
 
 // Seed 003 section 6.4.3: 8 kHz tracking, gate delay 7.4 us, gate 23.2 us, window 2 us.
 bool directed_tracking_timing(Cosim &s) {
-  const unsigned delay = 355, gate = 1114, win = 96;  // 7.40, 23.21, 2.00 us at 48 MHz
+  const unsigned delay = 355, gate = 1114, win = 95;  // 7.40, 23.21, 2.00 us (with START) at 48 MHz
   TimingResult r;
   if (!run_timing(s, 4, delay, gate, win, 5, r)) return false;
   CHECK(r.rec_cycles.size() == 5, "records %zu, want 5", r.rec_cycles.size());
@@ -291,17 +299,18 @@ bool directed_tracking_timing(Cosim &s) {
           r.gate_fall[i] - r.gate_rise[i], gate);
   }
   const uint64_t period = r.req_cycles[4] - r.req_cycles[0];
-  CHECK(period == 4 * (delay + gate) + win, "cycle period %" PRIu64 " cycles", period);
+  // one cycle (START) loads the next cycle's centre: period = K (DELAY + GATE) + WIN + 1
+  CHECK(period == 4 * (delay + gate) + win + 1, "cycle period %" PRIu64 " cycles", period);
   printf("directed tracking timing: delay %u cycles (%.2f us), gate %u (%.2f us), window %u (%.2f us), "
          "period %" PRIu64 " cycles = %.2f us (%.3f kHz); record %" PRIu64 " cycles after the last gate\n",
-         delay, delay / 48.0, gate, gate / 48.0, win, win / 48.0, period, period / 48.0, 48e3 / period,
+         delay, delay / 48.0, gate, gate / 48.0, win + 1, (win + 1) / 48.0, period, period / 48.0, 48e3 / period,
          r.rec_cycles[0] - r.gate_fall[3]);
   return true;
 }
 
 // Seed 003 section 6.3.1: imaging, multiplex period 125 us, gate 13.6 us, delay 13.6 us.
 bool directed_imaging_timing(Cosim &s) {
-  const unsigned delay = 653, gate = 653, win = 6000 - 4 * (653 + 653);
+  const unsigned delay = 653, gate = 653, win = 6000 - 4 * (653 + 653) - 1;
   TimingResult r;
   if (!run_timing(s, 4, delay, gate, win, 3, r)) return false;
   CHECK(r.rec_cycles.size() == 3, "records %zu, want 3", r.rec_cycles.size());
@@ -311,7 +320,8 @@ bool directed_imaging_timing(Cosim &s) {
     CHECK(r.gate_rise[i] - r.req_cycles[i] == delay && r.gate_fall[i] - r.gate_rise[i] == gate,
           "imaging exposure %zu timing", i);
   printf("directed imaging timing: delay %u (%.2f us), gate %u (%.2f us), window %u (%.2f us), period %" PRIu64
-         " cycles = %.2f us\n", delay, delay / 48.0, gate, gate / 48.0, win, win / 48.0, period, period / 48.0);
+         " cycles = %.2f us\n", delay, delay / 48.0, gate, gate / 48.0, win + 1, (win + 1) / 48.0, period,
+         period / 48.0);
   return true;
 }
 
@@ -321,9 +331,9 @@ bool directed_shortest_exposure(Cosim &s, unsigned *period_out) {
   if (!run_timing(s, 8, 1, 1, 1, 2, r)) return false;
   CHECK(r.req_cycles.size() >= 9, "moves %zu", r.req_cycles.size());
   const uint64_t exp_period = r.req_cycles[1] - r.req_cycles[0];
-  // request cycle + DAC busy + the cycle that sees the DAC idle + 1 gate cycle
-  CHECK(exp_period == dac_spi_move_cycles() + 3, "shortest exposure period %" PRIu64 " cycles, want %u",
-        exp_period, dac_spi_move_cycles() + 3);
+  // request cycle + DAC busy + 2 cycles to see the DAC idle (registered) + 1 gate cycle
+  CHECK(exp_period == dac_spi_move_cycles() + 4, "shortest exposure period %" PRIu64 " cycles, want %u",
+        exp_period, dac_spi_move_cycles() + 4);
   *period_out = (unsigned)exp_period;
   printf("directed shortest exposure: %" PRIu64 " cycles = %.3f us (DAC busy %u cycles per move, gate 1 cycle)\n",
          exp_period, exp_period / 48.0, dac_spi_move_cycles());
@@ -438,7 +448,9 @@ bool directed_clamp(Cosim &s) {
   uint32_t st = 0;
   if (!read_reg(s, MINFLUX_REG_STATUS, &st)) return false;
   CHECK((st & 6u) == 6u, "STATUS clamp bits 0x%x", st);
-  if (!write_reg(s, MINFLUX_REG_STATUS, 0xE) || !read_reg(s, MINFLUX_REG_STATUS, &st)) return false;
+  // a write acts one cycle after it is presented
+  if (!write_reg(s, MINFLUX_REG_STATUS, 0xE) || !s.step(idle_in()) || !read_reg(s, MINFLUX_REG_STATUS, &st))
+    return false;
   CHECK((st & 0xEu) == 0, "STATUS not cleared: 0x%x", st);
   uint32_t id = 0;
   if (!read_reg(s, MINFLUX_REG_ID, &id)) return false;
@@ -498,7 +510,7 @@ bool random_segment(Cosim &s, uint64_t max_cycles) {
   std::poisson_distribution<unsigned> pois(rate > 0 ? rate : 1e-9);
   const uint64_t len = pick(r, 2000, (uint32_t)std::min<uint64_t>(max_cycles, 60000));
   bool prev_gate = false;
-  unsigned edge_boost = 0;
+  unsigned edge_boost = 0, estop_left = 0;
   for (uint64_t n = 0; n < len; n++) {
     minflux_core_in_t in = idle_in();
     for (int ch = 0; ch < 2; ch++) {
@@ -513,8 +525,9 @@ bool random_segment(Cosim &s, uint64_t max_cycles) {
       in.wr_en = 1; in.wr_addr = pick(r, 0, 1) ? MINFLUX_REG_CENTRE_X : MINFLUX_REG_CENTRE_Y; in.wr_data = (uint32_t)r();
     } else if (act < 5) {                // timing / K / offset change mid-run
       static const uint8_t regs[] = {MINFLUX_REG_K, MINFLUX_REG_DELAY, MINFLUX_REG_GATE, MINFLUX_REG_WIN,
-                                     MINFLUX_REG_OFFSET0 + 3, MINFLUX_REG_NCYCLES, MINFLUX_REG_LASER_AMP};
-      in.wr_en = 1; in.wr_addr = regs[pick(r, 0, 6)];
+                                     MINFLUX_REG_OFFSET0 + 3, MINFLUX_REG_NCYCLES, MINFLUX_REG_LASER_AMP,
+                                     MINFLUX_REG_SAFE_XMIN, MINFLUX_REG_SAFE_YMAX};
+      in.wr_en = 1; in.wr_addr = regs[pick(r, 0, 8)];
       in.wr_data = in.wr_addr == MINFLUX_REG_K ? pick(r, 0, 15) : in.wr_addr == MINFLUX_REG_NCYCLES ? pick(r, 0, 5) : pick(r, 0, 900);
     } else if (act < 6) {                // control strobes in any combination
       in.wr_en = 1; in.wr_addr = MINFLUX_REG_CTRL; in.wr_data = pick(r, 0, 7);
@@ -523,6 +536,8 @@ bool random_segment(Cosim &s, uint64_t max_cycles) {
     } else if (act < 8) {
       in.wr_en = 1; in.wr_addr = (uint8_t)pick(r, 0x12, 0xFF); in.wr_data = (uint32_t)r(); // unmapped
     }
+    if (act == 999) estop_left = pick(r, 1, 400);   // emergency stop pulses of any length
+    if (estop_left) { in.estop = 1; estop_left--; }
     if (!s.step(in)) return false;
     const bool g = s.rtl()->o_gate;
     if (g != prev_gate) edge_boost = 3;
