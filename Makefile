@@ -21,9 +21,9 @@ HDL_CORE    :=            # synthesizable RTL of the core (no vendor primitives)
 MODEL_SRCS  :=            # fixed-point C models (hls-c/), integer only
 FLOAT_SRCS  :=            # float references (host side)
 HOST_SRCS   :=            # host CLI sources besides host/minflux.c
-TESTS       :=            # NAME=COMMAND entries for tests/runner.sh
+TESTS       :=            # test names; the command of NAME is $(CMD_NAME)
 ALL_TARGETS :=            # what `make` builds
-BENCHES     :=            # NAME=COMMAND entries for `make bench`
+BENCHES     :=            # bench names, commands in $(CMD_NAME) as for TESTS
 LINT_TOPS   :=            # RTL files linted one by one (plus the core top)
 HOST_LIBS   := -lm        # libraries the host, tests and harnesses link
 CHECK_LIBS   = $$(pkg-config --libs check)
@@ -44,7 +44,8 @@ endef
 MK_FRAGMENTS ?= $(sort $(wildcard mk/*.mk))
 include $(MK_FRAGMENTS)
 
-.PHONY: all test lint bitstream bench clean deps
+.PHONY: all test lint bitstream bench clean deps demo
+.SECONDARY:
 .DEFAULT_GOAL := all
 
 all: $(ALL_TARGETS)
@@ -90,19 +91,21 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(HOST_OBJS) $(BUILD)/libmodels.a
 
 test: deps
 	@$(MAKE) --no-print-directory all
-	@tests/runner.sh $(foreach t,$(TESTS),'$(t)')
+	@tests/runner.sh $(foreach t,$(TESTS),'$(t)=$(CMD_$(t))')
 
 bench: deps
 	@$(MAKE) --no-print-directory all
-	@tests/runner.sh $(foreach t,$(BENCHES),'$(t)')
+	@tests/runner.sh $(foreach t,$(BENCHES),'$(t)=$(CMD_$(t))')
 
+# Every RTL top through `verilator --lint-only -Wall` (submodules found in hdl/, board
+# primitives as port-only stand-ins in sim/lint/), and every C file built with -Werror.
 lint: deps $(GEN)/minflux_regs.vh
 	@set -e; for f in $(LINT_TOPS); do \
-	  top=$$(basename $$f .v); echo "lint $$top"; \
-	  $(VERILATOR) --lint-only -Wall -Ihdl -I$(GEN) --top-module $$top $(HDL_CORE) $$f sim/ice40_lint_stubs.v; \
+	  top=$$(basename $$f .v); echo "verilator --lint-only -Wall $$top"; \
+	  $(VERILATOR) --lint-only -Wall -Ihdl -I$(GEN) -y hdl -y sim/lint --top-module $$top $$f; \
 	done
-	@$(MAKE) --no-print-directory CWARN="$(CWARN)" all
-	@echo "lint: clean"
+	@$(MAKE) --no-print-directory all
+	@echo "lint: clean (verilator -Wall on $(words $(LINT_TOPS)) tops; C with $(CWARN))"
 
 clean:
 	rm -rf $(BUILD)

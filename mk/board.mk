@@ -27,3 +27,7 @@ $(BUILD)/icebreaker.bin: $(BUILD)/icebreaker.asc
 bitstream: $(BUILD)/icebreaker.bin
 	@mk/report.sh $(BUILD)/nextpnr.log $(FREQ_MHZ) | tee $(BUILD)/utilisation.txt
 	@grep -q ': PASS' $(BUILD)/utilisation.txt
+
+# CI builds the bitstream too: synthesis, place and route at 48 MHz must pass.
+TESTS += bitstream
+CMD_bitstream = $(MAKE) --no-print-directory bitstream

@@ -2,8 +2,24 @@
 HDL_CORE   += hdl/apd_capture.v hdl/photon_counter.v hdl/mux_sequencer.v hdl/dac_spi.v \
               hdl/minflux_core.v
 LINT_TOPS  += hdl/minflux_core.v
-MODEL_SRCS += hls-c/apd_capture.c hls-c/photon_counter.c hls-c/mux_sequencer.c \
+MODEL_SRCS += hls-c/apd_capture.c hls-c/photon_counter.c hls-c/mux_sequencer.c hls-c/core_config.c \
               hls-c/dac_spi.c hls-c/minflux_core.c
 
 $(eval $(call vl_exe,cosim_core,minflux_core,$(HDL_CORE),sim/cosim_core.cpp))
-TESTS += cosim_core=$(BUILD)/vl/cosim_core/cosim_core --cycles 2000000
+# random seed each run (printed; rerun with --seed S)
+TESTS += cosim_core
+CMD_cosim_core = $(BUILD)/vl/cosim_core/cosim_core --cycles 2000000
+
+ALL_TARGETS += $(BUILD)/tests/test_core
+TESTS += test_core
+CMD_test_core = $(BUILD)/tests/test_core
+
+# Demo of what exists today: the RTL core with the seed's tracking timing and a static
+# emitter under a doughnut beam; the full virtual board arrives with the host link.
+demo: deps
+	@$(MAKE) --no-print-directory $(BUILD)/vl/cosim_core/cosim_core
+	@mkdir -p $(BUILD)/demo
+	$(BUILD)/vl/cosim_core/cosim_core --seed 1 --demo $(BUILD)/demo/records.csv
+
+BENCHES += cosim_core_speed
+CMD_cosim_core_speed = $(BUILD)/vl/cosim_core/cosim_core --cycles 5000000 --bench
