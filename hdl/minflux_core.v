@@ -98,7 +98,7 @@ module minflux_core (
       k_reg       <= 4'd4;
       delay_reg   <= 16'd355;   // 7.4 us: seed 003 section 6.4.3 tracking timing
       gate_reg    <= 16'd1114;  // 23.2 us
-      win_reg     <= 16'd96;    // 2 us
+      win_reg     <= 16'd95;    // 2 us window incl. the START cycle
       cx_reg      <= 16'd0;
       cy_reg      <= 16'd0;
       amp_reg     <= 16'd0;

@@ -50,7 +50,7 @@ void minflux_core_step(minflux_core_t *c, const minflux_core_in_t *in);
 
 /* Reset values of the registers (tracking timing of seed 003 section 6.4.3). */
 enum {
-  CORE_RESET_K = 4, CORE_RESET_DELAY = 355, CORE_RESET_GATE = 1114, CORE_RESET_WIN = 96
+  CORE_RESET_K = 4, CORE_RESET_DELAY = 355, CORE_RESET_GATE = 1114, CORE_RESET_WIN = 95
 };
 
 #ifdef __cplusplus
