@@ -63,9 +63,10 @@ module mux_sequencer #(
 
   wire [3:0] k_eff    = (i_k == 4'd0) ? 4'd1 : ((i_k > K_MAX) ? K_MAX[3:0] : i_k);
   // "this exposure is the last", registered every cycle (timing); the exposure index never
-  // changes in the cycle before a gate closes, a K write acts one cycle later.
+  // changes in the cycle before a gate closes, a K write acts one cycle later. ">=": a K
+  // lowered below the current exposure ends the cycle after this exposure.
   reg        k_last;
-  always @(posedge clk) k_last <= ({1'b0, o_exp_reg} == k_eff - 4'd1);
+  always @(posedge clk) k_last <= ({1'b0, o_exp_reg} >= k_eff - 4'd1);
   wire       tmr_last = tmr_last_reg;
   // DAC idle as a register (timing): a move may end one cycle after the DAC went idle.
   reg        dac_idle_q;

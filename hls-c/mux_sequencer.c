@@ -39,7 +39,7 @@ void mux_sequencer_step(mux_sequencer_t *s, int rst, const mux_sequencer_in_t *i
                         (o.state == SEQ_WIN && o.tmr_last && !run_done);
   s->off_next_x = in->off_x[(o.exp + 1u) & 7u];
   s->off_next_y = in->off_y[(o.exp + 1u) & 7u];
-  s->k_last = (uint8_t)(o.exp == mux_sequencer_k_eff(in->k) - 1u);
+  s->k_last = (uint8_t)(o.exp >= mux_sequencer_k_eff(in->k) - 1u);
   s->dac_idle_q = (uint8_t)(!in->dac_busy && !o.dac_req);
   if (rst) {
     s->state = SEQ_IDLE;

@@ -426,12 +426,13 @@ bool directed_saturation(Cosim &s) {
 bool directed_clamp(Cosim &s) {
   if (!reset(s, 4)) return false;
   const uint32_t regs[][2] = {
-      {MINFLUX_REG_K, 3}, {MINFLUX_REG_DELAY, 170}, {MINFLUX_REG_GATE, 5}, {MINFLUX_REG_WIN, 5},
+      {MINFLUX_REG_K, 4}, {MINFLUX_REG_DELAY, 170}, {MINFLUX_REG_GATE, 5}, {MINFLUX_REG_WIN, 5},
       {MINFLUX_REG_NCYCLES, 1}, {MINFLUX_REG_SAFE_XMIN, (uint16_t)-1000}, {MINFLUX_REG_SAFE_XMAX, 2000},
       {MINFLUX_REG_SAFE_YMIN, (uint16_t)-3000}, {MINFLUX_REG_SAFE_YMAX, 500}, {MINFLUX_REG_CENTRE_X, 1500},
       {MINFLUX_REG_CENTRE_Y, (uint16_t)-2900}, {MINFLUX_REG_LASER_AMP, 0x1234},
       {MINFLUX_REG_OFFSET0 + 0, pack_off(0, 0)}, {MINFLUX_REG_OFFSET0 + 1, pack_off(32767, -32768)},
-      {MINFLUX_REG_OFFSET0 + 2, pack_off(-32768, 32767)}};
+      {MINFLUX_REG_OFFSET0 + 2, pack_off(-32768, 32767)},
+      {MINFLUX_REG_OFFSET0 + 3, pack_off(-2500, 3400)}};   // exactly on xmin and ymax: not clamped
   for (auto &rv : regs)
     if (!write_reg(s, (uint8_t)rv[0], rv[1])) return false;
   s.clear_frames();
@@ -439,9 +440,9 @@ bool directed_clamp(Cosim &s) {
   for (int n = 0; n < 1200; n++)
     if (!s.step(idle_in())) return false;
   const auto &f = s.frames();
-  CHECK(f.size() == 9, "frames %zu, want 9", f.size());
-  const int want_x[3] = {1500, 2000, -1000}, want_y[3] = {-2900, -3000, 500};
-  for (int e = 0; e < 3; e++) {
+  CHECK(f.size() == 12, "frames %zu, want 12", f.size());
+  const int want_x[4] = {1500, 2000, -1000, -1000}, want_y[4] = {-2900, -3000, 500, 500};
+  for (int e = 0; e < 4; e++) {
     const uint32_t fx = f[3 * e].bits, fy = f[3 * e + 1].bits, fa = f[3 * e + 2].bits;
     CHECK(fx == dac_spi_frame(0, 0, (uint16_t)(want_x[e] ^ 0x8000)), "exposure %d x frame 0x%06x", e, fx);
     CHECK(fy == dac_spi_frame(0, 1, (uint16_t)(want_y[e] ^ 0x8000)), "exposure %d y frame 0x%06x", e, fy);
@@ -457,7 +458,35 @@ bool directed_clamp(Cosim &s) {
   uint32_t id = 0;
   if (!read_reg(s, MINFLUX_REG_ID, &id)) return false;
   CHECK(id == MINFLUX_DESIGN_ID, "ID 0x%08x", id);
-  printf("directed clamp: 9 DAC frames decoded from the pins, x/y clamped to the window, STATUS set and cleared\n");
+  printf("directed clamp: 12 DAC frames decoded from the pins, x/y clamped to the window (edges kept), STATUS set and cleared\n");
+  return true;
+}
+
+// K lowered below the current exposure mid-cycle: the cycle ends after that exposure
+// (6 exposures here), the next cycle uses the new K.
+bool directed_k_lowered(Cosim &s) {
+  if (!reset(s, 4)) return false;
+  const uint32_t regs[][2] = {{MINFLUX_REG_K, 8}, {MINFLUX_REG_DELAY, 170}, {MINFLUX_REG_GATE, 10},
+                              {MINFLUX_REG_WIN, 5}, {MINFLUX_REG_NCYCLES, 2}};
+  for (auto &rv : regs)
+    if (!write_reg(s, (uint8_t)rv[0], rv[1])) return false;
+  if (!write_reg(s, MINFLUX_REG_CTRL, 1)) return false;
+  unsigned gates = 0, recs = 0, gates_at_rec[2] = {0, 0};
+  bool prev = false, lowered = false;
+  for (int n = 0; n < 6000 && recs < 2; n++) {
+    minflux_core_in_t in = idle_in();
+    if (!lowered && s.rtl()->o_dbg_exp == 5 && s.rtl()->o_gate) {
+      in.wr_en = 1; in.wr_addr = MINFLUX_REG_K; in.wr_data = 2;
+      lowered = true;
+    }
+    if (!s.step(in)) return false;
+    if (s.rtl()->o_gate && !prev) gates++;
+    prev = s.rtl()->o_gate;
+    if (s.rtl()->o_rec_valid) gates_at_rec[recs++] = gates;
+  }
+  CHECK(recs == 2 && gates_at_rec[0] == 6 && gates_at_rec[1] == 8, "records %u, exposures %u then %u; want 6 then 2",
+        recs, gates_at_rec[0], gates_at_rec[1] - gates_at_rec[0]);
+  printf("directed K lowered from 8 to 2 during exposure 5: that cycle ends after 6 exposures, the next has 2\n");
   return true;
 }
 
@@ -492,18 +521,28 @@ bool random_segment(Cosim &s, uint64_t max_cycles) {
   cfg.push_back({MINFLUX_REG_CENTRE_Y, (uint32_t)r()});
   cfg.push_back({MINFLUX_REG_LASER_AMP, (uint32_t)r()});
   int16_t w[4];
+  bool edge_window = false;
   if (pick(r, 0, 3) == 0) {
     w[0] = INT16_MIN; w[1] = INT16_MAX; w[2] = INT16_MIN; w[3] = INT16_MAX;
   } else {
     for (int i = 0; i < 4; i++) w[i] = (int16_t)r();   // sometimes min > max: illegal, defined
   }
+  if (pick(r, 0, 3) == 0) {   // window edges exactly on beam positions (clamp flag must stay 0)
+    const int32_t cx = (int16_t)(uint16_t)cfg[5].second, cy = (int16_t)(uint16_t)cfg[6].second;
+    w[0] = (int16_t)std::max<int32_t>(INT16_MIN, cx - 150); w[1] = (int16_t)std::min<int32_t>(INT16_MAX, cx + 150);
+    w[2] = (int16_t)std::max<int32_t>(INT16_MIN, cy - 150); w[3] = (int16_t)std::min<int32_t>(INT16_MAX, cy + 150);
+    edge_window = true;
+  }
   cfg.push_back({MINFLUX_REG_SAFE_XMIN, (uint16_t)w[0]});
   cfg.push_back({MINFLUX_REG_SAFE_XMAX, (uint16_t)w[1]});
   cfg.push_back({MINFLUX_REG_SAFE_YMIN, (uint16_t)w[2]});
   cfg.push_back({MINFLUX_REG_SAFE_YMAX, (uint16_t)w[3]});
-  for (int e = 0; e < MINFLUX_K_MAX; e++)
-    cfg.push_back({(uint8_t)(MINFLUX_REG_OFFSET0 + e),
-                   pick(r, 0, 1) ? (uint32_t)r() : pack_off((int16_t)pick(r, 0, 400) - 200, (int16_t)pick(r, 0, 400) - 200)});
+  for (int e = 0; e < MINFLUX_K_MAX; e++) {
+    uint32_t off = pick(r, 0, 1) ? (uint32_t)r() : pack_off((int16_t)pick(r, 0, 400) - 200, (int16_t)pick(r, 0, 400) - 200);
+    if (edge_window && pick(r, 0, 1))   // this exposure sits exactly on a window edge
+      off = pack_off((int16_t)(pick(r, 0, 1) ? -150 : 150), (int16_t)(pick(r, 0, 1) ? -150 : 150));
+    cfg.push_back({(uint8_t)(MINFLUX_REG_OFFSET0 + e), off});
+  }
   for (auto &c : cfg)
     if (!write_reg(s, c.first, c.second)) return false;
   if (!write_reg(s, MINFLUX_REG_CTRL, 1)) return false;
@@ -633,7 +672,7 @@ int main(int argc, char **argv) {
   unsigned shortest = 0;
   bool ok = reset(s, 4) && directed_tracking_timing(s) && directed_imaging_timing(s) &&
             directed_shortest_exposure(s, &shortest) && directed_bursts_and_gate_edges(s) &&
-            directed_saturation(s) && directed_clamp(s);
+            directed_saturation(s) && directed_clamp(s) && directed_k_lowered(s);
   const auto t0 = std::chrono::steady_clock::now();
   const uint64_t c0 = s.cycle();
   unsigned segments = 0;
@@ -649,9 +688,32 @@ int main(int argc, char **argv) {
          s.frames_checked());
   printf("cosim_core: %u random segments; %.0f simulated cycles/s (RTL + model + checks)\n", segments,
          (s.cycle() - c0) / (secs > 0 ? secs : 1e-9));
-  if (bench)
-    printf("bench: co-sim speed %.3g cycles/s; shortest exposure period %u cycles = %.3f us\n",
-           (s.cycle() - c0) / (secs > 0 ? secs : 1e-9), shortest, shortest / 48.0);
+  if (bench) {
+    // Reference in the same run: the C model alone on the tracking preset with pulses.
+    minflux_core_t m;
+    minflux_core_init(&m);
+    minflux_core_in_t in = idle_in();
+    std::mt19937_64 r(seed);
+    const uint64_t n_ref = s.cycle() - c0;
+    const auto r0 = std::chrono::steady_clock::now();
+    in.rst = 1;
+    minflux_core_step(&m, &in);
+    in.rst = 0;
+    in.wr_en = 1; in.wr_addr = MINFLUX_REG_CTRL; in.wr_data = 1;
+    minflux_core_step(&m, &in);
+    in.wr_en = 0;
+    for (uint64_t n = 0; n < n_ref; n++) {
+      in.apd_edges[0] = (uint8_t)(r() & 1);
+      in.apd_edges[1] = (uint8_t)((r() >> 1) & 1);
+      minflux_core_step(&m, &in);
+    }
+    const double ref_secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - r0).count();
+    const double cosim_rate = n_ref / (secs > 0 ? secs : 1e-9), model_rate = n_ref / (ref_secs > 0 ? ref_secs : 1e-9);
+    printf("bench: co-sim (RTL + model + checks) %.3g cycles/s; C model alone %.3g cycles/s (%u records); "
+           "co-sim / model = %.3f\n", cosim_rate, model_rate, m.seq.cycles_done, cosim_rate / model_rate);
+    printf("bench: shortest exposure period %u cycles = %.3f us; real time at 48 MHz is %.0fx the co-sim\n",
+           shortest, shortest / 48.0, 48e6 / cosim_rate);
+  }
   if (!ok) printf("cosim_core: FAILED (seed %" PRIu64 "; rerun with --seed %" PRIu64 ")\n", seed, seed);
   return ok ? 0 : 1;
 }
