@@ -34,6 +34,9 @@ CHECK_LIBS   = $$(pkg-config --libs check)
 define vl_exe
 $(BUILD)/vl/$(1)/$(1): $(3) $(4) $(BUILD)/libmodels.a $(GEN)/minflux_regs.vh $(wildcard sim/*.h hls-c/*.h)
 	@mkdir -p $(BUILD)/vl/$(1)
+	@# Verilator's own makefile does not relink when only libmodels.a changed: drop the
+	@# harness objects so the executable is rebuilt against the current models.
+	@rm -f $(foreach h,$(4),$(BUILD)/vl/$(1)/$(basename $(notdir $(h))).o)
 	+$(VERILATOR) $(VL_FLAGS) $(BUILD)/vl/$(1) --top-module $(2) -o $(1) \
 	  -CFLAGS "-I$(CURDIR)/hls-c -I$(CURDIR)/sim -I$(CURDIR)/host -I$(CURDIR)/$(GEN) -O2" \
 	  -LDFLAGS "$(CURDIR)/$(BUILD)/libmodels.a" $(3) $(abspath $(4)) >$(BUILD)/vl/$(1).log 2>&1 \

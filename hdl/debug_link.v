@@ -1,6 +1,6 @@
 `default_nettype none
 // Minimal debug link until the framed protocol (issue #4) lands: 'W' addr d3 d2 d1 d0
-// writes a register, 'R' addr answers 'r' d3..d0; each count record goes out as 36 bytes.
+// writes a register, 'R' addr answers 'r' d3..d0; each record goes out as 41 bytes.
 
 module debug_link (
   input  wire         clk,
@@ -13,8 +13,11 @@ module debug_link (
   output reg  [7:0]   o_addr_reg,       // write and read address
   output reg  [31:0]  o_wr_data_reg,
   input  wire [31:0]  i_rd_data,        // data of o_addr_reg, three cycles later
-  // count records
+  // records: sent when the estimate of the counts is ready
   input  wire         i_rec_valid,
+  input  wire [15:0]  i_est_x,
+  input  wire [15:0]  i_est_y,
+  input  wire         i_est_ok,
   input  wire [31:0]  i_rec_ts,
   input  wire [15:0]  i_rec_cx,
   input  wire [15:0]  i_rec_cy,
@@ -25,7 +28,7 @@ module debug_link (
   output wire [7:0]   m_data,
   input  wire         m_ready
 );
-  localparam NB = 36;  // record bytes: A5, ts(4), cx(2), cy(2), counts(24), sat(2), dropped(1)
+  localparam NB = 41;  // A5, ts(4), cx(2), cy(2), ex(2), ey(2), ok(1), counts(24), sat(2), dropped(1)
 
   // ---- command parser ----
   reg [2:0] cnt_reg;      // bytes of the command received so far
@@ -96,7 +99,8 @@ module debug_link (
       reply_reg <= 1'b0;
       if (i_rec_valid && dropped_reg != 8'hFF) dropped_reg <= dropped_reg + 8'd1;
     end else if (i_rec_valid) begin
-      sh_reg <= {8'hA5, i_rec_ts, i_rec_cx, i_rec_cy, i_rec_counts, i_rec_sat, dropped_reg};
+      sh_reg <= {8'hA5, i_rec_ts, i_rec_cx, i_rec_cy, i_est_x, i_est_y, 7'd0, i_est_ok,
+                 i_rec_counts, i_rec_sat, dropped_reg};
       left_reg <= NB[5:0];
       busy_reg <= 1'b1;
       dropped_reg <= 8'd0;

@@ -19,13 +19,17 @@ module minflux_core (
   output wire         o_dac_sync_n,
   output wire         o_laser_en,      // EOM gate: laser on only inside the detection gate
   output wire         o_gate,          // detection gate (sync/trigger output)
-  // count records: one per multiplex cycle
-  output wire         o_rec_valid,
+  // count records: one per multiplex cycle; the estimate follows a fixed latency later
+  output wire         o_rec_valid,     // counts complete (record fields below valid)
   output wire [31:0]  o_rec_ts,        // cycle start timestamp (clk cycles)
   output wire [15:0]  o_rec_cx,        // centre of that cycle, signed DAC LSB
   output wire [15:0]  o_rec_cy,
   output wire [191:0] o_rec_counts,    // (k, ch) at bits (2k+ch)*12 +: 12
   output wire [15:0]  o_rec_sat,
+  output reg          o_est_valid_reg, // 1-cycle pulse: estimate of the last record ready
+  output reg  [15:0]  o_est_x_reg,     // Q11.5 nm relative to the centre (EST_SEL picks the estimator)
+  output reg  [15:0]  o_est_y_reg,
+  output reg          o_est_ok_reg,    // N > 0 and N >= EST_THRESH
   // observation ports for co-simulation (left unconnected on the board)
   output wire [7:0]   o_dbg_apd_cnt,   // apd_capture outputs, ch1 in [7:4]
   output wire         o_dbg_dac_req,
@@ -43,6 +47,9 @@ module minflux_core (
     if (REG_OFFSET0[2:0] != 3'd0 || K_MAX != 8) begin
       $display("minflux_core: the offset table must start 8-aligned and hold 8 entries"); $finish;
     end
+    if (REG_EST_K != 8'h40 || REG_EST_G != 8'h47) begin
+      $display("minflux_core: the estimator registers must fill 0x40..0x47"); $finish;
+    end
   end
 
   // ---- register file ----
@@ -52,7 +59,11 @@ module minflux_core (
   reg [15:0] cx_reg, cy_reg, amp_reg;
   reg [15:0] xmin_reg, xmax_reg, ymin_reg, ymax_reg;
   reg [32*K_MAX-1:0] offsets_reg;
-  reg [2:0]  sticky_reg;             // clamp x, clamp y, count saturated
+  reg [3:0]  sticky_reg;             // clamp x, clamp y, count saturated, est. write ignored
+  reg        est_sel_reg;
+  reg [1:0]  est_k_reg;
+  reg [14:0] est_thresh_reg;
+  reg [15:0] est_L_reg, est_F_reg, est_b0_reg, est_b1_reg, est_b2_reg, est_G_reg;
   reg [31:0] ts_reg;
 
   // Emergency stop: synchronized; while active the sequencer is held idle (laser off).
@@ -107,11 +118,23 @@ module minflux_core (
       ymin_reg    <= 16'h8000;
       ymax_reg    <= 16'h7FFF;
       offsets_reg <= {(32*K_MAX){1'b0}};
-      sticky_reg  <= 3'd0;
+      sticky_reg  <= 4'd0;
+      // estimator parameters come from the host (host/est_regs.c converts from nm);
+      // reset: mLMS k = 1 with zero gains (estimates 0), reaction threshold 6 counts
+      est_sel_reg    <= 1'b0;
+      est_k_reg      <= 2'd1;
+      est_thresh_reg <= 15'd6;
+      est_L_reg      <= 16'd0;
+      est_F_reg      <= 16'd0;
+      est_b0_reg     <= 16'd0;
+      est_b1_reg     <= 16'd0;
+      est_b2_reg     <= 16'd0;
+      est_G_reg      <= 16'd0;
     end else begin
       // an event in the same cycle as a clear stays set
-      sticky_reg <= (sticky_reg & ~((we_reg && wa_reg == REG_STATUS) ? wd_reg[3:1] : 3'd0))
-                    | {rec_valid && (rec_sat != 16'd0), dac_moved && clamp_y, dac_moved && clamp_x};
+      sticky_reg <= (sticky_reg & ~((we_reg && wa_reg == REG_STATUS) ? {wd_reg[5], wd_reg[3:1]} : 4'd0))
+                    | {we_reg && o_running && wa_reg[7:3] == REG_EST_K[7:3],   // 0x40..0x47
+                       rec_valid && (rec_sat != 16'd0), dac_moved && clamp_y, dac_moved && clamp_x};
       if (we_reg) begin
         case (wa_reg)
           REG_NCYCLES:   ncycles_reg <= wd_reg;
@@ -131,18 +154,34 @@ module minflux_core (
         for (i = 0; i < K_MAX; i = i + 1)
           if (off_we_reg[i])
             offsets_reg[32*i +: 32] <= wd_reg;
+        // Estimator parameters change only while the sequencer is idle (an estimate in
+        // flight reads them for 14 cycles); writes during a run are ignored, STATUS bit 5.
+        if (!o_running) begin
+          case (wa_reg)
+            REG_EST_SEL:    est_sel_reg <= wd_reg[0];
+            REG_EST_K:      est_k_reg <= wd_reg[1:0];
+            REG_EST_THRESH: est_thresh_reg <= wd_reg[14:0];
+            REG_EST_L:      est_L_reg <= wd_reg[15:0];
+            REG_EST_F:      est_F_reg <= wd_reg[15:0];
+            REG_EST_BETA0:  est_b0_reg <= wd_reg[15:0];
+            REG_EST_BETA1:  est_b1_reg <= wd_reg[15:0];
+            REG_EST_BETA2:  est_b2_reg <= wd_reg[15:0];
+            REG_EST_G:      est_G_reg <= wd_reg[15:0];
+            default: ;
+          endcase
+        end
       end
     end
   end
 
   // Register reads in three registered steps (timing): the address, then an 8:1 mux
-  // inside each address group (0x00, 0x08, 0x10, 0x20), then the group select.
+  // inside each address group (0x00, 0x08, 0x10, 0x20, 0x40), then the group select.
   function [31:0] rd_word(input [7:0] a);
     begin
       case (a)
         REG_ID:          rd_word = DESIGN_ID;
         REG_VERSION:     rd_word = DESIGN_VERSION;
-        REG_STATUS:      rd_word = {27'd0, estop, sticky_reg, o_running};
+        REG_STATUS:      rd_word = {26'd0, sticky_reg[3], estop, sticky_reg[2:0], o_running};
         REG_NCYCLES:     rd_word = ncycles_reg;
         REG_K:           rd_word = {28'd0, k_reg};
         REG_DELAY:       rd_word = {16'd0, delay_reg};
@@ -157,6 +196,15 @@ module minflux_core (
         REG_SAFE_YMAX:   rd_word = {16'd0, ymax_reg};
         REG_CYCLES_DONE: rd_word = seq_done;
         REG_TIMESTAMP:   rd_word = ts_reg;
+        REG_EST_SEL:     rd_word = {31'd0, est_sel_reg};
+        REG_EST_K:       rd_word = {30'd0, est_k_reg};
+        REG_EST_THRESH:  rd_word = {17'd0, est_thresh_reg};
+        REG_EST_L:       rd_word = {16'd0, est_L_reg};
+        REG_EST_F:       rd_word = {16'd0, est_F_reg};
+        REG_EST_BETA0:   rd_word = {16'd0, est_b0_reg};
+        REG_EST_BETA1:   rd_word = {16'd0, est_b1_reg};
+        REG_EST_BETA2:   rd_word = {16'd0, est_b2_reg};
+        REG_EST_G:       rd_word = {16'd0, est_G_reg};
         default:
           if (a[7:3] == REG_OFFSET0[7:3])   // OFFSET0 is 8-aligned, K_MAX = 8
             rd_word = offsets_reg[32*a[2:0] +: 32];
@@ -167,7 +215,7 @@ module minflux_core (
   endfunction
 
   reg [7:0]  ra_reg;
-  reg [31:0] rd_g0_reg, rd_g1_reg, rd_g2_reg, rd_g4_reg;
+  reg [31:0] rd_g0_reg, rd_g1_reg, rd_g2_reg, rd_g4_reg, rd_g8_reg;
   reg [4:0]  rd_grp_reg;
   always @(posedge clk) begin
     ra_reg <= i_rd_addr;
@@ -175,12 +223,14 @@ module minflux_core (
     rd_g1_reg <= rd_word({5'd1, ra_reg[2:0]});
     rd_g2_reg <= rd_word({5'd2, ra_reg[2:0]});
     rd_g4_reg <= rd_word({5'd4, ra_reg[2:0]});
+    rd_g8_reg <= rd_word({5'd8, ra_reg[2:0]});
     rd_grp_reg <= ra_reg[7:3];
     case (rd_grp_reg)
       5'd0:    o_rd_data_reg <= rd_g0_reg;
       5'd1:    o_rd_data_reg <= rd_g1_reg;
       5'd2:    o_rd_data_reg <= rd_g2_reg;
       5'd4:    o_rd_data_reg <= rd_g4_reg;
+      5'd8:    o_rd_data_reg <= rd_g8_reg;
       default: o_rd_data_reg <= 32'd0;
     endcase
   end
@@ -216,6 +266,53 @@ module minflux_core (
     .o_busy_reg(dac_busy), .o_moved_reg(dac_moved), .o_clamp_x_reg(clamp_x),
     .o_clamp_y_reg(clamp_y), .o_x_code_reg(x_code), .o_y_code_reg(y_code),
     .o_sclk_reg(o_dac_sclk), .o_mosi_reg(o_dac_mosi), .o_sync_n_reg(o_dac_sync_n));
+
+  // ---- estimators: both run on every record, EST_SEL picks the one in the record ----
+  // Channel sums registered when the counts are complete (timing). The parameters are
+  // stable while an estimate is in flight: they only change while the sequencer is idle.
+  reg        q_valid_reg = 1'b0;
+  reg [12:0] q_n_reg [0:3];
+  reg        q_sel_reg;
+  integer qi;
+  always @(posedge clk) begin
+    q_valid_reg <= rec_valid && !rst;
+    if (rec_valid) begin
+      for (qi = 0; qi < 4; qi = qi + 1)
+        q_n_reg[qi] <= {1'b0, o_rec_counts[(2*qi)*COUNT_W +: COUNT_W]} +
+                       {1'b0, o_rec_counts[(2*qi+1)*COUNT_W +: COUNT_W]};
+      q_sel_reg <= est_sel_reg;
+    end
+  end
+
+  wire        m_valid, m_ok, g_valid, g_ok;
+  wire [15:0] m_x, m_y, g_x, g_y;
+  /* verilator lint_off PINCONNECTEMPTY */
+  mlms u_mlms (
+    .clk(clk), .rst(rst), .i_valid(q_valid_reg),
+    .i_n0(q_n_reg[0]), .i_n1(q_n_reg[1]), .i_n2(q_n_reg[2]), .i_n3(q_n_reg[3]),
+    .i_k(est_k_reg), .i_thresh(est_thresh_reg), .i_L(est_L_reg), .i_F(est_F_reg),
+    .i_beta0(est_b0_reg), .i_beta1(est_b1_reg), .i_beta2(est_b2_reg),
+    .o_valid(m_valid), .o_x(m_x), .o_y(m_y), .o_ok(m_ok), .o_busy());
+  gauss1d u_gauss (
+    .clk(clk), .rst(rst), .i_valid(q_valid_reg),
+    .i_n0(q_n_reg[0]), .i_n1(q_n_reg[1]), .i_n2(q_n_reg[2]), .i_n3(q_n_reg[3]),
+    .i_thresh(est_thresh_reg), .i_G(est_G_reg),
+    .o_valid(g_valid), .o_x(g_x), .o_y(g_y), .o_ok(g_ok), .o_busy());
+  /* verilator lint_on PINCONNECTEMPTY */
+
+  always @(posedge clk) begin
+    o_est_valid_reg <= !rst && (q_sel_reg ? g_valid : m_valid);
+    if (!q_sel_reg && m_valid) begin
+      o_est_x_reg <= m_x;
+      o_est_y_reg <= m_y;
+      o_est_ok_reg <= m_ok;
+    end
+    if (q_sel_reg && g_valid) begin
+      o_est_x_reg <= g_x;
+      o_est_y_reg <= g_y;
+      o_est_ok_reg <= g_ok;
+    end
+  end
 
   assign o_laser_en  = seq_gate;
   assign o_gate      = seq_gate;

@@ -8,6 +8,8 @@
 #include "photon_counter.h"
 #include "mux_sequencer.h"
 #include "dac_spi.h"
+#include "mlms.h"
+#include "gauss1d.h"
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -32,8 +34,20 @@ typedef struct {
   uint16_t delay, gate, win, amp;
   int16_t  cx, cy, xmin, xmax, ymin, ymax;
   uint32_t offsets[MINFLUX_K_MAX];
-  uint8_t  sticky;                  /* bit0 clamp x, bit1 clamp y, bit2 saturated */
+  uint8_t  sticky;                  /* bit0 clamp x, bit1 clamp y, bit2 saturated, bit3 est write ignored */
   uint8_t  estop_sync[2];           /* synchronizer; [1] is the active flag */
+  uint8_t  est_sel;
+  mlms_regs_t    mlms_r;            /* EST_K, EST_THRESH, EST_L, EST_F, EST_BETA0..2 */
+  gauss1d_regs_t gauss_r;           /* EST_THRESH, EST_G */
+  /* estimator input stage (registered when the counts are complete) */
+  uint8_t  q_valid, q_sel;
+  uint16_t q_n[4];
+  /* the estimators: fixed latency pipelines (EST_MLMS_LAT, EST_GAUSS_LAT) */
+  uint8_t  m_cd, g_cd, m_valid, g_valid;
+  est_out_t m_res, g_res;
+  /* outputs */
+  uint8_t  est_valid;
+  est_out_t est;
   uint32_t ts;
   uint8_t  ra;                      /* read address stage */
   uint32_t rd_word;                 /* read mux stage (groups of 8 addresses) */

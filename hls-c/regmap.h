@@ -16,7 +16,8 @@
   X(APD_LAT,        3,          "cycles from an APD edge to its count at the counter input") \
   X(DAC_SYNC_GAP,   5,          "cycles SYNC stays high between DAC frames (>= 80 ns)") \
   X(DAC_FRAMES,     3,          "SPI frames per beam move: x store, y store, amp + update all") \
-  X(TS_W,           32,         "bits of the cycle timestamp")
+  X(TS_W,           32,         "bits of the cycle timestamp") \
+  X(EST_STAGE_LAT,  1,          "cycles from counts complete to the estimator input (channel sums registered)")
 
 /* X(NAME, ADDR, WIDTH, DESCRIPTION): core registers (32-bit word bus).
  * Writes take effect as documented in README "Register map". */
@@ -24,7 +25,7 @@
   X(ID,         0x00, 32, "RO design id") \
   X(VERSION,    0x01, 32, "RO firmware version") \
   X(CTRL,       0x02,  3, "WO strobes: bit0 start, bit1 stop after this cycle, bit2 abort now") \
-  X(STATUS,     0x03,  5, "RO bit0 running, bit1 clamp x, bit2 clamp y, bit3 count saturated (sticky: write 1s to clear bits 1-3), bit4 emergency stop active") \
+  X(STATUS,     0x03,  6, "RO bit0 running, bit1 clamp x, bit2 clamp y, bit3 count saturated, bit5 estimator register written while running (ignored) (sticky: write 1s to clear bits 1-3, 5), bit4 emergency stop active") \
   X(NCYCLES,    0x04, 32, "cycles per run, 0 = until stopped; sampled when a run starts") \
   X(K,          0x05,  4, "exposures per cycle 1..8 (0 acts as 1, >8 as 8)") \
   X(DELAY,      0x06, 16, "gate delay in cycles from the beam move (laser blanked); 0 acts as 1") \
@@ -39,6 +40,7 @@
   X(SAFE_YMAX,  0x0F, 16, "safe window y maximum, signed DAC LSB") \
   X(CYCLES_DONE,0x10, 32, "RO cycles completed in the current/last run") \
   X(TIMESTAMP,  0x11, 32, "RO free-running cycle counter") \
+  X(EST_SEL,    0x12,  1, "estimate carried by the record: 0 mLMS (4-doughnut EBP), 1 Gaussian 1D MLE (pre-localization)") \
   X(OFFSET0,    0x20, 32, "offset table: entry k at 0x20+k, x in [15:0], y in [31:16], signed DAC LSB")
 
 #define MINFLUX_OFFSET_ADDR(k) (0x20 + (k))

@@ -4,7 +4,7 @@ LINT_TOPS += hdl/icebreaker_top.v
 PCF       := constraints/icebreaker.pcf
 FREQ_MHZ  := 48
 
-$(BUILD)/icebreaker.json: $(HDL_BOARD) $(HDL_CORE) $(GEN)/minflux_regs.vh | deps
+$(BUILD)/icebreaker.json: $(HDL_BOARD) $(HDL_CORE) $(GEN)/minflux_regs.vh $(GEN)/est_tables.vh | deps
 	@mkdir -p $(BUILD)
 	yosys -q -l $(BUILD)/yosys.log -p 'read_verilog -I$(GEN) -Ihdl $(HDL_BOARD) $(HDL_CORE); synth_ice40 -dsp -top icebreaker_top -json $@'
 

@@ -21,9 +21,9 @@
 
 namespace {
 
-enum Block { B_APD, B_CNT, B_SEQ, B_DAC, B_REGS, B_N };
+enum Block { B_APD, B_CNT, B_SEQ, B_DAC, B_EST, B_REGS, B_N };
 const char *const kBlockName[B_N] = {"apd_capture", "photon_counter", "mux_sequencer",
-                                     "dac_spi", "minflux_core"};
+                                     "dac_spi", "estimators_in_core", "minflux_core"};
 
 struct DacFrame { uint64_t cycle; uint32_t bits; };
 
@@ -152,6 +152,11 @@ class Cosim {
                         ((uint32_t)(uint16_t)m.dac.y_code << 16) | (uint16_t)m.dac.x_code, p_code_);
     ok &= cmp<uint32_t>(B_DAC, "moved", t->o_dbg_moved, m.dac.moved, p_moved_);
     ok &= cmp<uint32_t>(B_DAC, "clamp", t->o_dbg_clamp, (uint32_t)(m.dac.clamp_x | (m.dac.clamp_y << 1)), p_clamp_);
+    // estimators as wired in the core (mlms / gauss1d, selected by EST_SEL)
+    ok &= cmp<uint32_t>(B_EST, "est_valid", t->o_est_valid_reg, m.est_valid, p_ev_);
+    ok &= cmp<uint32_t>(B_EST, "est_x", t->o_est_x_reg, (uint16_t)m.est.x, p_ex_);
+    ok &= cmp<uint32_t>(B_EST, "est_y", t->o_est_y_reg, (uint16_t)m.est.y, p_ey_);
+    ok &= cmp<uint32_t>(B_EST, "est_ok", t->o_est_ok_reg, m.est.ok, p_eok_);
     // register file
     ok &= cmp<uint32_t>(B_REGS, "rd_data", t->o_rd_data_reg, m.rd_data, p_rd_);
     return ok;
@@ -199,7 +204,7 @@ class Cosim {
   uint64_t mismatches_ = 0;
   uint32_t p_apd_ = 0, p_req_ = 0, p_exp_ = 0, p_gate_ = 0, p_laser_ = 0, p_run_ = 0, p_ts_ = 0,
            p_cx_ = 0, p_cy_ = 0, p_rv_ = 0, p_sclk_ = 0, p_mosi_ = 0, p_sync_ = 1, p_busy_ = 0,
-           p_code_ = 0, p_clamp_ = 0, p_moved_ = 0, p_rd_ = 0;
+           p_code_ = 0, p_clamp_ = 0, p_moved_ = 0, p_ev_ = 0, p_ex_ = 0, p_ey_ = 0, p_eok_ = 0, p_rd_ = 0;
   uint64_t p_xy_ = 0;
   uint32_t p_counts_[MINFLUX_K_MAX * MINFLUX_N_CH] = {0}, p_sat_[MINFLUX_K_MAX * MINFLUX_N_CH] = {0};
   bool prev_sclk_ = false, prev_sync_ = true;
@@ -543,6 +548,17 @@ bool random_segment(Cosim &s, uint64_t max_cycles) {
       off = pack_off((int16_t)(pick(r, 0, 1) ? -150 : 150), (int16_t)(pick(r, 0, 1) ? -150 : 150));
     cfg.push_back({(uint8_t)(MINFLUX_REG_OFFSET0 + e), off});
   }
+  // estimator parameters: random register values (any bits), sometimes the live defaults
+  cfg.push_back({MINFLUX_REG_EST_SEL, pick(r, 0, 1)});
+  cfg.push_back({MINFLUX_REG_EST_K, pick(r, 0, 3)});
+  cfg.push_back({MINFLUX_REG_EST_THRESH, pick(r, 0, 3) ? pick(r, 0, 40) : (uint32_t)r()});
+  const bool live = pick(r, 0, 1);
+  cfg.push_back({MINFLUX_REG_EST_L, live ? 6400u : (uint32_t)r()});            // 100 nm, UQ10.6
+  cfg.push_back({MINFLUX_REG_EST_F, live ? 8655u : (uint32_t)r()});            // fwhm 360 nm, UQ3.13
+  cfg.push_back({MINFLUX_REG_EST_BETA0, live ? 0x1452u : (uint32_t)r()});      // 1.27, Q4.12
+  cfg.push_back({MINFLUX_REG_EST_BETA1, live ? 0x3CCDu : (uint32_t)r()});      // 3.8
+  cfg.push_back({MINFLUX_REG_EST_BETA2, (uint32_t)r()});
+  cfg.push_back({MINFLUX_REG_EST_G, (uint32_t)r()});
   for (auto &c : cfg)
     if (!write_reg(s, c.first, c.second)) return false;
   if (!write_reg(s, MINFLUX_REG_CTRL, 1)) return false;
@@ -560,15 +576,16 @@ bool random_segment(Cosim &s, uint64_t max_cycles) {
       in.apd_edges[ch] = (uint8_t)std::min(e, 15u);
     }
     if (edge_boost) edge_boost--;
-    in.rd_addr = (uint8_t)pick(r, 0, 0x30);
+    in.rd_addr = (uint8_t)(pick(r, 0, 3) ? pick(r, 0, 0x30) : pick(r, 0x38, 0x50));
     const uint32_t act = pick(r, 0, 999);
     if (act < 4) {                       // centre moves mid-run (takes effect next cycle)
       in.wr_en = 1; in.wr_addr = pick(r, 0, 1) ? MINFLUX_REG_CENTRE_X : MINFLUX_REG_CENTRE_Y; in.wr_data = (uint32_t)r();
     } else if (act < 5) {                // timing / K / offset change mid-run
       static const uint8_t regs[] = {MINFLUX_REG_K, MINFLUX_REG_DELAY, MINFLUX_REG_GATE, MINFLUX_REG_WIN,
                                      MINFLUX_REG_OFFSET0 + 3, MINFLUX_REG_NCYCLES, MINFLUX_REG_LASER_AMP,
-                                     MINFLUX_REG_SAFE_XMIN, MINFLUX_REG_SAFE_YMAX};
-      in.wr_en = 1; in.wr_addr = regs[pick(r, 0, 8)];
+                                     MINFLUX_REG_SAFE_XMIN, MINFLUX_REG_SAFE_YMAX, MINFLUX_REG_EST_BETA1,
+                                     MINFLUX_REG_EST_SEL, MINFLUX_REG_EST_THRESH};
+      in.wr_en = 1; in.wr_addr = regs[pick(r, 0, 11)];
       in.wr_data = in.wr_addr == MINFLUX_REG_K ? pick(r, 0, 15) : in.wr_addr == MINFLUX_REG_NCYCLES ? pick(r, 0, 5) : pick(r, 0, 900);
     } else if (act < 6) {                // control strobes in any combination
       in.wr_en = 1; in.wr_addr = MINFLUX_REG_CTRL; in.wr_data = pick(r, 0, 7);
