@@ -29,17 +29,18 @@ HOST_LIBS   := -lm        # libraries the host, tests and harnesses link
 CHECK_LIBS   = $$(pkg-config --libs check)
 
 # $(call vl_exe,NAME,TOP,RTL files,harness .cpp files): a Verilated co-simulation
-# executable $(BUILD)/vl/NAME/NAME linked with the model library. Verilator keeps its
+# executable $(BUILD)/vl/NAME/NAME linked with the model library (and the objects listed
+# in VL_EXTRA_NAME, set before the call). Verilator keeps its
 # objects under $(BUILD)/vl/NAME, so rebuilds are incremental.
 define vl_exe
-$(BUILD)/vl/$(1)/$(1): $(3) $(4) $(BUILD)/libmodels.a $(GEN)/minflux_regs.vh $(wildcard sim/*.h hls-c/*.h)
+$(BUILD)/vl/$(1)/$(1): $(3) $(4) $(BUILD)/libmodels.a $(VL_EXTRA_$(1)) $(GEN)/minflux_regs.vh $(wildcard sim/*.h hls-c/*.h)
 	@mkdir -p $(BUILD)/vl/$(1)
 	@# Verilator's own makefile does not relink when only libmodels.a changed: drop the
 	@# harness objects so the executable is rebuilt against the current models.
 	@rm -f $(foreach h,$(4),$(BUILD)/vl/$(1)/$(basename $(notdir $(h))).o)
 	+$(VERILATOR) $(VL_FLAGS) $(BUILD)/vl/$(1) --top-module $(2) -o $(1) \
 	  -CFLAGS "-I$(CURDIR)/hls-c -I$(CURDIR)/sim -I$(CURDIR)/host -I$(CURDIR)/$(GEN) -O2" \
-	  -LDFLAGS "$(CURDIR)/$(BUILD)/libmodels.a" $(3) $(abspath $(4)) >$(BUILD)/vl/$(1).log 2>&1 \
+	  -LDFLAGS "$(addprefix $(CURDIR)/,$(VL_EXTRA_$(1))) $(CURDIR)/$(BUILD)/libmodels.a -lm" $(3) $(abspath $(4)) >$(BUILD)/vl/$(1).log 2>&1 \
 	  || { cat $(BUILD)/vl/$(1).log; exit 1; }
 ALL_TARGETS += $(BUILD)/vl/$(1)/$(1)
 endef

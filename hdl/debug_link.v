@@ -13,7 +13,8 @@ module debug_link (
   output reg  [7:0]   o_addr_reg,       // write and read address
   output reg  [31:0]  o_wr_data_reg,
   input  wire [31:0]  i_rd_data,        // data of o_addr_reg, three cycles later
-  // records: sent when the estimate of the counts is ready
+  // records: serialized when the estimate of the counts is ready; the fields hold still
+  // for far longer than the 41 cycles the serializer needs
   input  wire         i_rec_valid,
   input  wire [15:0]  i_est_x,
   input  wire [15:0]  i_est_y,
@@ -31,10 +32,10 @@ module debug_link (
   localparam NB = 41;  // A5, ts(4), cx(2), cy(2), ex(2), ey(2), ok(1), counts(24), sat(2), dropped(1)
 
   // ---- command parser ----
-  reg [2:0] cnt_reg;      // bytes of the command received so far
-  reg       is_wr_reg;
-  reg [2:0] rd_pend_reg;  // read data arrives three cycles after the address
-  reg       reply_reg;    // a read reply waits for the transmitter
+  reg [2:0]  cnt_reg;      // bytes of the command received so far
+  reg        is_wr_reg;
+  reg [2:0]  rd_pend_reg;  // read data arrives three cycles after the address
+  reg        reply_reg;    // a read reply waits for the serializer
   reg [31:0] reply_data_reg;
 
   always @(posedge clk) begin
@@ -66,44 +67,82 @@ module debug_link (
     end
   end
 
-  // ---- transmitter: a read reply or a record, whole messages, records dropped and counted
-  // when one is still in flight ----
-  reg [8*NB-1:0] sh_reg;
-  reg [5:0]      left_reg;     // bytes left to send
-  reg            busy_reg;     // left_reg != 0, as a register (timing)
-  reg [7:0]      dropped_reg;
-  assign m_valid = busy_reg;
-  assign m_data  = sh_reg[8*NB-1 -: 8];
+  // ---- serializer: a whole message into the FIFO, one byte per cycle; a record that
+  // finds too little room is dropped and counted in the next record ----
+  wire [8*NB-1:0] rec_bytes = {8'hA5, i_rec_ts, i_rec_cx, i_rec_cy, i_est_x, i_est_y, 7'd0, i_est_ok,
+                               i_rec_counts, i_rec_sat, dropped_reg};
+  reg [7:0]  dropped_reg;
+  reg [5:0]  idx_reg;       // byte being written
+  reg        ser_rec_reg;   // serializing a record
+  reg        ser_rep_reg;   // serializing a read reply (5 bytes)
+  reg [9:0]  fill_reg;      // bytes in the FIFO
+  reg [8:0]  wp_reg, rp_reg;
+  reg [7:0]  mem [0:511];   // one EBR
+  reg        wr_reg;
+  reg [7:0]  wbyte_reg;
+  wire       room = (fill_reg <= 10'd512 - NB);
+  reg [31:0] i_rd_data_q;
+  reg [7:0]  rep_byte;      // 'r' then the data MSB first
+  always @* begin
+    case (idx_reg[2:0])
+      3'd0:    rep_byte = 8'h72;
+      3'd1:    rep_byte = i_rd_data_q[31:24];
+      3'd2:    rep_byte = i_rd_data_q[23:16];
+      3'd3:    rep_byte = i_rd_data_q[15:8];
+      default: rep_byte = i_rd_data_q[7:0];
+    endcase
+  end
+  wire       pop;
 
   always @(posedge clk) begin
+    wr_reg <= 1'b0;
     if (rd_pend_reg[2]) begin
       reply_reg <= 1'b1;
       reply_data_reg <= i_rd_data;
     end
     if (rst) begin
-      left_reg <= 6'd0;
-      busy_reg <= 1'b0;
+      ser_rec_reg <= 1'b0;
+      ser_rep_reg <= 1'b0;
       dropped_reg <= 8'd0;
       reply_reg <= 1'b0;
-    end else if (busy_reg) begin
-      if (m_ready) begin
-        sh_reg <= {sh_reg[8*NB-9:0], 8'h00};
-        left_reg <= left_reg - 6'd1;
-        busy_reg <= (left_reg != 6'd1);
-      end
-      if (i_rec_valid && dropped_reg != 8'hFF) dropped_reg <= dropped_reg + 8'd1;
-    end else if (reply_reg) begin
-      sh_reg <= {8'h72, reply_data_reg, {(8*NB-40){1'b0}}};
-      left_reg <= 6'd5;
-      busy_reg <= 1'b1;
-      reply_reg <= 1'b0;
+    end else if (ser_rec_reg || ser_rep_reg) begin
+      wr_reg <= 1'b1;
+      wbyte_reg <= ser_rec_reg ? rec_bytes[8*NB-1 - 8*idx_reg -: 8] : rep_byte;
+      idx_reg <= idx_reg + 6'd1;
+      if (ser_rec_reg && idx_reg == NB - 1) begin ser_rec_reg <= 1'b0; dropped_reg <= 8'd0; end
+      if (ser_rep_reg && idx_reg == 6'd4) ser_rep_reg <= 1'b0;
       if (i_rec_valid && dropped_reg != 8'hFF) dropped_reg <= dropped_reg + 8'd1;
     end else if (i_rec_valid) begin
-      sh_reg <= {8'hA5, i_rec_ts, i_rec_cx, i_rec_cy, i_est_x, i_est_y, 7'd0, i_est_ok,
-                 i_rec_counts, i_rec_sat, dropped_reg};
-      left_reg <= NB[5:0];
-      busy_reg <= 1'b1;
-      dropped_reg <= 8'd0;
+      if (room) begin ser_rec_reg <= 1'b1; idx_reg <= 6'd0; end
+      else if (dropped_reg != 8'hFF) dropped_reg <= dropped_reg + 8'd1;
+    end else if (reply_reg && room) begin
+      ser_rep_reg <= 1'b1;
+      idx_reg <= 6'd0;
+      i_rd_data_q <= reply_data_reg;
+      reply_reg <= 1'b0;
+    end
+  end
+
+  // ---- FIFO (first-word-fall-through towards the UART) ----
+  reg [7:0] rd_byte_reg;
+  reg       out_valid_reg;   // rd_byte_reg holds a byte for the UART
+  assign pop = (fill_reg != 10'd0) && (!out_valid_reg || m_ready);
+  assign m_valid = out_valid_reg;
+  assign m_data = rd_byte_reg;
+  always @(posedge clk) begin
+    if (wr_reg) mem[wp_reg] <= wbyte_reg;
+    if (pop) rd_byte_reg <= mem[rp_reg];
+    if (rst) begin
+      wp_reg <= 9'd0;
+      rp_reg <= 9'd0;
+      fill_reg <= 10'd0;
+      out_valid_reg <= 1'b0;
+    end else begin
+      if (wr_reg) wp_reg <= wp_reg + 9'd1;
+      if (pop) rp_reg <= rp_reg + 9'd1;
+      fill_reg <= fill_reg + {9'd0, wr_reg} - {9'd0, pop};
+      if (pop) out_valid_reg <= 1'b1;
+      else if (m_ready) out_valid_reg <= 1'b0;
     end
   end
 endmodule

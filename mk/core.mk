@@ -5,6 +5,7 @@ LINT_TOPS  += hdl/minflux_core.v
 MODEL_SRCS += hls-c/apd_capture.c hls-c/photon_counter.c hls-c/mux_sequencer.c hls-c/core_config.c \
               hls-c/dac_spi.c hls-c/minflux_core.c
 
+VL_EXTRA_cosim_core := $(BUILD)/obj/host/est_regs.o $(BUILD)/obj/host/est_float.o  # demo estimator setup
 $(eval $(call vl_exe,cosim_core,minflux_core,$(HDL_CORE),sim/cosim_core.cpp))
 $(BUILD)/vl/cosim_core/cosim_core: $(GEN)/est_tables.vh
 # random seed each run (printed; rerun with --seed S)
