@@ -82,20 +82,33 @@ module debug_link (
   reg [7:0]  wbyte_reg;
   wire       room = (fill_reg <= 10'd512 - NB);
   reg [31:0] i_rd_data_q;
-  reg [7:0]  rep_byte;      // 'r' then the data MSB first
-  always @* begin
-    case (idx_reg[2:0])
-      3'd0:    rep_byte = 8'h72;
-      3'd1:    rep_byte = i_rd_data_q[31:24];
-      3'd2:    rep_byte = i_rd_data_q[23:16];
-      3'd3:    rep_byte = i_rd_data_q[15:8];
-      default: rep_byte = i_rd_data_q[7:0];
-    endcase
-  end
   wire       pop;
 
+  // Byte select in two registered stages (timing): 8:1 inside each group of 8 bytes, then
+  // the group; the byte reaches the FIFO two cycles after its index.
+  wire [8*48-1:0] msg = ser_rep_reg ? {8'h72, i_rd_data_q, {(8*43){1'b0}}}
+                                    : {rec_bytes, {(8*(48-NB)){1'b0}}};
+  wire [8*48-1:0] msg_rev;  // byte b of the message at bits 8b +: 8
+  genvar rb;
+  generate
+    for (rb = 0; rb < 48; rb = rb + 1) begin : g_rev
+      assign msg_rev[8*rb +: 8] = msg[8*(47-rb) +: 8];
+    end
+  endgenerate
+  reg [7:0] grp_reg [0:5];
+  reg [2:0] gsel_reg;
+  reg       wv_reg;          // the byte entering stage 1 is valid
+  integer g;
   always @(posedge clk) begin
-    wr_reg <= 1'b0;
+    for (g = 0; g < 6; g = g + 1)
+      grp_reg[g] <= msg_rev[64*g + 8*idx_reg[2:0] +: 8];
+    gsel_reg <= idx_reg[5:3];
+    wv_reg <= (ser_rec_reg || ser_rep_reg) && !rst;
+    wr_reg <= wv_reg && !rst;
+    wbyte_reg <= grp_reg[gsel_reg];
+  end
+
+  always @(posedge clk) begin
     if (rd_pend_reg[2]) begin
       reply_reg <= 1'b1;
       reply_data_reg <= i_rd_data;
@@ -106,8 +119,6 @@ module debug_link (
       dropped_reg <= 8'd0;
       reply_reg <= 1'b0;
     end else if (ser_rec_reg || ser_rep_reg) begin
-      wr_reg <= 1'b1;
-      wbyte_reg <= ser_rec_reg ? rec_bytes[8*NB-1 - 8*idx_reg -: 8] : rep_byte;
       idx_reg <= idx_reg + 6'd1;
       if (ser_rec_reg && idx_reg == NB - 1) begin ser_rec_reg <= 1'b0; dropped_reg <= 8'd0; end
       if (ser_rep_reg && idx_reg == 6'd4) ser_rep_reg <= 1'b0;

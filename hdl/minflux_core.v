@@ -27,7 +27,7 @@ module minflux_core (
   output wire [191:0] o_rec_counts,    // (k, ch) at bits (2k+ch)*12 +: 12
   output wire [15:0]  o_rec_sat,
   output reg          o_est_valid_reg, // 1-cycle pulse: estimate of the last record ready
-  output reg  [15:0]  o_est_x_reg,     // Q11.5 nm relative to the centre (EST_SEL picks the estimator)
+  output reg  [15:0]  o_est_x_reg,     // live mLMS, Q11.5 nm relative to the centre
   output reg  [15:0]  o_est_y_reg,
   output reg          o_est_ok_reg,    // N > 0 and N >= EST_THRESH
   // observation ports for co-simulation (left unconnected on the board)
@@ -60,7 +60,6 @@ module minflux_core (
   reg [15:0] xmin_reg, xmax_reg, ymin_reg, ymax_reg;
   reg [32*K_MAX-1:0] offsets_reg;
   reg [3:0]  sticky_reg;             // clamp x, clamp y, count saturated, est. write ignored
-  reg        est_sel_reg;
   reg [1:0]  est_k_reg;
   reg [14:0] est_thresh_reg;
   reg [15:0] est_L_reg, est_F_reg, est_b0_reg, est_b1_reg, est_b2_reg, est_G_reg;
@@ -121,7 +120,6 @@ module minflux_core (
       sticky_reg  <= 4'd0;
       // estimator parameters come from the host (host/est_regs.c converts from nm);
       // reset: mLMS k = 1 with zero gains (estimates 0), reaction threshold 6 counts
-      est_sel_reg    <= 1'b0;
       est_k_reg      <= 2'd1;
       est_thresh_reg <= 15'd6;
       est_L_reg      <= 16'd0;
@@ -158,7 +156,6 @@ module minflux_core (
         // flight reads them for 14 cycles); writes during a run are ignored, STATUS bit 5.
         if (!o_running) begin
           case (wa_reg)
-            REG_EST_SEL:    est_sel_reg <= wd_reg[0];
             REG_EST_K:      est_k_reg <= wd_reg[1:0];
             REG_EST_THRESH: est_thresh_reg <= wd_reg[14:0];
             REG_EST_L:      est_L_reg <= wd_reg[15:0];
@@ -196,7 +193,6 @@ module minflux_core (
         REG_SAFE_YMAX:   rd_word = {16'd0, ymax_reg};
         REG_CYCLES_DONE: rd_word = seq_done;
         REG_TIMESTAMP:   rd_word = ts_reg;
-        REG_EST_SEL:     rd_word = {31'd0, est_sel_reg};
         REG_EST_K:       rd_word = {30'd0, est_k_reg};
         REG_EST_THRESH:  rd_word = {17'd0, est_thresh_reg};
         REG_EST_L:       rd_word = {16'd0, est_L_reg};
@@ -267,25 +263,23 @@ module minflux_core (
     .o_clamp_y_reg(clamp_y), .o_x_code_reg(x_code), .o_y_code_reg(y_code),
     .o_sclk_reg(o_dac_sclk), .o_mosi_reg(o_dac_mosi), .o_sync_n_reg(o_dac_sync_n));
 
-  // ---- estimators: both run on every record, EST_SEL picks the one in the record ----
+  // ---- live mLMS estimate of every record ----
+  // (the Gaussian 1D MLE, hdl/gauss1d.v, joins with the pre-localization controller)
   // Channel sums registered when the counts are complete (timing). The parameters are
   // stable while an estimate is in flight: they only change while the sequencer is idle.
   reg        q_valid_reg = 1'b0;
   reg [12:0] q_n_reg [0:3];
-  reg        q_sel_reg;
   integer qi;
   always @(posedge clk) begin
     q_valid_reg <= rec_valid && !rst;
-    if (rec_valid) begin
+    if (rec_valid)
       for (qi = 0; qi < 4; qi = qi + 1)
         q_n_reg[qi] <= {1'b0, o_rec_counts[(2*qi)*COUNT_W +: COUNT_W]} +
                        {1'b0, o_rec_counts[(2*qi+1)*COUNT_W +: COUNT_W]};
-      q_sel_reg <= est_sel_reg;
-    end
   end
 
-  wire        m_valid, m_ok, g_valid, g_ok;
-  wire [15:0] m_x, m_y, g_x, g_y;
+  wire        m_valid, m_ok;
+  wire [15:0] m_x, m_y;
   /* verilator lint_off PINCONNECTEMPTY */
   mlms u_mlms (
     .clk(clk), .rst(rst), .i_valid(q_valid_reg),
@@ -293,24 +287,14 @@ module minflux_core (
     .i_k(est_k_reg), .i_thresh(est_thresh_reg), .i_L(est_L_reg), .i_F(est_F_reg),
     .i_beta0(est_b0_reg), .i_beta1(est_b1_reg), .i_beta2(est_b2_reg),
     .o_valid(m_valid), .o_x(m_x), .o_y(m_y), .o_ok(m_ok), .o_busy());
-  gauss1d u_gauss (
-    .clk(clk), .rst(rst), .i_valid(q_valid_reg),
-    .i_n0(q_n_reg[0]), .i_n1(q_n_reg[1]), .i_n2(q_n_reg[2]), .i_n3(q_n_reg[3]),
-    .i_thresh(est_thresh_reg), .i_G(est_G_reg),
-    .o_valid(g_valid), .o_x(g_x), .o_y(g_y), .o_ok(g_ok), .o_busy());
   /* verilator lint_on PINCONNECTEMPTY */
 
   always @(posedge clk) begin
-    o_est_valid_reg <= !rst && (q_sel_reg ? g_valid : m_valid);
-    if (!q_sel_reg && m_valid) begin
+    o_est_valid_reg <= !rst && m_valid;
+    if (m_valid) begin
       o_est_x_reg <= m_x;
       o_est_y_reg <= m_y;
       o_est_ok_reg <= m_ok;
-    end
-    if (q_sel_reg && g_valid) begin
-      o_est_x_reg <= g_x;
-      o_est_y_reg <= g_y;
-      o_est_ok_reg <= g_ok;
     end
   end
 

@@ -17,11 +17,10 @@ static void reset_regs(minflux_core_t *c)
   c->xmax = c->ymax = INT16_MAX;
   memset(c->offsets, 0, sizeof c->offsets);
   c->sticky = 0;
-  c->est_sel = 0;
   memset(&c->mlms_r, 0, sizeof c->mlms_r);
-  memset(&c->gauss_r, 0, sizeof c->gauss_r);
+  c->est_G = 0;
   c->mlms_r.k = 1;
-  c->mlms_r.thresh = c->gauss_r.thresh = 6;
+  c->mlms_r.thresh = 6;
 }
 
 void minflux_core_init(minflux_core_t *c)
@@ -55,7 +54,6 @@ static uint32_t read_reg(const minflux_core_t *o, uint8_t addr)
   case MINFLUX_REG_SAFE_YMAX:   return (uint16_t)o->ymax;
   case MINFLUX_REG_CYCLES_DONE: return o->seq.cycles_done;
   case MINFLUX_REG_TIMESTAMP:   return o->ts;
-  case MINFLUX_REG_EST_SEL:     return o->est_sel;
   case MINFLUX_REG_EST_K:       return o->mlms_r.k;
   case MINFLUX_REG_EST_THRESH:  return o->mlms_r.thresh;
   case MINFLUX_REG_EST_L:       return o->mlms_r.L;
@@ -63,7 +61,7 @@ static uint32_t read_reg(const minflux_core_t *o, uint8_t addr)
   case MINFLUX_REG_EST_BETA0:   return (uint16_t)o->mlms_r.beta[0];
   case MINFLUX_REG_EST_BETA1:   return (uint16_t)o->mlms_r.beta[1];
   case MINFLUX_REG_EST_BETA2:   return (uint16_t)o->mlms_r.beta[2];
-  case MINFLUX_REG_EST_G:       return o->gauss_r.G;
+  case MINFLUX_REG_EST_G:       return o->est_G;
   default:
     if (addr >= MINFLUX_REG_OFFSET0 && addr < MINFLUX_REG_OFFSET0 + MINFLUX_K_MAX)
       return o->offsets[addr - MINFLUX_REG_OFFSET0];
@@ -73,10 +71,10 @@ static uint32_t read_reg(const minflux_core_t *o, uint8_t addr)
 
 static int is_est_reg(uint8_t addr) { return addr >= MINFLUX_REG_EST_K && addr <= MINFLUX_REG_EST_G; }
 
-/* running: estimator parameters (EST_SEL, EST_*) are written only while idle */
+/* running: estimator parameters (EST_*) are written only while idle */
 static void write_reg(minflux_core_t *c, uint8_t addr, uint32_t d, int running)
 {
-  if (running && (addr == MINFLUX_REG_EST_SEL || is_est_reg(addr))) return;
+  if (running && is_est_reg(addr)) return;
   switch (addr) {
   case MINFLUX_REG_NCYCLES:   c->ncycles = d; break;
   case MINFLUX_REG_K:         c->k = (uint8_t)fx_mask(d, 4); break;
@@ -90,15 +88,14 @@ static void write_reg(minflux_core_t *c, uint8_t addr, uint32_t d, int running)
   case MINFLUX_REG_SAFE_XMAX: c->xmax = (int16_t)fx_sext(d, 16); break;
   case MINFLUX_REG_SAFE_YMIN: c->ymin = (int16_t)fx_sext(d, 16); break;
   case MINFLUX_REG_SAFE_YMAX: c->ymax = (int16_t)fx_sext(d, 16); break;
-  case MINFLUX_REG_EST_SEL:   c->est_sel = (uint8_t)(d & 1u); break;
   case MINFLUX_REG_EST_K:     c->mlms_r.k = (uint8_t)(d & 3u); break;
-  case MINFLUX_REG_EST_THRESH: c->mlms_r.thresh = c->gauss_r.thresh = (uint16_t)fx_mask(d, 15); break;
+  case MINFLUX_REG_EST_THRESH: c->mlms_r.thresh = (uint16_t)fx_mask(d, 15); break;
   case MINFLUX_REG_EST_L:     c->mlms_r.L = (uint16_t)d; break;
   case MINFLUX_REG_EST_F:     c->mlms_r.F = (uint16_t)d; break;
   case MINFLUX_REG_EST_BETA0: c->mlms_r.beta[0] = (int16_t)fx_sext(d, 16); break;
   case MINFLUX_REG_EST_BETA1: c->mlms_r.beta[1] = (int16_t)fx_sext(d, 16); break;
   case MINFLUX_REG_EST_BETA2: c->mlms_r.beta[2] = (int16_t)fx_sext(d, 16); break;
-  case MINFLUX_REG_EST_G:     c->gauss_r.G = (uint16_t)d; break;
+  case MINFLUX_REG_EST_G:     c->est_G = (uint16_t)d; break;
   default:
     if (addr >= MINFLUX_REG_OFFSET0 && addr < MINFLUX_REG_OFFSET0 + MINFLUX_K_MAX)
       c->offsets[addr - MINFLUX_REG_OFFSET0] = d;
@@ -179,26 +176,19 @@ void minflux_core_step(minflux_core_t *c, const minflux_core_in_t *in)
   di.win_wr = o.we && o.wa >= MINFLUX_REG_SAFE_XMIN && o.wa <= MINFLUX_REG_SAFE_YMAX;
   dac_spi_step(&c->dac, in->rst, &di);
 
-  /* estimator input stage: channel sums and parameters when the counts are complete */
+  /* estimator input stage: channel sums when the counts are complete */
   c->q_valid = (uint8_t)(o.cnt.rec_valid && !in->rst);
-  if (o.cnt.rec_valid) {
+  if (o.cnt.rec_valid)
     for (int e = 0; e < 4; e++) c->q_n[e] = (uint16_t)(o.cnt.counts[e][0] + o.cnt.counts[e][1]);
-    c->q_sel = o.est_sel;
-  }
-  /* the estimators: o_valid is high EST_x_LAT cycles after the i_valid cycle */
+  /* the live mLMS: o_valid is high EST_MLMS_LAT cycles after the i_valid cycle */
   c->m_valid = (uint8_t)(!in->rst && o.m_cd == 1);
-  c->g_valid = (uint8_t)(!in->rst && o.g_cd == 1);
   c->m_cd = (uint8_t)(o.m_cd ? o.m_cd - 1 : 0);
-  c->g_cd = (uint8_t)(o.g_cd ? o.g_cd - 1 : 0);
   if (o.q_valid) {   /* the parameters cannot change while the estimate is in flight */
     mlms_eval(&o.mlms_r, o.q_n, &c->m_res);
-    gauss1d_eval(&o.gauss_r, o.q_n, &c->g_res);
     c->m_cd = MINFLUX_EST_MLMS_LAT - 1;
-    c->g_cd = MINFLUX_EST_GAUSS_LAT - 1;
   }
-  if (in->rst) c->m_cd = c->g_cd = 0;
-  /* the selected estimate, registered */
-  c->est_valid = (uint8_t)(!in->rst && (o.q_sel ? o.g_valid : o.m_valid));
-  if (!o.q_sel && o.m_valid) c->est = o.m_res;
-  if (o.q_sel && o.g_valid) c->est = o.g_res;
+  if (in->rst) c->m_cd = 0;
+  /* the estimate, registered */
+  c->est_valid = (uint8_t)(!in->rst && o.m_valid);
+  if (o.m_valid) c->est = o.m_res;
 }

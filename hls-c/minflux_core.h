@@ -9,7 +9,6 @@
 #include "mux_sequencer.h"
 #include "dac_spi.h"
 #include "mlms.h"
-#include "gauss1d.h"
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -36,15 +35,14 @@ typedef struct {
   uint32_t offsets[MINFLUX_K_MAX];
   uint8_t  sticky;                  /* bit0 clamp x, bit1 clamp y, bit2 saturated, bit3 est write ignored */
   uint8_t  estop_sync[2];           /* synchronizer; [1] is the active flag */
-  uint8_t  est_sel;
-  mlms_regs_t    mlms_r;            /* EST_K, EST_THRESH, EST_L, EST_F, EST_BETA0..2 */
-  gauss1d_regs_t gauss_r;           /* EST_THRESH, EST_G */
+  mlms_regs_t mlms_r;               /* EST_K, EST_THRESH, EST_L, EST_F, EST_BETA0..2 */
+  uint16_t est_G;                   /* EST_G, stored for the Gaussian MLE (not in the core yet) */
   /* estimator input stage (registered when the counts are complete) */
-  uint8_t  q_valid, q_sel;
+  uint8_t  q_valid;
   uint16_t q_n[4];
-  /* the estimators: fixed latency pipelines (EST_MLMS_LAT, EST_GAUSS_LAT) */
-  uint8_t  m_cd, g_cd, m_valid, g_valid;
-  est_out_t m_res, g_res;
+  /* the live mLMS: a fixed-latency pipeline (EST_MLMS_LAT) */
+  uint8_t  m_cd, m_valid;
+  est_out_t m_res;
   /* outputs */
   uint8_t  est_valid;
   est_out_t est;

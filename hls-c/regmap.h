@@ -40,7 +40,6 @@
   X(SAFE_YMAX,  0x0F, 16, "safe window y maximum, signed DAC LSB") \
   X(CYCLES_DONE,0x10, 32, "RO cycles completed in the current/last run") \
   X(TIMESTAMP,  0x11, 32, "RO free-running cycle counter") \
-  X(EST_SEL,    0x12,  1, "estimate carried by the record: 0 mLMS (4-doughnut EBP), 1 Gaussian 1D MLE (pre-localization)") \
   X(OFFSET0,    0x20, 32, "offset table: entry k at 0x20+k, x in [15:0], y in [31:16], signed DAC LSB")
 
 #define MINFLUX_OFFSET_ADDR(k) (0x20 + (k))

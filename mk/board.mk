@@ -31,3 +31,8 @@ bitstream: $(BUILD)/icebreaker.bin
 # CI builds the bitstream too: synthesis, place and route at 48 MHz must pass.
 TESTS += bitstream
 CMD_bitstream = $(MAKE) --no-print-directory bitstream
+
+# The temporary debug link: commands, read replies, record bytes, counted drops.
+$(eval $(call vl_exe,test_debug_link,debug_link,hdl/debug_link.v,sim/test_debug_link.cpp))
+TESTS += test_debug_link
+CMD_test_debug_link = $(BUILD)/vl/test_debug_link/test_debug_link

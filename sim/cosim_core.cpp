@@ -24,7 +24,7 @@ namespace {
 
 enum Block { B_APD, B_CNT, B_SEQ, B_DAC, B_EST, B_REGS, B_N };
 const char *const kBlockName[B_N] = {"apd_capture", "photon_counter", "mux_sequencer",
-                                     "dac_spi", "estimators_in_core", "minflux_core"};
+                                     "dac_spi", "mlms_in_core", "minflux_core"};
 
 struct DacFrame { uint64_t cycle; uint32_t bits; };
 
@@ -153,7 +153,7 @@ class Cosim {
                         ((uint32_t)(uint16_t)m.dac.y_code << 16) | (uint16_t)m.dac.x_code, p_code_);
     ok &= cmp<uint32_t>(B_DAC, "moved", t->o_dbg_moved, m.dac.moved, p_moved_);
     ok &= cmp<uint32_t>(B_DAC, "clamp", t->o_dbg_clamp, (uint32_t)(m.dac.clamp_x | (m.dac.clamp_y << 1)), p_clamp_);
-    // estimators as wired in the core (mlms / gauss1d, selected by EST_SEL)
+    // the live mLMS as wired in the core
     ok &= cmp<uint32_t>(B_EST, "est_valid", t->o_est_valid_reg, m.est_valid, p_ev_);
     ok &= cmp<uint32_t>(B_EST, "est_x", t->o_est_x_reg, (uint16_t)m.est.x, p_ex_);
     ok &= cmp<uint32_t>(B_EST, "est_y", t->o_est_y_reg, (uint16_t)m.est.y, p_ey_);
@@ -550,7 +550,6 @@ bool random_segment(Cosim &s, uint64_t max_cycles) {
     cfg.push_back({(uint8_t)(MINFLUX_REG_OFFSET0 + e), off});
   }
   // estimator parameters: random register values (any bits), sometimes the live defaults
-  cfg.push_back({MINFLUX_REG_EST_SEL, pick(r, 0, 1)});
   cfg.push_back({MINFLUX_REG_EST_K, pick(r, 0, 3)});
   cfg.push_back({MINFLUX_REG_EST_THRESH, pick(r, 0, 3) ? pick(r, 0, 40) : (uint32_t)r()});
   const bool live = pick(r, 0, 1);
@@ -585,7 +584,7 @@ bool random_segment(Cosim &s, uint64_t max_cycles) {
       static const uint8_t regs[] = {MINFLUX_REG_K, MINFLUX_REG_DELAY, MINFLUX_REG_GATE, MINFLUX_REG_WIN,
                                      MINFLUX_REG_OFFSET0 + 3, MINFLUX_REG_NCYCLES, MINFLUX_REG_LASER_AMP,
                                      MINFLUX_REG_SAFE_XMIN, MINFLUX_REG_SAFE_YMAX, MINFLUX_REG_EST_BETA1,
-                                     MINFLUX_REG_EST_SEL, MINFLUX_REG_EST_THRESH};
+                                     MINFLUX_REG_EST_G, MINFLUX_REG_EST_THRESH};
       in.wr_en = 1; in.wr_addr = regs[pick(r, 0, 11)];
       in.wr_data = in.wr_addr == MINFLUX_REG_K ? pick(r, 0, 15) : in.wr_addr == MINFLUX_REG_NCYCLES ? pick(r, 0, 5) : pick(r, 0, 900);
     } else if (act < 6) {                // control strobes in any combination
