@@ -80,7 +80,10 @@ module debug_link (
   reg [7:0]  mem [0:511];   // one EBR
   reg        wr_reg;
   reg [7:0]  wbyte_reg;
-  wire       room = (fill_reg <= 10'd512 - NB);
+  // room for a whole message, registered (timing); 4 bytes of margin cover its lag and
+  // the bytes of the previous message still in the select pipeline
+  reg        room;
+  always @(posedge clk) room <= (fill_reg <= 10'd512 - NB - 10'd4);
   reg [31:0] i_rd_data_q;
   wire       pop;
 

@@ -36,7 +36,7 @@ def main():
             continue
         open(os.path.join(src, path), "w").write(text.replace(old, new))
         exe = "build/vl/cosim_core/cosim_core"
-        b = subprocess.run(["make", "-s", "MK_FRAGMENTS=mk/core.mk", exe], cwd=src,
+        b = subprocess.run(["make", "-s", "MK_FRAGMENTS=mk/core.mk mk/estimators.mk", exe], cwd=src,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if b.returncode != 0:
             print(f"BUILD FAILED {path}: {new}\n{b.stdout[-400:]}")
