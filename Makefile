@@ -52,8 +52,6 @@ include $(MK_FRAGMENTS)
 .SECONDARY:
 .DEFAULT_GOAL := all
 
-all: $(ALL_TARGETS)
-
 deps:
 	@mk/deps.sh
 
@@ -113,3 +111,6 @@ lint: deps $(GEN)/minflux_regs.vh
 
 clean:
 	rm -rf $(BUILD)
+
+# Last, so that it sees every ALL_TARGETS entry of this file and of the fragments.
+all: $(ALL_TARGETS)
