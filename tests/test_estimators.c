@@ -35,7 +35,7 @@ static const char *build_dir(void)
 
 /* ---------------------------------------------------------------- tables ---- */
 
-/* Reads `define NAME(m) ... m[i] = 16'hXXXX; ... from the generated Verilog header. */
+/* Reads `define NAME(m) ... m[i] = 16'h<hex digits>; ... from the generated Verilog header. */
 static int read_vh_table(const char *name, long *vals, int n)
 {
   char path[512], line[256], key[128];
