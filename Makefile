@@ -30,7 +30,7 @@ CHECK_LIBS   = $$(pkg-config --libs check)
 
 # $(call vl_exe,NAME,TOP,RTL files,harness .cpp files): a Verilated co-simulation
 # executable $(BUILD)/vl/NAME/NAME linked with the model library (and the objects listed
-# in VL_EXTRA_NAME, set before the call). Verilator keeps its
+# in VL_EXTRA_NAME and the libraries in VL_LIBS_NAME, set before the call). Verilator keeps its
 # objects under $(BUILD)/vl/NAME, so rebuilds are incremental.
 define vl_exe
 $(BUILD)/vl/$(1)/$(1): $(3) $(4) $(BUILD)/libmodels.a $(VL_EXTRA_$(1)) $(GEN)/minflux_regs.vh $(wildcard sim/*.h hls-c/*.h)
@@ -40,7 +40,7 @@ $(BUILD)/vl/$(1)/$(1): $(3) $(4) $(BUILD)/libmodels.a $(VL_EXTRA_$(1)) $(GEN)/mi
 	@rm -f $(foreach h,$(4),$(BUILD)/vl/$(1)/$(basename $(notdir $(h))).o)
 	+$(VERILATOR) $(VL_FLAGS) $(BUILD)/vl/$(1) --top-module $(2) -o $(1) \
 	  -CFLAGS "-I$(CURDIR)/hls-c -I$(CURDIR)/sim -I$(CURDIR)/host -I$(CURDIR)/$(GEN) -O2" \
-	  -LDFLAGS "$(addprefix $(CURDIR)/,$(VL_EXTRA_$(1))) $(CURDIR)/$(BUILD)/libmodels.a -lm" $(3) $(abspath $(4)) >$(BUILD)/vl/$(1).log 2>&1 \
+	  -LDFLAGS "$(addprefix $(CURDIR)/,$(VL_EXTRA_$(1))) $(CURDIR)/$(BUILD)/libmodels.a $(VL_LIBS_$(1)) -lm" $(3) $(abspath $(4)) >$(BUILD)/vl/$(1).log 2>&1 \
 	  || { cat $(BUILD)/vl/$(1).log; exit 1; }
 ALL_TARGETS += $(BUILD)/vl/$(1)/$(1)
 endef
@@ -55,7 +55,7 @@ include $(MK_FRAGMENTS)
 deps:
 	@mk/deps.sh
 
-$(GEN)/gen_regs: hls-c/gen_regs.c hls-c/regmap.h hls-c/regmap_est.h
+$(GEN)/gen_regs: hls-c/gen_regs.c hls-c/regmap.h hls-c/regmap_est.h hls-c/regmap_link.h
 	@mkdir -p $(GEN)
 	$(CC) $(CFLAGS_M) $< -o $@
 
@@ -72,7 +72,7 @@ $(BUILD)/libmodels.a: $(MODEL_OBJS)
 
 # Host library (protocol, formats, float references, commands).
 HOST_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(HOST_SRCS) $(FLOAT_SRCS))
-$(BUILD)/obj/host/%.o: host/%.c $(wildcard host/*.h hls-c/*.h) | $(GEN)/minflux_regs.vh
+$(BUILD)/obj/host/%.o: host/%.c $(wildcard host/*.h host/*.def hls-c/*.h) | $(GEN)/minflux_regs.vh
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_H) -c $< -o $@
 $(BUILD)/obj/sim/%.o: sim/%.c $(wildcard sim/*.h host/*.h hls-c/*.h) | $(GEN)/minflux_regs.vh

@@ -43,50 +43,17 @@ module icebreaker_top (
     else if (!por_reg[16]) por_reg <= por_reg + 17'd1;
   wire rst = !por_reg[16];
 
-  wire [31:0] rd_data;
-  wire        wr_en;
-  wire [7:0]  addr;
-  wire [31:0] wr_data;
-  wire        est_valid, est_ok;
-  wire [15:0] est_x, est_y;
-  wire [31:0] rec_ts;
-  wire [15:0] rec_cx, rec_cy, rec_sat;
-  wire [191:0] rec_counts;
-  wire        running;
-  wire        estop = !ESTOP_N || !BTN_N;
+  wire running;
+  wire estop = !ESTOP_N || !BTN_N;
 
   /* verilator lint_off PINCONNECTEMPTY */
-  minflux_core u_core (
-    .clk(clk), .rst(rst),
-    .i_wr_en(wr_en), .i_wr_addr(addr), .i_wr_data(wr_data),
-    .i_rd_addr(addr), .o_rd_data_reg(rd_data),
+  minflux_system u_sys (
+    .clk(clk), .rst(rst), .i_rx(RX), .o_tx(TX),
     .i_apd({APD2, APD1}), .i_estop(estop),
     .o_dac_sclk(DAC_SCLK), .o_dac_mosi(DAC_DIN), .o_dac_sync_n(DAC_SYNC_N),
-    .o_laser_en(LASER_EN), .o_gate(GATE_OUT),
-    .o_rec_valid(), .o_rec_ts(rec_ts), .o_rec_cx(rec_cx), .o_rec_cy(rec_cy),
-    .o_rec_counts(rec_counts), .o_rec_sat(rec_sat),
-    .o_est_valid_reg(est_valid), .o_est_x_reg(est_x), .o_est_y_reg(est_y), .o_est_ok_reg(est_ok),
-    // observation ports exist for co-simulation only
-    .o_dbg_apd_cnt(), .o_dbg_dac_req(), .o_dbg_dac_xy(), .o_dbg_exp(), .o_dbg_busy(),
-    .o_dbg_xy_code(), .o_dbg_clamp(), .o_dbg_moved(),
-    .o_running(running));
+    .o_laser_en(LASER_EN), .o_gate(GATE_OUT), .o_running(running),
+    .o_dbg_rec_valid(), .o_dbg_rec_ts());
   /* verilator lint_on PINCONNECTEMPTY */
-
-  wire       rx_valid, tx_valid, tx_ready;
-  wire [7:0] rx_data, tx_data;
-  /* verilator lint_off PINCONNECTEMPTY */
-  uart_rx u_rx (.clk(clk), .rst(rst), .i_div(5'd16), .i_rx(RX),
-                .m_valid_reg(rx_valid), .m_data_reg(rx_data), .o_frame_err_reg());
-  /* verilator lint_on PINCONNECTEMPTY */
-  uart_tx u_tx (.clk(clk), .rst(rst), .i_div(5'd16), .s_valid(tx_valid), .s_data(tx_data),
-                .s_ready(tx_ready), .o_tx_reg(TX));
-  debug_link u_link (
-    .clk(clk), .rst(rst), .s_valid(rx_valid), .s_data(rx_data),
-    .o_wr_en_reg(wr_en), .o_addr_reg(addr), .o_wr_data_reg(wr_data), .i_rd_data(rd_data),
-    .i_rec_valid(est_valid), .i_est_x(est_x), .i_est_y(est_y), .i_est_ok(est_ok),
-    .i_rec_ts(rec_ts), .i_rec_cx(rec_cx), .i_rec_cy(rec_cy),
-    .i_rec_counts(rec_counts), .i_rec_sat(rec_sat),
-    .m_valid(tx_valid), .m_data(tx_data), .m_ready(tx_ready));
 
   assign LEDR_N = !(estop || !locked);
   assign LEDG_N = !running;

@@ -26,6 +26,7 @@ module minflux_core (
   output wire [15:0]  o_rec_cy,
   output wire [191:0] o_rec_counts,    // (k, ch) at bits (2k+ch)*12 +: 12
   output wire [15:0]  o_rec_sat,
+  output wire [3:0]   o_k,             // K register (exposures per cycle, as written)
   output reg          o_est_valid_reg, // 1-cycle pulse: estimate of the last record ready
   output reg  [15:0]  o_est_x_reg,     // live mLMS, Q11.5 nm relative to the centre
   output reg  [15:0]  o_est_y_reg,
@@ -302,6 +303,7 @@ module minflux_core (
   assign o_gate      = seq_gate;
   assign o_rec_valid = rec_valid;
   assign o_rec_sat   = rec_sat;
+  assign o_k         = k_reg;
   assign o_dbg_apd_cnt = {cnt1, cnt0};
   assign o_dbg_dac_req = seq_req;
   assign o_dbg_dac_xy  = {seq_y, seq_x};

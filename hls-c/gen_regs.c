@@ -15,8 +15,10 @@ int main(void)
   printf("/* verilator lint_off UNUSEDPARAM */\n");
   MINFLUX_CONSTS(PRINT_CONST)
   MINFLUX_EST_CONSTS(PRINT_CONST)
+  MINFLUX_LINK_CONSTS(PRINT_CONST)
   MINFLUX_REGS(PRINT_REG)
   MINFLUX_EST_REGS(PRINT_REG)
+  MINFLUX_LINK_REGS(PRINT_REG)
   printf("/* verilator lint_on UNUSEDPARAM */\n");
   return 0;
 }

@@ -1,5 +1,7 @@
 # iCEBreaker board top and bitstream (yosys -> nextpnr-ice40 -> icepack).
-HDL_BOARD := hdl/icebreaker_top.v hdl/uart_rx.v hdl/uart_tx.v hdl/debug_link.v
+# The firmware without PLL/pins (also what the virtual board Verilates).
+HDL_SYSTEM := hdl/minflux_system.v hdl/host_link.v hdl/uart_rx.v hdl/uart_tx.v
+HDL_BOARD := hdl/icebreaker_top.v $(HDL_SYSTEM)
 LINT_TOPS += hdl/icebreaker_top.v
 PCF       := constraints/icebreaker.pcf
 FREQ_MHZ  := 48
@@ -31,8 +33,3 @@ bitstream: $(BUILD)/icebreaker.bin
 # CI builds the bitstream too: synthesis, place and route at 48 MHz must pass.
 TESTS += bitstream
 CMD_bitstream = $(MAKE) --no-print-directory bitstream
-
-# The temporary debug link: commands, read replies, record bytes, counted drops.
-$(eval $(call vl_exe,test_debug_link,debug_link,hdl/debug_link.v,sim/test_debug_link.cpp))
-TESTS += test_debug_link
-CMD_test_debug_link = $(BUILD)/vl/test_debug_link/test_debug_link

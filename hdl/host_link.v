@@ -1,0 +1,319 @@
+`default_nettype none
+// Host link: deframes commands from the UART (ping, register read, register write; CRC-16
+// checked), answers them, and frames one CYCLE record per multiplex cycle into a 512-byte
+// transmit FIFO (one EBR) in front of the UART. Frames and numbers: docs/protocol.md,
+// hls-c/regmap_link.h. A record that finds no room is dropped and counted, never stalls
+// the core; its sequence number is used up so the host sees the gap.
+
+module host_link (
+  input  wire         clk,
+  input  wire         rst,
+  // bytes from uart_rx
+  input  wire         s_valid,
+  input  wire [7:0]   s_data,
+  input  wire         i_rx_err,         // 1-cycle pulse: UART stop bit missing
+  // register bus master (the core)
+  output reg          o_wr_en_reg,
+  output reg  [7:0]   o_addr_reg,       // write and read address
+  output reg  [31:0]  o_wr_data_reg,
+  input  wire [31:0]  i_rd_data,        // core data of o_addr_reg, three cycles later
+  // records: framed when the estimate of the counts is ready; the fields hold still far
+  // longer than the <= 46 cycles the framer needs (the next cycle's first gate is later)
+  input  wire         i_rec_valid,
+  input  wire [3:0]   i_k,              // exposures per cycle (core K register)
+  input  wire [3:0]   i_state,          // controller state (flags bits 7:4)
+  input  wire [31:0]  i_rec_ts,
+  input  wire [15:0]  i_rec_cx,
+  input  wire [15:0]  i_rec_cy,
+  input  wire [15:0]  i_est_x,
+  input  wire [15:0]  i_est_y,
+  input  wire         i_est_ok,
+  input  wire [15:0]  i_rec_sat,
+  input  wire [191:0] i_rec_counts,     // (k, ch) at bits (2k+ch)*12 +: 12
+  // bytes to uart_tx
+  output wire         m_valid,
+  output wire [7:0]   m_data,
+  input  wire         m_ready
+);
+`include "minflux_regs.vh"
+
+  initial begin
+    if (PROTO_MAX_CMD != 5 || LINK_FIFO_BYTES != 512 || PROTO_CYCLE_HDR != 15 ||
+        REG_CLK_HZ != 8'h12 || REG_LINK_RESET != 8'h16) begin
+      $display("host_link: regmap_link.h changed; update the frame builder"); $finish;
+    end
+  end
+
+  localparam [7:0] SYNC = PROTO_SYNC[7:0];
+
+  // CRC-16/CCITT-FALSE of one byte (MSB first).
+  function [15:0] crc_byte(input [15:0] c, input [7:0] b);
+    integer n;
+    reg [15:0] r;
+    begin
+      r = c ^ {b, 8'd0};
+      for (n = 0; n < 8; n = n + 1)
+        r = r[15] ? ((r << 1) ^ PROTO_CRC_POLY[15:0]) : (r << 1);
+      crc_byte = r;
+    end
+  endfunction
+
+  // ---- counters readable as link registers ----
+  reg [15:0] seq_reg, dropped_reg, rxerr_reg;
+  reg        clr_reg;            // LINK_RESET written
+
+  // ---- deframer ----
+  localparam [2:0] R_HUNT = 3'd0, R_TYPE = 3'd1, R_LEN = 3'd2, R_PAY = 3'd3,
+                   R_CRCH = 3'd4, R_CRCL = 3'd5;
+  reg [2:0]  rs_reg;
+  reg [7:0]  rtype_reg;
+  reg [2:0]  rlen_reg, rcnt_reg;
+  reg [39:0] rpl_reg;            // payload, last byte in [7:0]
+  reg [15:0] rcrc_reg;
+  reg [7:0]  rcrch_reg;
+  reg [13:0] rto_reg;            // silence inside a frame (PROTO_RX_TIMEOUT = 2^14)
+
+  // a complete frame with a good CRC, and whether it is a command this firmware knows
+  wire       crc_good = s_valid && rs_reg == R_CRCL && {rcrch_reg, s_data} == rcrc_reg;
+  wire       is_ping  = rtype_reg == PROTO_T_PING[7:0]  && rlen_reg == 3'd0;
+  wire       is_read  = rtype_reg == PROTO_T_READ[7:0]  && rlen_reg == 3'd1;
+  wire       is_write = rtype_reg == PROTO_T_WRITE[7:0] && rlen_reg == 3'd5;
+  wire       frame_end = s_valid && rs_reg == R_CRCL;
+  wire       cmd_ok    = crc_good && (is_ping || is_read || is_write);
+  wire       resp_taken;
+  reg        resp_pend_reg;      // a response waits for the frame builder
+  // a frame refused: bad CRC / type / length, stopped half-way, a command while the
+  // previous answer is still pending, or a UART byte without stop bit
+  wire       rx_timeout = !s_valid && rs_reg != R_HUNT && rto_reg == 14'h3FFF;
+  wire       rx_refuse  = rx_timeout || i_rx_err ||
+                          (s_valid && rs_reg == R_LEN && s_data > PROTO_MAX_CMD[7:0]) ||
+                          (frame_end && (!cmd_ok || resp_pend_reg || rd_wait_reg != 4'd0));
+
+  // ---- responses ----
+  reg [7:0]  resp_type_reg;
+  reg [2:0]  resp_len_reg;
+  reg [39:0] resp_pl_reg;        // payload byte 0 in [39:32]
+  reg [3:0]  rd_wait_reg;        // core read data is valid after three more edges
+  reg [31:0] link_val_reg;       // link register of o_addr_reg (registered)
+  reg        link_adr_reg;       // o_addr_reg is a link register
+
+  always @(posedge clk) begin
+    o_wr_en_reg <= 1'b0;
+    clr_reg <= 1'b0;
+    rd_wait_reg <= {rd_wait_reg[2:0], 1'b0};
+    if (rst || clr_reg) rxerr_reg <= 16'd0;
+    else if (rx_refuse) rxerr_reg <= rxerr_reg + 16'd1;
+    if (rst) begin
+      rs_reg <= R_HUNT;
+      rto_reg <= 14'd0;
+      resp_pend_reg <= 1'b0;
+      rd_wait_reg <= 4'd0;
+    end else begin
+      if (s_valid) rto_reg <= 14'd0;
+      else if (rs_reg != R_HUNT) rto_reg <= rto_reg + 14'd1;
+      if (rx_timeout) rs_reg <= R_HUNT;   // a frame that stopped half-way
+      if (s_valid) begin
+        case (rs_reg)
+          R_HUNT: if (s_data == SYNC) begin rs_reg <= R_TYPE; rcrc_reg <= PROTO_CRC_INIT[15:0]; end
+          R_TYPE: begin rtype_reg <= s_data; rcrc_reg <= crc_byte(rcrc_reg, s_data); rs_reg <= R_LEN; end
+          R_LEN: begin
+            rcrc_reg <= crc_byte(rcrc_reg, s_data);
+            rlen_reg <= s_data[2:0];
+            rcnt_reg <= 3'd0;
+            if (s_data > PROTO_MAX_CMD[7:0]) rs_reg <= R_HUNT;
+            else rs_reg <= (s_data == 8'd0) ? R_CRCH : R_PAY;
+          end
+          R_PAY: begin
+            rpl_reg <= {rpl_reg[31:0], s_data};
+            rcrc_reg <= crc_byte(rcrc_reg, s_data);
+            rcnt_reg <= rcnt_reg + 3'd1;
+            if (rcnt_reg + 3'd1 == rlen_reg) rs_reg <= R_CRCH;
+          end
+          R_CRCH: begin rcrch_reg <= s_data; rs_reg <= R_CRCL; end
+          default: begin   // R_CRCL: the frame is complete
+            rs_reg <= R_HUNT;
+            if (!cmd_ok || resp_pend_reg || rd_wait_reg != 4'd0) begin
+              // refused (counted above)
+            end else if (is_ping) begin
+              resp_pend_reg <= 1'b1;
+              resp_type_reg <= PROTO_T_PONG[7:0];
+              resp_len_reg <= 3'd0;
+            end else if (is_read) begin
+              o_addr_reg <= rpl_reg[7:0];
+              rd_wait_reg[0] <= 1'b1;
+            end else begin
+              o_addr_reg <= rpl_reg[39:32];
+              o_wr_data_reg <= rpl_reg[31:0];
+              o_wr_en_reg <= 1'b1;
+              clr_reg <= rpl_reg[39:32] == REG_LINK_RESET && rpl_reg[0];
+              resp_pend_reg <= 1'b1;
+              resp_type_reg <= PROTO_T_WRITE_R[7:0];
+              resp_len_reg <= 3'd1;
+              resp_pl_reg <= {rpl_reg[39:32], 32'd0};
+            end
+          end
+        endcase
+      end
+      if (rd_wait_reg[3]) begin
+        resp_pend_reg <= 1'b1;
+        resp_type_reg <= PROTO_T_READ_R[7:0];
+        resp_len_reg <= 3'd5;
+        resp_pl_reg <= {o_addr_reg, link_adr_reg ? link_val_reg : i_rd_data};
+      end
+      if (resp_taken) resp_pend_reg <= 1'b0;
+    end
+  end
+
+  always @(posedge clk) begin
+    link_adr_reg <= o_addr_reg >= REG_CLK_HZ && o_addr_reg <= REG_LINK_RESET;
+    case (o_addr_reg[2:0])
+      REG_CLK_HZ[2:0]:      link_val_reg <= CLK_HZ;
+      REG_REC_SEQ[2:0]:     link_val_reg <= {16'd0, seq_reg};
+      REG_REC_DROPPED[2:0]: link_val_reg <= {16'd0, dropped_reg};
+      REG_RX_ERRORS[2:0]:   link_val_reg <= {16'd0, rxerr_reg};
+      default:              link_val_reg <= 32'd0;
+    endcase
+  end
+
+  // ---- frame builder: one frame at a time into the FIFO, one byte per cycle ----
+  // Stage A selects byte w_idx_reg of the frame; stage B runs the CRC and writes.
+  reg        rec_pend_reg;       // a record is ready for the builder
+  reg        w_busy_reg, w_rec_reg;
+  reg [5:0]  w_idx_reg;          // byte of the frame (sync = 0)
+  reg [7:0]  w_len_reg;          // payload bytes
+  reg [2:0]  w_e_reg;            // counts: exposure
+  reg [1:0]  w_b_reg;            // counts: byte within the exposure
+  reg        room_rec_reg, room_resp_reg;
+  reg [9:0]  fill_reg;
+  assign     resp_taken = !w_busy_reg && !rec_pend_reg && resp_pend_reg && room_resp_reg;
+
+  wire [3:0] k_sat = (i_k == 4'd0) ? 4'd1 : (i_k > 4'd8) ? 4'd8 : i_k;
+  wire [7:0] flags = {i_state, 2'b00, i_rec_sat != 16'd0, i_est_ok};
+
+  // header bytes 0..17: sync, type, len and the first 15 payload bytes
+  reg [7:0] hdr_byte;
+  always @(*) begin
+    case (w_idx_reg[4:0])
+      5'd0:  hdr_byte = SYNC;
+      5'd1:  hdr_byte = w_rec_reg ? PROTO_T_CYCLE[7:0] : resp_type_reg;
+      5'd2:  hdr_byte = w_len_reg;
+      5'd3:  hdr_byte = w_rec_reg ? seq_reg[15:8]  : resp_pl_reg[39:32];
+      5'd4:  hdr_byte = w_rec_reg ? seq_reg[7:0]   : resp_pl_reg[31:24];
+      5'd5:  hdr_byte = w_rec_reg ? i_rec_ts[31:24] : resp_pl_reg[23:16];
+      5'd6:  hdr_byte = w_rec_reg ? i_rec_ts[23:16] : resp_pl_reg[15:8];
+      5'd7:  hdr_byte = w_rec_reg ? i_rec_ts[15:8]  : resp_pl_reg[7:0];
+      5'd8:  hdr_byte = i_rec_ts[7:0];
+      5'd9:  hdr_byte = i_rec_cx[15:8];
+      5'd10: hdr_byte = i_rec_cx[7:0];
+      5'd11: hdr_byte = i_rec_cy[15:8];
+      5'd12: hdr_byte = i_rec_cy[7:0];
+      5'd13: hdr_byte = i_est_x[15:8];
+      5'd14: hdr_byte = i_est_x[7:0];
+      5'd15: hdr_byte = i_est_y[15:8];
+      5'd16: hdr_byte = i_est_y[7:0];
+      default: hdr_byte = flags;      // 17
+    endcase
+  end
+  // counts of exposure w_e_reg packed as ch0 << 12 | ch1, big-endian
+  wire [23:0] exp_cnt = i_rec_counts[48*w_e_reg +: 24];   // {ch1, ch0}
+  wire [23:0] exp_w   = {exp_cnt[11:0], exp_cnt[23:12]};
+  wire [7:0]  cnt_byte = (w_b_reg == 2'd0) ? exp_w[23:16] : (w_b_reg == 2'd1) ? exp_w[15:8] : exp_w[7:0];
+
+  wire [7:0] crc_at = w_len_reg + 8'd3;   // index of the first CRC byte
+  wire       in_cnt = w_rec_reg && w_idx_reg >= 6'd18 && {2'b00, w_idx_reg} < crc_at;
+
+  reg        a_valid_reg;
+  reg [1:0]  a_kind_reg;         // 0 sync, 1 data, 2 CRC high, 3 CRC low
+  reg [7:0]  a_byte_reg;
+  reg [15:0] wcrc_reg;
+  reg        wr_reg;
+  reg [7:0]  wbyte_reg;
+
+  always @(posedge clk) begin
+    a_valid_reg <= 1'b0;
+    if (rst) begin
+      rec_pend_reg <= 1'b0;
+      w_busy_reg <= 1'b0;
+      seq_reg <= 16'd0;
+      dropped_reg <= 16'd0;
+    end else begin
+      if (i_rec_valid) rec_pend_reg <= 1'b1;
+      if (w_busy_reg) begin
+        a_valid_reg <= 1'b1;
+        a_byte_reg <= in_cnt ? cnt_byte : hdr_byte;
+        a_kind_reg <= (w_idx_reg == 6'd0) ? 2'd0 : ({2'b00, w_idx_reg} == crc_at) ? 2'd2 :
+                      ({2'b00, w_idx_reg} == crc_at + 8'd1) ? 2'd3 : 2'd1;
+        w_idx_reg <= w_idx_reg + 6'd1;
+        if (in_cnt) begin
+          w_b_reg <= (w_b_reg == 2'd2) ? 2'd0 : w_b_reg + 2'd1;
+          if (w_b_reg == 2'd2) w_e_reg <= w_e_reg + 3'd1;
+        end
+        if ({2'b00, w_idx_reg} == crc_at + 8'd1) begin
+          w_busy_reg <= 1'b0;
+          if (w_rec_reg) seq_reg <= seq_reg + 16'd1;
+        end
+      end else if (rec_pend_reg) begin
+        rec_pend_reg <= i_rec_valid;
+        if (room_rec_reg) begin
+          w_busy_reg <= 1'b1;
+          w_rec_reg <= 1'b1;
+          w_idx_reg <= 6'd0;
+          w_e_reg <= 3'd0;
+          w_b_reg <= 2'd0;
+          w_len_reg <= PROTO_CYCLE_HDR[7:0] + 8'd3 * {4'd0, k_sat};
+        end else begin
+          seq_reg <= seq_reg + 16'd1;
+          dropped_reg <= dropped_reg + 16'd1;
+        end
+      end else if (resp_taken) begin
+        w_busy_reg <= 1'b1;
+        w_rec_reg <= 1'b0;
+        w_idx_reg <= 6'd0;
+        w_len_reg <= {5'd0, resp_len_reg};
+      end
+      if (clr_reg) begin
+        seq_reg <= 16'd0;
+        dropped_reg <= 16'd0;
+      end
+    end
+    // stage B
+    wr_reg <= a_valid_reg && !rst;
+    case (a_kind_reg)
+      2'd0:    begin wbyte_reg <= a_byte_reg; wcrc_reg <= PROTO_CRC_INIT[15:0]; end
+      2'd1:    begin wbyte_reg <= a_byte_reg; if (a_valid_reg) wcrc_reg <= crc_byte(wcrc_reg, a_byte_reg); end
+      2'd2:    wbyte_reg <= wcrc_reg[15:8];
+      default: wbyte_reg <= wcrc_reg[7:0];
+    endcase
+  end
+
+  // ---- FIFO (first-word-fall-through towards the UART) ----
+  reg [8:0] wp_reg, rp_reg;
+  reg [7:0] mem [0:511];         // one EBR
+  reg [7:0] rd_byte_reg;
+  reg       out_valid_reg;       // rd_byte_reg holds a byte for the UART
+  wire      pop = (fill_reg != 10'd0) && (!out_valid_reg || m_ready);
+  assign m_valid = out_valid_reg;
+  assign m_data = rd_byte_reg;
+  // Room for a whole frame, registered (timing); 4 bytes of margin cover the lag and the
+  // bytes of the previous frame still in stages A/B.
+  always @(posedge clk) begin
+    room_rec_reg  <= fill_reg <= 10'd512 - 10'd44 - 10'd4;
+    room_resp_reg <= fill_reg <= 10'd512 - 10'd10 - 10'd4;
+  end
+  always @(posedge clk) begin
+    if (wr_reg) mem[wp_reg] <= wbyte_reg;
+    if (pop) rd_byte_reg <= mem[rp_reg];
+    if (rst) begin
+      wp_reg <= 9'd0;
+      rp_reg <= 9'd0;
+      fill_reg <= 10'd0;
+      out_valid_reg <= 1'b0;
+    end else begin
+      if (wr_reg) wp_reg <= wp_reg + 9'd1;
+      if (pop) rp_reg <= rp_reg + 9'd1;
+      fill_reg <= fill_reg + {9'd0, wr_reg} - {9'd0, pop};
+      if (pop) out_valid_reg <= 1'b1;
+      else if (m_ready) out_valid_reg <= 1'b0;
+    end
+  end
+endmodule

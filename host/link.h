@@ -1,0 +1,30 @@
+/* A session with the firmware over a transport: register access with retries, and the
+ * record stream (every received byte to an optional raw sink, every CYCLE record to a
+ * callback). One command is in flight at a time. */
+#ifndef MINFLUX_LINK_H
+#define MINFLUX_LINK_H
+#include "protocol.h"
+#include "transport.h"
+
+typedef struct mfx_link {
+  mfx_transport *t;
+  mfx_decoder dec;
+  void (*on_cycle)(void *ctx, const mfx_cycle *c);
+  void *cycle_ctx;
+  void (*on_raw)(void *ctx, const uint8_t *p, size_t n);
+  void *raw_ctx;
+  int have_resp;
+  mfx_frame resp;
+  uint64_t bytes_in, retries, malformed_records;
+  char err[320];
+} mfx_link;
+
+void mfx_link_init(mfx_link *l, mfx_transport *t);
+/* Reads what arrives within timeout_ms and decodes it: >= 0 bytes, -1 on transport error. */
+long mfx_link_poll(mfx_link *l, int timeout_ms);
+/* Commands; 0 on success, -1 with a message in l->err after 3 attempts. */
+int mfx_ping(mfx_link *l);
+int mfx_reg_read(mfx_link *l, uint8_t addr, uint32_t *val);
+int mfx_reg_write(mfx_link *l, uint8_t addr, uint32_t val);
+
+#endif

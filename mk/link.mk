@@ -1,0 +1,12 @@
+# Host link (issue #4): UART, framed protocol, record FIFO; virtual board; host transports
+# and the info/acquire/decode commands.
+LINT_TOPS  += hdl/host_link.v hdl/minflux_system.v
+HOST_SRCS  += host/protocol.c
+HOST_SRCS  += host/link.c host/transport_sim.c host/cmd_info.c
+HOST_LIBS  += -lgsl -lgslcblas -linih -ljansson
+
+# The virtual board: the Verilated system top + physics, protocol bytes on stdin/stdout.
+VL_EXTRA_vboard := $(BUILD)/obj/sim/physics.o
+VL_LIBS_vboard  := -lgsl -lgslcblas -linih
+$(eval $(call vl_exe,vboard,minflux_system,$(HDL_CORE) $(HDL_SYSTEM),sim/vboard.cpp))
+$(BUILD)/vl/vboard/vboard: $(GEN)/est_tables.vh
