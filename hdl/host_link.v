@@ -215,7 +215,7 @@ module host_link (
     endcase
   end
   // counts of exposure w_e_reg packed as ch0 << 12 | ch1, big-endian
-  wire [23:0] exp_cnt = i_rec_counts[48*w_e_reg +: 24];   // {ch1, ch0}
+  wire [23:0] exp_cnt = i_rec_counts[24*w_e_reg +: 24];   // {ch1, ch0}
   wire [23:0] exp_w   = {exp_cnt[11:0], exp_cnt[23:12]};
   wire [7:0]  cnt_byte = (w_b_reg == 2'd0) ? exp_w[23:16] : (w_b_reg == 2'd1) ? exp_w[15:8] : exp_w[7:0];
 

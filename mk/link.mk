@@ -2,7 +2,8 @@
 # and the info/acquire/decode commands.
 LINT_TOPS  += hdl/host_link.v hdl/minflux_system.v
 HOST_SRCS  += host/protocol.c
-HOST_SRCS  += host/link.c host/transport_sim.c host/cmd_info.c
+HOST_SRCS  += host/link.c host/transport_sim.c host/cmd_info.c host/acq_config.c host/mfx_files.c \
+              host/cmd_acquire.c host/cmd_decode.c
 HOST_LIBS  += -lgsl -lgslcblas -linih -ljansson
 
 # The virtual board: the Verilated system top + physics, protocol bytes on stdin/stdout.

@@ -1,0 +1,192 @@
+/* Acquisition configuration: see acq_config.h. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ini.h>
+#include "acq_config.h"
+#include "est_regs.h"
+#include "regmap.h"
+
+enum kind { KD, KI, KS };   /* double, int, string */
+struct key { const char *name; enum kind kind; double lo, hi; size_t off; const char *unit; };
+#define D(n, lo, hi, u) { #n, KD, lo, hi, offsetof(acq_config, n), u }
+#define I(n, lo, hi, u) { #n, KI, lo, hi, offsetof(acq_config, n), u }
+static const struct key keys[] = {
+  { "mode", KS, 0, 0, offsetof(acq_config, mode), "track" },
+  D(cycle_hz, 100, 100000, "Hz, multiplex cycle rate"),
+  I(k, 1, 8, "exposures per cycle (4 = centre + 3 at 120 deg)"),
+  D(delay_us, 3.5, 1000, "us, beam move + gate delay (laser blanked)"),
+  D(window_us, 0.02, 1000, "us, localization window after the last gate"),
+  D(L_nm, 1, 2000, "nm, pattern diameter"),
+  D(fwhm_nm, 10, 5000, "nm, doughnut fwhm"),
+  D(eod_nm_per_lsb, 1e-3, 100, "nm of beam deflection per DAC LSB"),
+  D(centre_x_nm, -1e6, 1e6, "nm, pattern centre"),
+  D(centre_y_nm, -1e6, 1e6, "nm"),
+  D(safe_x_min_nm, -1e6, 1e6, "nm, safe window"),
+  D(safe_x_max_nm, -1e6, 1e6, "nm"),
+  D(safe_y_min_nm, -1e6, 1e6, "nm"),
+  D(safe_y_max_nm, -1e6, 1e6, "nm"),
+  D(laser_amp, 0, 65535, "laser amplitude DAC code"),
+  I(est_k, 1, 2, "mLMS order"),
+  D(beta0, -8, 7.999, "mLMS beta0"),
+  D(beta1, -8, 7.999, "mLMS beta1"),
+  D(beta2, -8, 7.999, "mLMS beta2 (est_k = 2)"),
+  D(thresh, 0, 32767, "reaction threshold, counts per cycle"),
+};
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+void acq_defaults(acq_config *c)
+{
+  memset(c, 0, sizeof *c);
+  snprintf(c->mode, sizeof c->mode, "track");
+  c->cycle_hz = 8000;          /* seed 003 6.4.3 tracking timing */
+  c->delay_us = 7.4;
+  c->window_us = 2.0;
+  c->k = 4;
+  c->L_nm = 100;
+  c->fwhm_nm = 360;
+  c->eod_nm_per_lsb = 0.1;
+  c->safe_x_min_nm = c->safe_y_min_nm = -3000;
+  c->safe_x_max_nm = c->safe_y_max_nm = 3000;
+  c->laser_amp = 49152;
+  c->est_k = 1;
+  c->beta0 = 1.27;             /* live mLMS defaults (S51, section 6.4) */
+  c->beta1 = 3.8;
+  c->thresh = 6;
+}
+
+int acq_set(acq_config *c, const char *key, const char *value, char *err, size_t errlen)
+{
+  for (size_t i = 0; i < NKEYS; i++) {
+    const struct key *k = &keys[i];
+    if (strcmp(key, k->name)) continue;
+    void *p = (char *)c + k->off;
+    if (k->kind == KS) {
+      if (strcmp(value, "track")) {
+        snprintf(err, errlen, "mode = '%s': this firmware runs only 'track' so far (image, bayes and scan come with their issues)", value);
+        return -1;
+      }
+      snprintf(p, sizeof c->mode, "%s", value);
+      return 0;
+    }
+    char *end;
+    errno = 0;
+    double v = strtod(value, &end);
+    while (end && (*end == ' ' || *end == '\t')) end++;
+    if (errno || end == value || *end || !isfinite(v) || v < k->lo || v > k->hi ||
+        (k->kind == KI && v != floor(v))) {
+      snprintf(err, errlen, "%s = '%s' is not %s in [%g, %g] (%s)", key, value,
+               k->kind == KI ? "an integer" : "a number", k->lo, k->hi, k->unit);
+      return -1;
+    }
+    if (k->kind == KI) *(int *)p = (int)v;
+    else *(double *)p = v;
+    return 0;
+  }
+  char allowed[1024] = "";
+  for (size_t i = 0; i < NKEYS; i++) {
+    size_t n = strlen(allowed);
+    snprintf(allowed + n, sizeof allowed - n, "%s%s", i ? ", " : "", keys[i].name);
+  }
+  snprintf(err, errlen, "unknown key '%s' (allowed: %s)", key, allowed);
+  return -1;
+}
+
+struct ini_ctx { acq_config *c; char *err; size_t errlen; const char *path; int failed; };
+
+static int on_ini(void *user, const char *section, const char *name, const char *value)
+{
+  struct ini_ctx *x = user;
+  char e[900];
+  if (*section && strcmp(section, "acquire")) {
+    snprintf(x->err, x->errlen, "%s: section [%s] is not known (keys go at the top or in [acquire])", x->path, section);
+    x->failed = 1;
+    return 0;
+  }
+  if (acq_set(x->c, name, value, e, sizeof e)) {
+    snprintf(x->err, x->errlen, "%s: %s", x->path, e);
+    x->failed = 1;
+    return 0;
+  }
+  return 1;
+}
+
+int acq_load_ini(acq_config *c, const char *path, char *err, size_t errlen)
+{
+  struct ini_ctx x = { c, err, errlen, path, 0 };
+  int r = ini_parse(path, on_ini, &x);
+  if (r == -1) { snprintf(err, errlen, "cannot open config %s: %s", path, strerror(errno)); return -1; }
+  if (r == -2) { snprintf(err, errlen, "out of memory reading %s", path); return -1; }
+  if (r > 0 && !x.failed) snprintf(err, errlen, "%s:%d: not an INI line (expected key = value)", path, r);
+  return r ? -1 : 0;
+}
+
+static int32_t nm_to_lsb(double nm, double gain) { return (int32_t)lround(nm / gain); }
+
+int acq_to_regs(const acq_config *c, double duration_s, acq_regs *r, char *err, size_t errlen)
+{
+  const double clk = MINFLUX_CLK_HZ;
+  core_config_t *cc = &r->core;
+  memset(r, 0, sizeof *r);
+  const double period = round(clk / c->cycle_hz);
+  const unsigned delay = (unsigned)lround(c->delay_us * 1e-6 * clk);
+  const unsigned win0 = (unsigned)lround(c->window_us * 1e-6 * clk);
+  const double per_exp = floor((period - 1 - win0) / c->k);
+  if (per_exp <= delay) {
+    snprintf(err, errlen, "cycle_hz = %g leaves no detection gate: %d x (delay_us %g + gate) + window_us %g must fit in %.3f us",
+             c->cycle_hz, c->k, c->delay_us, c->window_us, 1e6 / c->cycle_hz);
+    return -1;
+  }
+  cc->k = (unsigned)c->k;
+  cc->delay_cycles = delay;
+  cc->gate_cycles = (unsigned)(per_exp - delay);
+  cc->win_cycles = (unsigned)(period - 1 - c->k * per_exp);   /* absorbs the rounding */
+  const double g = c->eod_nm_per_lsb;
+  cc->centre_x = nm_to_lsb(c->centre_x_nm, g);
+  cc->centre_y = nm_to_lsb(c->centre_y_nm, g);
+  /* Pattern (S24 for k = 4): exposure 0 at the centre, the others on a circle of
+   * diameter L at angles i 2pi/(k-1). */
+  for (int i = 1; i < c->k; i++) {
+    const double a = i * 2 * M_PI / (c->k - 1);
+    cc->off_x[i] = nm_to_lsb(c->L_nm / 2 * cos(a), g);
+    cc->off_y[i] = nm_to_lsb(c->L_nm / 2 * sin(a), g);
+  }
+  cc->xmin = nm_to_lsb(c->safe_x_min_nm, g);
+  cc->xmax = nm_to_lsb(c->safe_x_max_nm, g);
+  cc->ymin = nm_to_lsb(c->safe_y_min_nm, g);
+  cc->ymax = nm_to_lsb(c->safe_y_max_nm, g);
+  cc->laser_amp = (uint32_t)lround(c->laser_amp);
+  r->cycle_hz_actual = clk / (double)core_config_period_cycles(cc);
+  const double n = round(duration_s * r->cycle_hz_actual);
+  if (!(duration_s > 0) || n < 1 || n > 4294967295.0) {
+    snprintf(err, errlen, "--duration %g s gives %.0f cycles at %.3f Hz (allowed: 1 .. 2^32-1 cycles)",
+             duration_s, n, r->cycle_hz_actual);
+    return -1;
+  }
+  cc->ncycles = (uint32_t)n;
+  char e[512];
+  if (core_config_validate(cc, e, sizeof e)) {
+    snprintf(err, errlen, "configuration in firmware units refused: %s (eod_nm_per_lsb = %g)", e, g);
+    return -1;
+  }
+  const double beta[3] = { c->beta0, c->beta1, c->beta2 };
+  if (est_mlms_regs(c->L_nm, c->fwhm_nm, c->est_k, beta, (unsigned)c->thresh, &r->est, e, sizeof e)) {
+    snprintf(err, errlen, "estimator: %s", e);
+    return -1;
+  }
+  return 0;
+}
+
+void acq_each(const acq_config *c, void (*fn)(void *ctx, const char *key, const char *val), void *ctx)
+{
+  char buf[64];
+  for (size_t i = 0; i < NKEYS; i++) {
+    const void *p = (const char *)c + keys[i].off;
+    if (keys[i].kind == KS) snprintf(buf, sizeof buf, "%s", (const char *)p);
+    else if (keys[i].kind == KI) snprintf(buf, sizeof buf, "%d", *(const int *)p);
+    else snprintf(buf, sizeof buf, "%.17g", *(const double *)p);
+    fn(ctx, keys[i].name, buf);
+  }
+}

@@ -1,0 +1,327 @@
+/* `minflux acquire`: configure the firmware, stream every record into DIR/raw.mfx and the
+ * decoded tables, stop cleanly at the end or on Ctrl-C, and summarize (summary.json). */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <jansson.h>
+#include "acq_config.h"
+#include "link.h"
+#include "mfx_files.h"
+
+static volatile sig_atomic_t g_interrupted = 0;
+static void on_sigint(int sig) { (void)sig; g_interrupted = 1; }
+
+static void acq_usage(FILE *f)
+{
+  fprintf(f,
+    "usage: minflux acquire --mode track --duration T --out DIR [--board B] [--config F.ini] [key=value ...]\n"
+    "Runs the firmware for T seconds (rounded to whole multiplex cycles) and writes\n"
+    "  DIR/raw.mfx      header (JSON line) + every byte from the link, append-only\n"
+    "  DIR/cycles.csv   seq,t_s,n0,n1,n2,n3,cx_nm,cy_nm,ex_nm,ey_nm,valid,state\n"
+    "  DIR/tracks.csv   t_s,x_nm,y_nm,n,state  (valid localizations, absolute)\n"
+    "  DIR/summary.json records, gaps, crc_errors, fifo_overflows, duration_s, rates\n"
+    "  DIR/truth.csv    t_s,x_nm,y_nm,on  (board sim only)\n"
+    "--board ftdi[:SERIAL]|sim[:SCENARIO.ini]  (default sim)\n"
+    "Keys (defaults; README \"Acquisition keys\"): mode=track cycle_hz=8000 k=4 delay_us=7.4 window_us=2\n"
+    "  L_nm=100 fwhm_nm=360 eod_nm_per_lsb=0.1 centre_x_nm=0 centre_y_nm=0 safe_{x,y}_{min,max}_nm=-+3000\n"
+    "  laser_amp=49152 est_k=1 beta0=1.27 beta1=3.8 beta2=0 thresh=6\n"
+    "Ctrl-C stops the firmware after the current cycle and leaves complete files.\n");
+}
+
+static double mono_s(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+typedef struct {
+  mfx_tables tab;
+  FILE *raw;
+  int raw_failed;
+  char raw_err[160];
+} acq_state;
+
+static void on_raw(void *ctx, const uint8_t *p, size_t n)
+{
+  acq_state *s = ctx;
+  if (!s->raw || s->raw_failed) return;
+  if (fwrite(p, 1, n, s->raw) != n) {
+    s->raw_failed = 1;
+    snprintf(s->raw_err, sizeof s->raw_err, "%s", strerror(errno));
+  }
+}
+
+static void on_cycle(void *ctx, const mfx_cycle *c) { mfx_tables_add(&((acq_state *)ctx)->tab, c); }
+
+static void add_cfg(void *ctx, const char *k, const char *v) { json_object_set_new(ctx, k, json_string(v)); }
+
+/* Register writes of a whole configuration. */
+static int configure(mfx_link *l, const acq_regs *r)
+{
+  const core_config_t *c = &r->core;
+  const uint32_t regs[][2] = {
+    { MINFLUX_REG_SAFE_XMIN, (uint16_t)c->xmin }, { MINFLUX_REG_SAFE_XMAX, (uint16_t)c->xmax },
+    { MINFLUX_REG_SAFE_YMIN, (uint16_t)c->ymin }, { MINFLUX_REG_SAFE_YMAX, (uint16_t)c->ymax },
+    { MINFLUX_REG_K, c->k }, { MINFLUX_REG_DELAY, c->delay_cycles }, { MINFLUX_REG_GATE, c->gate_cycles },
+    { MINFLUX_REG_WIN, c->win_cycles }, { MINFLUX_REG_CENTRE_X, (uint16_t)c->centre_x },
+    { MINFLUX_REG_CENTRE_Y, (uint16_t)c->centre_y }, { MINFLUX_REG_LASER_AMP, c->laser_amp },
+    { MINFLUX_REG_NCYCLES, c->ncycles },
+    { MINFLUX_REG_EST_K, r->est.k }, { MINFLUX_REG_EST_THRESH, r->est.thresh },
+    { MINFLUX_REG_EST_L, r->est.L }, { MINFLUX_REG_EST_F, r->est.F },
+    { MINFLUX_REG_EST_BETA0, (uint16_t)r->est.beta[0] }, { MINFLUX_REG_EST_BETA1, (uint16_t)r->est.beta[1] },
+    { MINFLUX_REG_EST_BETA2, (uint16_t)r->est.beta[2] },
+  };
+  for (size_t i = 0; i < sizeof regs / sizeof regs[0]; i++)
+    if (mfx_reg_write(l, (uint8_t)regs[i][0], regs[i][1])) return -1;
+  for (int k = 0; k < MINFLUX_K_MAX; k++) {
+    const uint32_t v = (uint32_t)(uint16_t)c->off_y[k] << 16 | (uint16_t)c->off_x[k];
+    if (mfx_reg_write(l, (uint8_t)MINFLUX_OFFSET_ADDR(k), v)) return -1;
+  }
+  /* read back what the firmware holds: a register that did not take is a link or
+   * bitstream problem the user must hear about before a run */
+  uint32_t v;
+  if (mfx_reg_read(l, MINFLUX_REG_GATE, &v)) return -1;
+  if (v != c->gate_cycles) {
+    snprintf(l->err, sizeof l->err, "GATE reads back %u after writing %u: firmware does not hold its configuration", v, c->gate_cycles);
+    return -1;
+  }
+  return 0;
+}
+
+int cmd_acquire(int argc, char **argv)
+{
+  const char *board = "sim", *out = NULL, *cfg_path = NULL, *mode = NULL;
+  double duration = -1;
+  static const struct option lo[] = {
+    { "board", required_argument, 0, 'b' }, { "mode", required_argument, 0, 'm' },
+    { "duration", required_argument, 0, 'd' }, { "out", required_argument, 0, 'o' },
+    { "config", required_argument, 0, 'c' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
+  int c;
+  optind = 1;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+    switch (c) {
+    case 'b': board = optarg; break;
+    case 'm': mode = optarg; break;
+    case 'o': out = optarg; break;
+    case 'c': cfg_path = optarg; break;
+    case 'd': {
+      char *end;
+      duration = strtod(optarg, &end);
+      if (end == optarg || *end || !(duration > 0) || !isfinite(duration)) {
+        fprintf(stderr, "minflux acquire: --duration '%s' is not a positive number of seconds\n", optarg);
+        return 2;
+      }
+      break;
+    }
+    case 'h': acq_usage(stdout); return 0;
+    default:
+      fprintf(stderr, "minflux acquire: unknown or incomplete option '%s' (try --help)\n", argv[optind - 1]);
+      return 2;
+    }
+  }
+  if (!out || duration < 0) {
+    fprintf(stderr, "minflux acquire: --out DIR and --duration T are required (try --help)\n");
+    return 2;
+  }
+  acq_config cfg;
+  acq_defaults(&cfg);
+  char err[1200];
+  if (cfg_path && acq_load_ini(&cfg, cfg_path, err, sizeof err)) { fprintf(stderr, "minflux acquire: %s\n", err); return 2; }
+  if (mode && acq_set(&cfg, "mode", mode, err, sizeof err)) { fprintf(stderr, "minflux acquire: %s\n", err); return 2; }
+  for (int i = optind; i < argc; i++) {
+    char *eq = strchr(argv[i], '=');
+    if (!eq) { fprintf(stderr, "minflux acquire: '%s' is not key=value (try --help)\n", argv[i]); return 2; }
+    *eq = 0;
+    int bad = acq_set(&cfg, argv[i], eq + 1, err, sizeof err);
+    *eq = '=';
+    if (bad) { fprintf(stderr, "minflux acquire: %s\n", err); return 2; }
+  }
+  acq_regs regs;
+  if (acq_to_regs(&cfg, duration, &regs, err, sizeof err)) { fprintf(stderr, "minflux acquire: %s\n", err); return 2; }
+  if (mkdir(out, 0777) && errno != EEXIST) {
+    fprintf(stderr, "minflux acquire: cannot create %s: %s\n", out, strerror(errno));
+    return 1;
+  }
+  char raw_path[4200], truth_path[4200];
+  snprintf(raw_path, sizeof raw_path, "%s/raw.mfx", out);
+  snprintf(truth_path, sizeof truth_path, "%s/truth.csv", out);
+  if (access(raw_path, F_OK) == 0) {
+    fprintf(stderr, "minflux acquire: %s exists; choose a new --out directory (nothing recorded is overwritten)\n", raw_path);
+    return 1;
+  }
+  const int is_sim = !strncmp(board, "sim", 3);
+  mfx_board_opts bo = { is_sim ? truth_path : NULL };
+  mfx_transport *t = mfx_board_open(board, &bo, err, sizeof err);
+  if (!t) { fprintf(stderr, "minflux acquire: %s\n", err); return 1; }
+  mfx_link l;
+  mfx_link_init(&l, t);
+  acq_state st;
+  memset(&st, 0, sizeof st);
+  int rc = 0;
+  uint32_t id = 0, ver = 0, clk = 0, drop0 = 0, rxe0 = 0;
+  /* stop whatever runs, then identify and configure */
+  if (mfx_ping(&l) || mfx_reg_write(&l, MINFLUX_REG_CTRL, 4) || mfx_reg_read(&l, MINFLUX_REG_ID, &id) ||
+      mfx_reg_read(&l, MINFLUX_REG_VERSION, &ver) || mfx_reg_read(&l, MINFLUX_REG_CLK_HZ, &clk)) {
+    fprintf(stderr, "minflux acquire: %s\n", l.err);
+    t->close(t);
+    return 1;
+  }
+  if (id != MINFLUX_DESIGN_ID || clk != MINFLUX_CLK_HZ) {
+    fprintf(stderr, "minflux acquire: firmware id 0x%08X clock %u Hz is not minflux 0x%08X at %d Hz: load the minflux bitstream\n",
+            id, clk, (unsigned)MINFLUX_DESIGN_ID, MINFLUX_CLK_HZ);
+    t->close(t);
+    return 1;
+  }
+  if (configure(&l, &regs) || mfx_reg_write(&l, MINFLUX_REG_LINK_RESET, 1) ||
+      mfx_reg_read(&l, MINFLUX_REG_REC_DROPPED, &drop0) || mfx_reg_read(&l, MINFLUX_REG_RX_ERRORS, &rxe0)) {
+    fprintf(stderr, "minflux acquire: configuring the firmware: %s\n", l.err);
+    t->close(t);
+    return 1;
+  }
+
+  /* raw header: everything needed to decode and to reproduce the run */
+  json_t *hdr = json_object(), *fw = json_object(), *jc = json_object(), *jr = json_object();
+  char tbuf[64];
+  time_t now = time(NULL);
+  strftime(tbuf, sizeof tbuf, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+  json_object_set_new(hdr, "format", json_integer(1));
+  json_object_set_new(hdr, "start_time", json_string(tbuf));
+  json_object_set_new(hdr, "board", json_string(board));
+  json_object_set_new(fw, "id", json_integer(id));
+  json_object_set_new(fw, "version", json_integer(ver));
+  json_object_set_new(fw, "clk_hz", json_integer(clk));
+  json_object_set_new(hdr, "firmware", fw);
+  acq_each(&cfg, add_cfg, jc);
+  json_object_set_new(hdr, "config", jc);
+  json_object_set_new(jr, "k", json_integer(regs.core.k));
+  json_object_set_new(jr, "delay", json_integer(regs.core.delay_cycles));
+  json_object_set_new(jr, "gate", json_integer(regs.core.gate_cycles));
+  json_object_set_new(jr, "win", json_integer(regs.core.win_cycles));
+  json_object_set_new(jr, "ncycles", json_integer(regs.core.ncycles));
+  json_object_set_new(hdr, "registers", jr);
+  json_object_set_new(hdr, "duration_s_requested", json_real(duration));
+  json_object_set_new(hdr, "cycle_hz", json_real(regs.cycle_hz_actual));
+  char *hs = json_dumps(hdr, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  json_decref(hdr);
+  st.raw = mfx_raw_create(raw_path, hs, err, sizeof err);
+  free(hs);
+  mfx_decode_params dp = { clk, cfg.eod_nm_per_lsb };
+  if (!st.raw || mfx_tables_open(&st.tab, out, &dp, err, sizeof err)) {
+    fprintf(stderr, "minflux acquire: %s\n", err);
+    if (st.raw) fclose(st.raw);
+    t->close(t);
+    return 1;
+  }
+
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_sigint;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  const int tty = isatty(2);
+  mfx_dec_init(&l.dec);
+  l.on_raw = on_raw;
+  l.raw_ctx = &st;
+  l.on_cycle = on_cycle;
+  l.cycle_ctx = &st;
+  const uint64_t want = regs.core.ncycles;
+  fprintf(stderr, "minflux acquire: %" PRIu64 " cycles at %.3f Hz (%.3f s) on %s -> %s\n", want,
+          regs.cycle_hz_actual, want / regs.cycle_hz_actual, board, out);
+  const double t0 = mono_s();
+  double last_status = t0, last_flush = t0, last_poll = t0, last_byte = t0;
+  int stop_sent = 0, running = 1;
+  if (mfx_reg_write(&l, MINFLUX_REG_CTRL, 1)) { fprintf(stderr, "minflux acquire: start: %s\n", l.err); rc = 1; running = 0; }
+  while (running) {
+    long n = mfx_link_poll(&l, 20);
+    const double tn = mono_s();
+    if (n < 0) { fprintf(stderr, "\nminflux acquire: link lost: %s\n", l.err); rc = 3; break; }
+    if (n > 0) last_byte = tn;
+    if (g_interrupted && !stop_sent) {
+      stop_sent = 1;
+      if (mfx_reg_write(&l, MINFLUX_REG_CTRL, 2)) { fprintf(stderr, "\nminflux acquire: stop: %s\n", l.err); rc = 3; break; }
+    }
+    if (st.tab.records + st.tab.gaps >= want && tn - last_byte > 0.05) break;
+    if (tn - last_poll > 0.2) {        /* has the firmware finished (or been stopped)? */
+      uint32_t s;
+      last_poll = tn;
+      if (mfx_reg_read(&l, MINFLUX_REG_STATUS, &s)) { fprintf(stderr, "\nminflux acquire: %s\n", l.err); rc = 3; break; }
+      if (s & 0x10) fprintf(stderr, "\nminflux acquire: EMERGENCY STOP input active: the firmware aborted the run\n");
+      if (!(s & 1)) {                   /* idle: drain what is still on the way */
+        double q = mono_s();
+        while (mono_s() - q < 0.1) { long m = mfx_link_poll(&l, 20); if (m < 0) break; if (m > 0) q = mono_s(); }
+        break;
+      }
+    }
+    if (tn - last_flush > 0.5) { fflush(st.raw); fflush(st.tab.cycles); fflush(st.tab.tracks); last_flush = tn; }
+    if (tn - last_byte > 5.0) { fprintf(stderr, "\nminflux acquire: no bytes from the board for 5 s\n"); rc = 3; break; }
+    if (tty && tn - last_status > 0.25) {
+      const double el = tn - t0, fw_s = st.tab.records / regs.cycle_hz_actual;
+      fprintf(stderr, "\r  %6.2f s firmware / %6.1f s wall  %7" PRIu64 " records  %8.1f kHz counts  lost %" PRIu64 "   ",
+              fw_s, el, st.tab.records, fw_s > 0 ? st.tab.photons / fw_s / 1e3 : 0.0, st.tab.gaps);
+      last_status = tn;
+    }
+  }
+  if (tty) fprintf(stderr, "\n");
+  l.on_raw = NULL;   /* the closing register reads are not part of the record stream */
+  uint32_t done = 0, drop1 = drop0, rxe1 = rxe0;
+  if (rc == 0 && (mfx_reg_read(&l, MINFLUX_REG_CYCLES_DONE, &done) || mfx_reg_read(&l, MINFLUX_REG_REC_DROPPED, &drop1) ||
+                  mfx_reg_read(&l, MINFLUX_REG_RX_ERRORS, &rxe1))) {
+    fprintf(stderr, "minflux acquire: reading the final counters: %s\n", l.err);
+    rc = 3;
+  }
+  const double wall = mono_s() - t0;
+  t->close(t);   /* the virtual board writes truth.csv completely before it exits */
+  if (fclose(st.raw) || st.raw_failed) { fprintf(stderr, "minflux acquire: writing %s failed: %s\n", raw_path, st.raw_err); rc = 1; }
+  mfx_tables tab = st.tab;
+  if (mfx_tables_close(&st.tab, err, sizeof err)) { fprintf(stderr, "minflux acquire: %s\n", err); rc = 1; }
+
+  const double dur = tab.records ? (tab.last_ts_full - tab.first_ts_full) / (double)clk + 1.0 / regs.cycle_hz_actual : 0;
+  json_t *sum = json_object();
+  json_object_set_new(sum, "records", json_integer((json_int_t)tab.records));
+  json_object_set_new(sum, "cycles_run", json_integer(done));
+  json_object_set_new(sum, "cycles_requested", json_integer((json_int_t)want));
+  json_object_set_new(sum, "gaps", json_integer((json_int_t)tab.gaps));
+  json_object_set_new(sum, "crc_errors", json_integer((json_int_t)l.dec.crc_errors));
+  json_object_set_new(sum, "skipped_bytes", json_integer((json_int_t)l.dec.skipped_bytes));
+  json_object_set_new(sum, "fifo_overflows", json_integer((uint16_t)(drop1 - drop0)));
+  json_object_set_new(sum, "firmware_rx_errors", json_integer((uint16_t)(rxe1 - rxe0)));
+  json_object_set_new(sum, "command_retries", json_integer((json_int_t)l.retries));
+  json_object_set_new(sum, "duration_s", json_real(dur));
+  json_object_set_new(sum, "wall_s", json_real(wall));
+  json_object_set_new(sum, "cycle_hz", json_real(regs.cycle_hz_actual));
+  json_object_set_new(sum, "records_per_s", json_real(dur > 0 ? tab.records / dur : 0));
+  json_object_set_new(sum, "count_rate_hz", json_real(dur > 0 ? tab.photons / dur : 0));
+  json_object_set_new(sum, "photons_per_cycle", json_real(tab.records ? (double)tab.photons / tab.records : 0));
+  json_object_set_new(sum, "valid_localizations", json_integer((json_int_t)tab.valid));
+  json_object_set_new(sum, "mean_x_nm", tab.valid ? json_real(tab.sum_x / tab.valid) : json_null());
+  json_object_set_new(sum, "mean_y_nm", tab.valid ? json_real(tab.sum_y / tab.valid) : json_null());
+  json_object_set_new(sum, "interrupted", json_boolean(g_interrupted));
+  json_object_set_new(sum, "link_error", json_boolean(rc == 3));
+  char sum_path[4200];
+  snprintf(sum_path, sizeof sum_path, "%s/summary.json", out);
+  if (json_dump_file(sum, sum_path, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) {
+    fprintf(stderr, "minflux acquire: cannot write %s\n", sum_path);
+    rc = rc ? rc : 1;
+  }
+  json_decref(sum);
+  printf("%" PRIu64 " records of %u cycles run (%" PRIu64 " requested), %" PRIu64 " gaps, %" PRIu64 " CRC errors, "
+         "%u FIFO overflows; %.3f s firmware time in %.1f s wall%s\n", tab.records, done, want, tab.gaps,
+         (uint64_t)l.dec.crc_errors, (uint16_t)(drop1 - drop0), dur, wall, g_interrupted ? " (stopped by Ctrl-C)" : "");
+  if (tab.valid)
+    printf("mean position of %" PRIu64 " valid localizations: (%.2f, %.2f) nm; %.1f photons per cycle\n",
+           tab.valid, tab.sum_x / tab.valid, tab.sum_y / tab.valid, (double)tab.photons / tab.records);
+  printf("files: %s/{raw.mfx,cycles.csv,tracks.csv,summary.json%s}\n", out, is_sim ? ",truth.csv" : "");
+  if (rc == 0 && tab.records + tab.gaps != done && !g_interrupted)
+    fprintf(stderr, "minflux acquire: warning: %" PRIu64 " records + %" PRIu64 " gaps != %u cycles run\n", tab.records, tab.gaps, done);
+  return rc;
+}
