@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "regmap.h"
 #include "transport.h"
+#include "physics.h"
 
 typedef struct {
   mfx_transport t;
@@ -90,9 +91,10 @@ mfx_transport *mfx_sim_open(const char *scenario, const mfx_board_opts *opts, ch
     snprintf(err, errlen, "virtual board not found at %s: build it with `make` (or set MINFLUX_VBOARD)", path);
     return NULL;
   }
-  if (scenario && *scenario && access(scenario, R_OK)) {
-    snprintf(err, errlen, "cannot read scenario %s: %s", scenario, strerror(errno));
-    return NULL;
+  if (scenario && *scenario) {   /* refuse a bad scenario here, in one line, not in the child */
+    phys_scenario ph;
+    phys_defaults(&ph);
+    if (phys_load(scenario, &ph, err, errlen)) return NULL;
   }
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {

@@ -3,7 +3,7 @@
 LINT_TOPS  += hdl/host_link.v hdl/minflux_system.v
 HOST_SRCS  += host/protocol.c
 HOST_SRCS  += host/link.c host/transport_sim.c host/cmd_info.c host/acq_config.c host/mfx_files.c \
-              host/cmd_acquire.c host/cmd_decode.c
+              host/cmd_acquire.c host/cmd_decode.c sim/physics.c
 HOST_LIBS  += -lgsl -lgslcblas -linih -ljansson
 
 # The virtual board: the Verilated system top + physics, protocol bytes on stdin/stdout.
@@ -11,3 +11,14 @@ VL_EXTRA_vboard := $(BUILD)/obj/sim/physics.o
 VL_LIBS_vboard  := -lgsl -lgslcblas -linih
 $(eval $(call vl_exe,vboard,minflux_system,$(HDL_CORE) $(HDL_SYSTEM),sim/vboard.cpp))
 $(BUILD)/vl/vboard/vboard: $(GEN)/est_tables.vh
+
+ALL_TARGETS += $(BUILD)/tests/test_protocol
+TESTS += test_protocol
+CMD_test_protocol = $(BUILD)/tests/test_protocol
+
+ALL_TARGETS += $(BUILD)/tests/test_link
+TESTS += test_link
+CMD_test_link = MINFLUX_VBOARD=$(BUILD)/vl/vboard/vboard $(BUILD)/tests/test_link
+
+TESTS += test_acquire
+CMD_test_acquire = tests/test_acquire.sh $(BUILD)/minflux

@@ -32,6 +32,7 @@ static const struct key keys[] = {
   K("beam", "fwhm_nm", 10, 1e5, fwhm_nm),
   K("beam", "eod_nm_per_lsb", 1e-4, 1e3, eod_nm_per_lsb),
   K("detection", "apd1_fraction", 0, 1, apd1_fraction),
+  K("link", "tx_error_rate", 0, 1, tx_error_rate),
 };
 
 struct load_ctx { phys_scenario *s; char *err; size_t errlen; const char *path; };

@@ -17,6 +17,7 @@ typedef struct {
   double fwhm_nm;             /* [beam] doughnut fwhm */
   double eod_nm_per_lsb;      /* [beam] deflection per DAC LSB */
   double apd1_fraction;       /* [detection] share of photons on APD1 (rest on APD2) */
+  double tx_error_rate;       /* [link] probability that a byte to the host arrives corrupted */
   uint64_t seed;              /* [sim] random seed (0 = from the clock) */
 } phys_scenario;
 

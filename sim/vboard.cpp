@@ -250,7 +250,12 @@ int main(int argc, char **argv) {
     if (cyc > 32) to_fpga.step();   // the line stays idle while the firmware is in reset
 
     uint8_t b;
-    if (from_fpga.step(top->o_tx, &b)) out.push_back(b);
+    if (from_fpga.step(top->o_tx, &b)) {
+      // a noisy link (scenario [link] tx_error_rate): the host receives a wrong byte
+      if (ph.tx_error_rate > 0 && gsl_rng_uniform(rng) < ph.tx_error_rate)
+        b ^= (uint8_t)(1 + gsl_rng_uniform_int(rng, 255));
+      out.push_back(b);
+    }
     if (!top->o_tx || !to_fpga.idle() || from_fpga.bit >= 0) quiet = 0;
     else quiet++;
     if (dac.step(top->o_dac_sclk, top->o_dac_mosi, top->o_dac_sync_n)) rate_dirty = true;

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# test_acquire: the host link end to end as a user runs it, on the virtual board:
+# `minflux info`, `minflux acquire` (record count, gaps, CRC errors, files), `minflux
+# decode` (byte-identical tables), a noisy link (errors counted, nothing silently lost),
+# Ctrl-C (complete files), and the refusals (one stderr line, non-zero exit).
+# Usage: tests/test_acquire.sh [path/to/minflux]   (default ${BUILD:-build}/minflux)
+set -u
+MF=${1:-${BUILD:-build}/minflux}
+[ -x "$MF" ] || { echo "FAIL acquire: $MF not built"; exit 1; }
+SCN=$(cd "$(dirname "$0")/../sim/scenarios" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0; checks=0
+ok()   { checks=$((checks+1)); }
+fail() { checks=$((checks+1)); fails=$((fails+1)); echo "FAIL acquire: $*"; }
+check() { local what=$1; shift; if "$@"; then ok; else fail "$what"; fi; }
+jget() { sed -n "s/^ *\"$2\": \([^,]*\),\{0,1\}$/\1/p" "$1"; }
+refused() {   # refused NAME PATTERN CMD...: non-zero exit (no crash), one stderr line matching PATTERN
+  local name=$1 pat=$2; shift 2
+  "$@" >"$tmp/out" 2>"$tmp/err" </dev/null; local rc=$?
+  if [ $rc -eq 0 ] || [ $rc -ge 128 ]; then fail "$name: exit $rc"; return; fi
+  if [ "$(wc -l <"$tmp/err")" -ne 1 ]; then fail "$name: stderr has $(wc -l <"$tmp/err") lines: $(cat "$tmp/err")"; return; fi
+  if ! grep -qE -- "$pat" "$tmp/err"; then fail "$name: stderr '$(cat "$tmp/err")' lacks /$pat/"; return; fi
+  ok
+}
+
+# ---- info ----
+if "$MF" info --board sim >"$tmp/info" 2>"$tmp/err"; then
+  check "info: design id" grep -q "design id:   0x4D464C58 ('MFLX')" "$tmp/info"
+  check "info: clock" grep -q "clock:       48.000 MHz" "$tmp/info"
+  check "info: link" grep -q "3000000 baud" "$tmp/info"
+else
+  fail "info --board sim: $(cat "$tmp/err")"
+fi
+refused "info --board ftdi without a board" "FT2232H" "$MF" info --board ftdi
+refused "info --board bogus" "unknown board 'bogus'" "$MF" info --board bogus
+
+# ---- a 0.5 s acquisition at 8 kHz: 4000 records, nothing lost ----
+D=$tmp/run
+if "$MF" acquire --board "sim:$SCN/static.ini" --mode track --duration 0.5 --out "$D" >"$tmp/out" 2>"$tmp/err"; then
+  S=$D/summary.json
+  check "records = 4000 ($(jget "$S" records))" [ "$(jget "$S" records)" = 4000 ]
+  check "cycles_run = 4000" [ "$(jget "$S" cycles_run)" = 4000 ]
+  check "gaps = 0" [ "$(jget "$S" gaps)" = 0 ]
+  check "crc_errors = 0" [ "$(jget "$S" crc_errors)" = 0 ]
+  check "fifo_overflows = 0" [ "$(jget "$S" fifo_overflows)" = 0 ]
+  check "cycles.csv rows" [ "$(wc -l <"$D/cycles.csv")" = 4001 ]
+  check "cycles.csv header" [ "$(head -1 "$D/cycles.csv")" = "seq,t_s,n0,n1,n2,n3,cx_nm,cy_nm,ex_nm,ey_nm,valid,state" ]
+  check "tracks.csv header" [ "$(head -1 "$D/tracks.csv")" = "t_s,x_nm,y_nm,n,state" ]
+  check "truth.csv header" [ "$(head -1 "$D/truth.csv")" = "t_s,x_nm,y_nm,on" ]
+  check "truth.csv one row per cycle" [ "$(wc -l <"$D/truth.csv")" = 4001 ]
+  check "seq runs 0..3999" [ "$(awk -F, 'NR>1 && $1!=NR-2{bad++} END{print bad+0}' "$D/cycles.csv")" = 0 ]
+  check "cycle period 125 us" [ "$(awk -F, 'NR>2{d=$2-p; if (d<0.0001249||d>0.0001251) bad++} NR>1{p=$2} END{print bad+0}' "$D/cycles.csv")" = 0 ]
+  check "truth times match cycle times" [ "$(paste -d, <(cut -d, -f2 "$D/cycles.csv") <(cut -d, -f1 "$D/truth.csv") | awk -F, 'NR>1 && $1!=$2{bad++} END{print bad+0}')" = 0 ]
+  # the live estimate lands near the true emitter (12, -8) nm: within 5 nm on average
+  check "mean estimate near the truth ($(jget "$S" mean_x_nm), $(jget "$S" mean_y_nm))" \
+    awk -v x="$(jget "$S" mean_x_nm)" -v y="$(jget "$S" mean_y_nm)" 'BEGIN{exit !((x-12)^2+(y+8)^2 < 25)}'
+  check "raw.mfx starts with its magic" [ "$(head -c 14 "$D/raw.mfx")" = "MINFLUX-RAW 1" ]
+  if "$MF" decode "$D/raw.mfx" --out "$tmp/dec" >"$tmp/out" 2>"$tmp/err"; then
+    check "decode reproduces cycles.csv byte for byte" cmp -s "$D/cycles.csv" "$tmp/dec/cycles.csv"
+    check "decode reproduces tracks.csv byte for byte" cmp -s "$D/tracks.csv" "$tmp/dec/tracks.csv"
+  else
+    fail "decode: $(cat "$tmp/err")"
+  fi
+  refused "acquire into an existing run" "exists" "$MF" acquire --board sim --mode track --duration 0.1 --out "$D"
+else
+  fail "acquire: $(cat "$tmp/err")"
+fi
+
+# ---- a noisy link: corrupted bytes are CRC errors and gaps, every cycle is accounted ----
+N=$tmp/noisy
+if "$MF" acquire --board "sim:$SCN/noisy-link.ini" --mode track --duration 0.25 --out "$N" >"$tmp/out" 2>"$tmp/err"; then
+  S=$N/summary.json
+  r=$(jget "$S" records); g=$(jget "$S" gaps); c=$(jget "$S" cycles_run); e=$(jget "$S" crc_errors)
+  check "noisy: CRC errors counted ($e)" [ "$e" -gt 0 ]
+  check "noisy: gaps counted ($g)" [ "$g" -gt 0 ]
+  check "noisy: records + gaps = cycles run ($r + $g = $c)" [ $((r + g)) = "$c" ]
+  check "noisy: the firmware still answers" "$MF" info --board "sim:$SCN/noisy-link.ini" >/dev/null
+  "$MF" decode "$N/raw.mfx" --out "$tmp/ndec" >/dev/null 2>&1
+  check "noisy: decode reproduces cycles.csv" cmp -s "$N/cycles.csv" "$tmp/ndec/cycles.csv"
+else
+  fail "noisy acquire: $(cat "$tmp/err")"
+fi
+
+# ---- Ctrl-C: the firmware stops after its cycle, the files are complete ----
+I=$tmp/int
+"$MF" acquire --board sim --mode track --duration 60 --out "$I" >"$tmp/iout" 2>"$tmp/ierr" &
+pid=$!
+for _ in $(seq 50); do [ -s "$I/cycles.csv" ] && break; sleep 0.1; done
+sleep 0.5
+kill -INT $pid
+wait $pid; rc=$?
+check "Ctrl-C: exit 0 (rc $rc)" [ $rc = 0 ]
+check "Ctrl-C: summary says interrupted" grep -q '"interrupted": true' "$I/summary.json"
+r=$(jget "$I/summary.json" records)
+check "Ctrl-C: some records ($r)" [ "${r:-0}" -gt 0 ]
+check "Ctrl-C: cycles.csv holds every record" [ "$(wc -l <"$I/cycles.csv")" = $((r + 1)) ]
+check "Ctrl-C: records = cycles run" [ "$r" = "$(jget "$I/summary.json" cycles_run)" ]
+
+# ---- refusals ----
+refused "unknown key" "unknown key 'foo'" "$MF" acquire --board sim --mode track --duration 0.1 --out "$tmp/x1" foo=1
+refused "k out of range" "k = '9' is not an integer in \[1, 8\]" "$MF" acquire --board sim --mode track --duration 0.1 --out "$tmp/x2" k=9
+refused "mode image" "only 'track'" "$MF" acquire --board sim --mode image --duration 0.1 --out "$tmp/x3"
+refused "no gate left" "leaves no detection gate" "$MF" acquire --board sim --mode track --duration 0.1 --out "$tmp/x4" cycle_hz=50000
+refused "centre outside window" "must lie inside the safe window" "$MF" acquire --board sim --mode track --duration 0.1 --out "$tmp/x5" centre_x_nm=5000
+refused "bad duration" "--duration 'abc'" "$MF" acquire --board sim --mode track --duration abc --out "$tmp/x6"
+refused "missing --out" "--out DIR and --duration T are required" "$MF" acquire --board sim --duration 1
+printf 'x_nm = 1\n' >"$tmp/bad.ini"
+refused "scenario key outside a section" "unknown key" "$MF" acquire --board "sim:$tmp/bad.ini" --mode track --duration 0.1 --out "$tmp/x7"
+printf 'k = 4\n[weird]\nL_nm = 3\n' >"$tmp/cfg.ini"
+refused "config section" "section \[weird\]" "$MF" acquire --board sim --mode track --duration 0.1 --out "$tmp/x8" --config "$tmp/cfg.ini"
+printf 'hello\n' >"$tmp/not.mfx"
+refused "decode a non-raw file" "not a minflux raw file" "$MF" decode "$tmp/not.mfx" --out "$tmp/x9"
+
+echo "acquire: $checks checks, $fails failed"
+[ $fails = 0 ]
