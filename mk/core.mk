@@ -16,12 +16,5 @@ ALL_TARGETS += $(BUILD)/tests/test_core
 TESTS += test_core
 CMD_test_core = $(BUILD)/tests/test_core
 
-# Demo of what exists today: the RTL core with the seed's tracking timing and a static
-# emitter under a doughnut beam; the full virtual board arrives with the host link.
-demo: deps
-	@$(MAKE) --no-print-directory $(BUILD)/vl/cosim_core/cosim_core
-	@mkdir -p $(BUILD)/demo
-	$(BUILD)/vl/cosim_core/cosim_core --seed 1 --demo $(BUILD)/demo/records.csv
-
 BENCHES += cosim_core_speed
 CMD_cosim_core_speed = $(BUILD)/vl/cosim_core/cosim_core --cycles 5000000 --bench

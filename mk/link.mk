@@ -22,3 +22,8 @@ CMD_test_link = MINFLUX_VBOARD=$(BUILD)/vl/vboard/vboard $(BUILD)/tests/test_lin
 
 TESTS += test_acquire
 CMD_test_acquire = tests/test_acquire.sh $(BUILD)/minflux
+
+# The demo: an acquisition on the virtual board through the host program (README).
+demo: deps
+	@$(MAKE) --no-print-directory $(BUILD)/minflux $(BUILD)/vl/vboard/vboard
+	@mk/demo.sh $(BUILD)
