@@ -74,20 +74,27 @@ module host_link (
   reg [13:0] rto_reg;            // silence inside a frame (PROTO_RX_TIMEOUT = 2^14)
 
   // a complete frame with a good CRC, and whether it is a command this firmware knows
-  wire       crc_good = s_valid && rs_reg == R_CRCL && {rcrch_reg, s_data} == rcrc_reg;
+  // A frame completes with its last CRC byte; it is checked and executed one cycle later
+  // from registers (timing).
+  reg        fdone_reg;          // a frame's last byte arrived in the previous cycle
+  reg        fcrc_ok_reg;        // and its CRC matched
   wire       is_ping  = rtype_reg == PROTO_T_PING[7:0]  && rlen_reg == 3'd0;
   wire       is_read  = rtype_reg == PROTO_T_READ[7:0]  && rlen_reg == 3'd1;
   wire       is_write = rtype_reg == PROTO_T_WRITE[7:0] && rlen_reg == 3'd5;
-  wire       frame_end = s_valid && rs_reg == R_CRCL;
-  wire       cmd_ok    = crc_good && (is_ping || is_read || is_write);
-  wire       resp_taken;
-  reg        resp_pend_reg;      // a response waits for the frame builder
+  wire       cmd_ok    = fcrc_ok_reg && (is_ping || is_read || is_write);
+  wire       resp_taken, resp_done;
+  reg        resp_pend_reg;      // a response waits for / is read by the frame builder
   // a frame refused: bad CRC / type / length, stopped half-way, a command while the
   // previous answer is still pending, or a UART byte without stop bit
   wire       rx_timeout = !s_valid && rs_reg != R_HUNT && rto_reg == 14'h3FFF;
   wire       rx_refuse  = rx_timeout || i_rx_err ||
                           (s_valid && rs_reg == R_LEN && s_data > PROTO_MAX_CMD[7:0]) ||
-                          (frame_end && (!cmd_ok || resp_pend_reg || rd_wait_reg != 4'd0));
+                          (fdone_reg && (!cmd_ok || resp_pend_reg || rd_wait_reg != 4'd0));
+
+  always @(posedge clk) begin
+    fdone_reg <= s_valid && rs_reg == R_CRCL && !rst;
+    fcrc_ok_reg <= {rcrch_reg, s_data} == rcrc_reg;
+  end
 
   // ---- responses ----
   reg [7:0]  resp_type_reg;
@@ -130,29 +137,30 @@ module host_link (
             if (rcnt_reg + 3'd1 == rlen_reg) rs_reg <= R_CRCH;
           end
           R_CRCH: begin rcrch_reg <= s_data; rs_reg <= R_CRCL; end
-          default: begin   // R_CRCL: the frame is complete
-            rs_reg <= R_HUNT;
-            if (!cmd_ok || resp_pend_reg || rd_wait_reg != 4'd0) begin
-              // refused (counted above)
-            end else if (is_ping) begin
-              resp_pend_reg <= 1'b1;
-              resp_type_reg <= PROTO_T_PONG[7:0];
-              resp_len_reg <= 3'd0;
-            end else if (is_read) begin
-              o_addr_reg <= rpl_reg[7:0];
-              rd_wait_reg[0] <= 1'b1;
-            end else begin
-              o_addr_reg <= rpl_reg[39:32];
-              o_wr_data_reg <= rpl_reg[31:0];
-              o_wr_en_reg <= 1'b1;
-              clr_reg <= rpl_reg[39:32] == REG_LINK_RESET && rpl_reg[0];
-              resp_pend_reg <= 1'b1;
-              resp_type_reg <= PROTO_T_WRITE_R[7:0];
-              resp_len_reg <= 3'd1;
-              resp_pl_reg <= {rpl_reg[39:32], 32'd0};
-            end
-          end
+          default: rs_reg <= R_HUNT;   // R_CRCL: the frame is complete
         endcase
+      end
+      // execute the frame completed in the previous cycle (the next byte is >= 40 cycles away)
+      if (fdone_reg) begin
+        if (!cmd_ok || resp_pend_reg || rd_wait_reg != 4'd0) begin
+          // refused (counted above)
+        end else if (is_ping) begin
+          resp_pend_reg <= 1'b1;
+          resp_type_reg <= PROTO_T_PONG[7:0];
+          resp_len_reg <= 3'd0;
+        end else if (is_read) begin
+          o_addr_reg <= rpl_reg[7:0];
+          rd_wait_reg[0] <= 1'b1;
+        end else begin
+          o_addr_reg <= rpl_reg[39:32];
+          o_wr_data_reg <= rpl_reg[31:0];
+          o_wr_en_reg <= 1'b1;
+          clr_reg <= rpl_reg[39:32] == REG_LINK_RESET && rpl_reg[0];
+          resp_pend_reg <= 1'b1;
+          resp_type_reg <= PROTO_T_WRITE_R[7:0];
+          resp_len_reg <= 3'd1;
+          resp_pl_reg <= {rpl_reg[39:32], 32'd0};
+        end
       end
       if (rd_wait_reg[3]) begin
         resp_pend_reg <= 1'b1;
@@ -160,7 +168,9 @@ module host_link (
         resp_len_reg <= 3'd5;
         resp_pl_reg <= {o_addr_reg, link_adr_reg ? link_val_reg : i_rd_data};
       end
-      if (resp_taken) resp_pend_reg <= 1'b0;
+      // free only once the builder has read the response registers: a command accepted
+      // between resp_taken and the frame's end would overwrite the frame being built
+      if (resp_done) resp_pend_reg <= 1'b0;
     end
   end
 
@@ -181,10 +191,14 @@ module host_link (
   reg        w_busy_reg, w_rec_reg;
   reg [5:0]  w_idx_reg;          // byte of the frame (sync = 0)
   reg [7:0]  w_len_reg;          // payload bytes
+  reg [5:0]  w_left_reg;         // bytes before the CRC still to select (sync..payload)
+  reg        w_cnt_reg;          // selecting count bytes (record bytes 18..)
+  reg        w_crc2_reg;         // the CRC high byte is selected: next is the last byte
   reg [2:0]  w_e_reg;            // counts: exposure
   reg [1:0]  w_b_reg;            // counts: byte within the exposure
   reg        room_rec_reg, room_resp_reg;
   reg [9:0]  fill_reg;
+  reg [15:0] w_seq_reg;          // sequence number of the record being framed
   assign     resp_taken = !w_busy_reg && !rec_pend_reg && resp_pend_reg && room_resp_reg;
 
   wire [3:0] k_sat = (i_k == 4'd0) ? 4'd1 : (i_k > 4'd8) ? 4'd8 : i_k;
@@ -197,8 +211,8 @@ module host_link (
       5'd0:  hdr_byte = SYNC;
       5'd1:  hdr_byte = w_rec_reg ? PROTO_T_CYCLE[7:0] : resp_type_reg;
       5'd2:  hdr_byte = w_len_reg;
-      5'd3:  hdr_byte = w_rec_reg ? seq_reg[15:8]  : resp_pl_reg[39:32];
-      5'd4:  hdr_byte = w_rec_reg ? seq_reg[7:0]   : resp_pl_reg[31:24];
+      5'd3:  hdr_byte = w_rec_reg ? w_seq_reg[15:8] : resp_pl_reg[39:32];
+      5'd4:  hdr_byte = w_rec_reg ? w_seq_reg[7:0]  : resp_pl_reg[31:24];
       5'd5:  hdr_byte = w_rec_reg ? i_rec_ts[31:24] : resp_pl_reg[23:16];
       5'd6:  hdr_byte = w_rec_reg ? i_rec_ts[23:16] : resp_pl_reg[15:8];
       5'd7:  hdr_byte = w_rec_reg ? i_rec_ts[15:8]  : resp_pl_reg[7:0];
@@ -214,13 +228,30 @@ module host_link (
       default: hdr_byte = flags;      // 17
     endcase
   end
-  // counts of exposure w_e_reg packed as ch0 << 12 | ch1, big-endian
-  wire [23:0] exp_cnt = i_rec_counts[24*w_e_reg +: 24];   // {ch1, ch0}
-  wire [23:0] exp_w   = {exp_cnt[11:0], exp_cnt[23:12]};
+  // phase of the byte selected now, from registers only (timing)
+  wire       in_data = w_left_reg != 6'd0;
+  wire       in_cnt  = in_data && w_cnt_reg;
+  // Counts of exposure w_e_reg ({ch1, ch0}) through a registered 8:1 mux addressed with
+  // the value w_e_reg takes at the same edge (timing: no wide variable part-select).
+  reg  [23:0] exp_cnt_reg;
+  wire [2:0]  e_next = !w_busy_reg ? 3'd0 : (in_cnt && w_b_reg == 2'd2) ? w_e_reg + 3'd1 : w_e_reg;
+  always @(posedge clk) begin
+    case (e_next)
+      3'd0: exp_cnt_reg <= i_rec_counts[0*24 +: 24];
+      3'd1: exp_cnt_reg <= i_rec_counts[1*24 +: 24];
+      3'd2: exp_cnt_reg <= i_rec_counts[2*24 +: 24];
+      3'd3: exp_cnt_reg <= i_rec_counts[3*24 +: 24];
+      3'd4: exp_cnt_reg <= i_rec_counts[4*24 +: 24];
+      3'd5: exp_cnt_reg <= i_rec_counts[5*24 +: 24];
+      3'd6: exp_cnt_reg <= i_rec_counts[6*24 +: 24];
+      default: exp_cnt_reg <= i_rec_counts[7*24 +: 24];
+    endcase
+  end
+  // packed as ch0 << 12 | ch1, big-endian
+  wire [23:0] exp_w   = {exp_cnt_reg[11:0], exp_cnt_reg[23:12]};
   wire [7:0]  cnt_byte = (w_b_reg == 2'd0) ? exp_w[23:16] : (w_b_reg == 2'd1) ? exp_w[15:8] : exp_w[7:0];
 
-  wire [7:0] crc_at = w_len_reg + 8'd3;   // index of the first CRC byte
-  wire       in_cnt = w_rec_reg && w_idx_reg >= 6'd18 && {2'b00, w_idx_reg} < crc_at;
+  assign     resp_done = w_busy_reg && !w_rec_reg && !in_data && w_crc2_reg;
 
   reg        a_valid_reg;
   reg [1:0]  a_kind_reg;         // 0 sync, 1 data, 2 CRC high, 3 CRC low
@@ -241,19 +272,24 @@ module host_link (
       if (w_busy_reg) begin
         a_valid_reg <= 1'b1;
         a_byte_reg <= in_cnt ? cnt_byte : hdr_byte;
-        a_kind_reg <= (w_idx_reg == 6'd0) ? 2'd0 : ({2'b00, w_idx_reg} == crc_at) ? 2'd2 :
-                      ({2'b00, w_idx_reg} == crc_at + 8'd1) ? 2'd3 : 2'd1;
+        a_kind_reg <= in_data ? ((w_idx_reg == 6'd0) ? 2'd0 : 2'd1) : w_crc2_reg ? 2'd3 : 2'd2;
         w_idx_reg <= w_idx_reg + 6'd1;
+        if (in_data) begin
+          w_left_reg <= w_left_reg - 6'd1;
+          if (w_rec_reg && w_idx_reg == 6'd17) w_cnt_reg <= 1'b1;
+        end else begin
+          w_crc2_reg <= 1'b1;
+        end
         if (in_cnt) begin
           w_b_reg <= (w_b_reg == 2'd2) ? 2'd0 : w_b_reg + 2'd1;
           if (w_b_reg == 2'd2) w_e_reg <= w_e_reg + 3'd1;
         end
-        if ({2'b00, w_idx_reg} == crc_at + 8'd1) begin
-          w_busy_reg <= 1'b0;
-          if (w_rec_reg) seq_reg <= seq_reg + 16'd1;
-        end
+        if (!in_data && w_crc2_reg) w_busy_reg <= 1'b0;
       end else if (rec_pend_reg) begin
         rec_pend_reg <= i_rec_valid;
+        // the number is taken here, framed or dropped: a LINK_RESET (clr_reg, below) can
+        // neither tear the seq bytes of a frame in progress nor be undone by its end
+        seq_reg <= seq_reg + 16'd1;
         if (room_rec_reg) begin
           w_busy_reg <= 1'b1;
           w_rec_reg <= 1'b1;
@@ -261,8 +297,11 @@ module host_link (
           w_e_reg <= 3'd0;
           w_b_reg <= 2'd0;
           w_len_reg <= PROTO_CYCLE_HDR[7:0] + 8'd3 * {4'd0, k_sat};
+          w_left_reg <= PROTO_CYCLE_HDR[5:0] + 6'd3 + 6'd3 * {2'd0, k_sat};
+          w_cnt_reg <= 1'b0;
+          w_crc2_reg <= 1'b0;
+          w_seq_reg <= seq_reg;
         end else begin
-          seq_reg <= seq_reg + 16'd1;
           dropped_reg <= dropped_reg + 16'd1;
         end
       end else if (resp_taken) begin
@@ -270,6 +309,9 @@ module host_link (
         w_rec_reg <= 1'b0;
         w_idx_reg <= 6'd0;
         w_len_reg <= {5'd0, resp_len_reg};
+        w_left_reg <= {3'd0, resp_len_reg} + 6'd3;
+        w_cnt_reg <= 1'b0;
+        w_crc2_reg <= 1'b0;
       end
       if (clr_reg) begin
         seq_reg <= 16'd0;

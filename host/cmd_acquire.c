@@ -273,9 +273,9 @@ int cmd_acquire(int argc, char **argv)
   }
   if (tty) fprintf(stderr, "\n");
   l.on_raw = NULL;   /* the closing register reads are not part of the record stream */
-  uint32_t done = 0, drop1 = drop0, rxe1 = rxe0;
+  uint32_t done = 0, drop1 = drop0, rxe1 = rxe0, seq_end = 0;
   if (rc == 0 && (mfx_reg_read(&l, MINFLUX_REG_CYCLES_DONE, &done) || mfx_reg_read(&l, MINFLUX_REG_REC_DROPPED, &drop1) ||
-                  mfx_reg_read(&l, MINFLUX_REG_RX_ERRORS, &rxe1))) {
+                  mfx_reg_read(&l, MINFLUX_REG_RX_ERRORS, &rxe1) || mfx_reg_read(&l, MINFLUX_REG_REC_SEQ, &seq_end))) {
     fprintf(stderr, "minflux acquire: reading the final counters: %s\n", l.err);
     rc = 3;
   }
@@ -283,6 +283,9 @@ int cmd_acquire(int argc, char **argv)
   t->close(t);   /* the virtual board writes truth.csv completely before it exits */
   if (fclose(st.raw) || st.raw_failed) { fprintf(stderr, "minflux acquire: writing %s failed: %s\n", raw_path, st.raw_err); rc = 1; }
   mfx_tables tab = st.tab;
+  /* records lost after the last one received leave no gap in the sequence: the firmware's
+   * next sequence number tells how many there were */
+  if (rc == 0) tab.gaps += tab.records ? (uint16_t)(seq_end - tab.prev_seq - 1u) : (uint16_t)seq_end;
   if (mfx_tables_close(&st.tab, err, sizeof err)) { fprintf(stderr, "minflux acquire: %s\n", err); rc = 1; }
 
   const double dur = tab.records ? (tab.last_ts_full - tab.first_ts_full) / (double)clk + 1.0 / regs.cycle_hz_actual : 0;

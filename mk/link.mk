@@ -27,3 +27,6 @@ CMD_test_acquire = tests/test_acquire.sh $(BUILD)/minflux
 demo: deps
 	@$(MAKE) --no-print-directory $(BUILD)/minflux $(BUILD)/vl/vboard/vboard
 	@mk/demo.sh $(BUILD)
+
+BENCHES += bench_link
+CMD_bench_link = tests/bench_link.sh $(BUILD)/minflux
