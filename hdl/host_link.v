@@ -72,16 +72,21 @@ module host_link (
   reg [15:0] rcrc_reg;
   reg [7:0]  rcrch_reg;
   reg [13:0] rto_reg;            // silence inside a frame (PROTO_RX_TIMEOUT = 2^14)
+  reg        rlast_reg;          // == (rcnt_reg + 1 == rlen_reg), registered (timing)
+  always @(posedge clk) rlast_reg <= rcnt_reg + 3'd1 == rlen_reg;
 
   // a complete frame with a good CRC, and whether it is a command this firmware knows
   // A frame completes with its last CRC byte; it is checked and executed one cycle later
   // from registers (timing).
   reg        fdone_reg;          // a frame's last byte arrived in the previous cycle
   reg        fcrc_ok_reg;        // and its CRC matched
+  reg        fping_reg, fread_reg, fwrite_reg;   // and it is this command
+  reg        ex_ping_reg, ex_read_reg, ex_write_reg;  // execute it now (one cycle later)
   wire       is_ping  = rtype_reg == PROTO_T_PING[7:0]  && rlen_reg == 3'd0;
   wire       is_read  = rtype_reg == PROTO_T_READ[7:0]  && rlen_reg == 3'd1;
   wire       is_write = rtype_reg == PROTO_T_WRITE[7:0] && rlen_reg == 3'd5;
-  wire       cmd_ok    = fcrc_ok_reg && (is_ping || is_read || is_write);
+  wire       cmd_ok    = fcrc_ok_reg && (fping_reg || fread_reg || fwrite_reg);
+  wire       cmd_free  = !resp_pend_reg && rd_wait_reg == 4'd0;
   wire       resp_taken, resp_done;
   reg        resp_pend_reg;      // a response waits for / is read by the frame builder
   // a frame refused: bad CRC / type / length, stopped half-way, a command while the
@@ -89,11 +94,19 @@ module host_link (
   wire       rx_timeout = !s_valid && rs_reg != R_HUNT && rto_reg == 14'h3FFF;
   wire       rx_refuse  = rx_timeout || i_rx_err ||
                           (s_valid && rs_reg == R_LEN && s_data > PROTO_MAX_CMD[7:0]) ||
-                          (fdone_reg && (!cmd_ok || resp_pend_reg || rd_wait_reg != 4'd0));
+                          (fdone_reg && (!cmd_ok || !cmd_free));
 
   always @(posedge clk) begin
     fdone_reg <= s_valid && rs_reg == R_CRCL && !rst;
     fcrc_ok_reg <= {rcrch_reg, s_data} == rcrc_reg;
+    fping_reg <= is_ping;
+    fread_reg <= is_read;
+    fwrite_reg <= is_write;
+    // The decision, registered; nothing else can take the response slot or start a read
+    // in between (only an accepted command does).
+    ex_ping_reg  <= !rst && fdone_reg && fcrc_ok_reg && fping_reg && cmd_free;
+    ex_read_reg  <= !rst && fdone_reg && fcrc_ok_reg && fread_reg && cmd_free;
+    ex_write_reg <= !rst && fdone_reg && fcrc_ok_reg && fwrite_reg && cmd_free;
   end
 
   // ---- responses ----
@@ -134,24 +147,22 @@ module host_link (
             rpl_reg <= {rpl_reg[31:0], s_data};
             rcrc_reg <= crc_byte(rcrc_reg, s_data);
             rcnt_reg <= rcnt_reg + 3'd1;
-            if (rcnt_reg + 3'd1 == rlen_reg) rs_reg <= R_CRCH;
+            if (rlast_reg) rs_reg <= R_CRCH;
           end
           R_CRCH: begin rcrch_reg <= s_data; rs_reg <= R_CRCL; end
           default: rs_reg <= R_HUNT;   // R_CRCL: the frame is complete
         endcase
       end
-      // execute the frame completed in the previous cycle (the next byte is >= 40 cycles away)
-      if (fdone_reg) begin
-        if (!cmd_ok || resp_pend_reg || rd_wait_reg != 4'd0) begin
-          // refused (counted above)
-        end else if (is_ping) begin
+      // execute the frame completed two cycles ago (the next byte is >= 40 cycles away)
+      begin
+        if (ex_ping_reg) begin
           resp_pend_reg <= 1'b1;
           resp_type_reg <= PROTO_T_PONG[7:0];
           resp_len_reg <= 3'd0;
-        end else if (is_read) begin
+        end else if (ex_read_reg) begin
           o_addr_reg <= rpl_reg[7:0];
           rd_wait_reg[0] <= 1'b1;
-        end else begin
+        end else if (ex_write_reg) begin
           o_addr_reg <= rpl_reg[39:32];
           o_wr_data_reg <= rpl_reg[31:0];
           o_wr_en_reg <= 1'b1;
@@ -193,6 +204,7 @@ module host_link (
   reg [7:0]  w_len_reg;          // payload bytes
   reg [5:0]  w_left_reg;         // bytes before the CRC still to select (sync..payload)
   reg        w_cnt_reg;          // selecting count bytes (record bytes 18..)
+  reg        w_data_reg;         // == (w_left_reg != 0), kept as a register (timing)
   reg        w_crc2_reg;         // the CRC high byte is selected: next is the last byte
   reg [2:0]  w_e_reg;            // counts: exposure
   reg [1:0]  w_b_reg;            // counts: byte within the exposure
@@ -202,34 +214,47 @@ module host_link (
   assign     resp_taken = !w_busy_reg && !rec_pend_reg && resp_pend_reg && room_resp_reg;
 
   wire [3:0] k_sat = (i_k == 4'd0) ? 4'd1 : (i_k > 4'd8) ? 4'd8 : i_k;
+  // CYCLE payload length and bytes before its CRC for the current K, registered (timing;
+  // K only changes by a register write, long before a record)
+  reg  [7:0] rec_len_reg;
+  reg  [5:0] rec_left_reg;
+  always @(posedge clk) begin
+    rec_len_reg <= PROTO_CYCLE_HDR[7:0] + 8'd3 * {4'd0, k_sat};
+    rec_left_reg <= PROTO_CYCLE_HDR[5:0] + 6'd3 + 6'd3 * {2'd0, k_sat};
+  end
   wire [7:0] flags = {i_state, 2'b00, i_rec_sat != 16'd0, i_est_ok};
 
-  // header bytes 0..17: sync, type, len and the first 15 payload bytes
+  // header bytes 0..17: sync, type, len and the first 15 payload bytes, selected one
+  // cycle ahead from the index the builder will have (timing); byte 0 is a constant, so
+  // the start-of-frame registers are settled before byte 1 is selected
+  wire [4:0] idx_next = w_busy_reg ? w_idx_reg[4:0] + 5'd1 : 5'd0;
+  reg [7:0] hdr_sel;
   reg [7:0] hdr_byte;
+  always @(posedge clk) hdr_byte <= hdr_sel;
   always @(*) begin
-    case (w_idx_reg[4:0])
-      5'd0:  hdr_byte = SYNC;
-      5'd1:  hdr_byte = w_rec_reg ? PROTO_T_CYCLE[7:0] : resp_type_reg;
-      5'd2:  hdr_byte = w_len_reg;
-      5'd3:  hdr_byte = w_rec_reg ? w_seq_reg[15:8] : resp_pl_reg[39:32];
-      5'd4:  hdr_byte = w_rec_reg ? w_seq_reg[7:0]  : resp_pl_reg[31:24];
-      5'd5:  hdr_byte = w_rec_reg ? i_rec_ts[31:24] : resp_pl_reg[23:16];
-      5'd6:  hdr_byte = w_rec_reg ? i_rec_ts[23:16] : resp_pl_reg[15:8];
-      5'd7:  hdr_byte = w_rec_reg ? i_rec_ts[15:8]  : resp_pl_reg[7:0];
-      5'd8:  hdr_byte = i_rec_ts[7:0];
-      5'd9:  hdr_byte = i_rec_cx[15:8];
-      5'd10: hdr_byte = i_rec_cx[7:0];
-      5'd11: hdr_byte = i_rec_cy[15:8];
-      5'd12: hdr_byte = i_rec_cy[7:0];
-      5'd13: hdr_byte = i_est_x[15:8];
-      5'd14: hdr_byte = i_est_x[7:0];
-      5'd15: hdr_byte = i_est_y[15:8];
-      5'd16: hdr_byte = i_est_y[7:0];
-      default: hdr_byte = flags;      // 17
+    case (idx_next)
+      5'd0:  hdr_sel = SYNC;
+      5'd1:  hdr_sel = w_rec_reg ? PROTO_T_CYCLE[7:0] : resp_type_reg;
+      5'd2:  hdr_sel = w_len_reg;
+      5'd3:  hdr_sel = w_rec_reg ? w_seq_reg[15:8] : resp_pl_reg[39:32];
+      5'd4:  hdr_sel = w_rec_reg ? w_seq_reg[7:0]  : resp_pl_reg[31:24];
+      5'd5:  hdr_sel = w_rec_reg ? i_rec_ts[31:24] : resp_pl_reg[23:16];
+      5'd6:  hdr_sel = w_rec_reg ? i_rec_ts[23:16] : resp_pl_reg[15:8];
+      5'd7:  hdr_sel = w_rec_reg ? i_rec_ts[15:8]  : resp_pl_reg[7:0];
+      5'd8:  hdr_sel = i_rec_ts[7:0];
+      5'd9:  hdr_sel = i_rec_cx[15:8];
+      5'd10: hdr_sel = i_rec_cx[7:0];
+      5'd11: hdr_sel = i_rec_cy[15:8];
+      5'd12: hdr_sel = i_rec_cy[7:0];
+      5'd13: hdr_sel = i_est_x[15:8];
+      5'd14: hdr_sel = i_est_x[7:0];
+      5'd15: hdr_sel = i_est_y[15:8];
+      5'd16: hdr_sel = i_est_y[7:0];
+      default: hdr_sel = flags;      // 17
     endcase
   end
   // phase of the byte selected now, from registers only (timing)
-  wire       in_data = w_left_reg != 6'd0;
+  wire       in_data = w_data_reg;
   wire       in_cnt  = in_data && w_cnt_reg;
   // Counts of exposure w_e_reg ({ch1, ch0}) through a registered 8:1 mux addressed with
   // the value w_e_reg takes at the same edge (timing: no wide variable part-select).
@@ -276,6 +301,7 @@ module host_link (
         w_idx_reg <= w_idx_reg + 6'd1;
         if (in_data) begin
           w_left_reg <= w_left_reg - 6'd1;
+          w_data_reg <= w_left_reg != 6'd1;
           if (w_rec_reg && w_idx_reg == 6'd17) w_cnt_reg <= 1'b1;
         end else begin
           w_crc2_reg <= 1'b1;
@@ -296,10 +322,11 @@ module host_link (
           w_idx_reg <= 6'd0;
           w_e_reg <= 3'd0;
           w_b_reg <= 2'd0;
-          w_len_reg <= PROTO_CYCLE_HDR[7:0] + 8'd3 * {4'd0, k_sat};
-          w_left_reg <= PROTO_CYCLE_HDR[5:0] + 6'd3 + 6'd3 * {2'd0, k_sat};
+          w_len_reg <= rec_len_reg;
+          w_left_reg <= rec_left_reg;
           w_cnt_reg <= 1'b0;
           w_crc2_reg <= 1'b0;
+          w_data_reg <= 1'b1;
           w_seq_reg <= seq_reg;
         end else begin
           dropped_reg <= dropped_reg + 16'd1;
@@ -312,6 +339,7 @@ module host_link (
         w_left_reg <= {3'd0, resp_len_reg} + 6'd3;
         w_cnt_reg <= 1'b0;
         w_crc2_reg <= 1'b0;
+        w_data_reg <= 1'b1;
       end
       if (clr_reg) begin
         seq_reg <= 16'd0;

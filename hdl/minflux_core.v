@@ -173,7 +173,8 @@ module minflux_core (
   end
 
   // Register reads in three registered steps (timing): the address, then an 8:1 mux
-  // inside each address group (0x00, 0x08, 0x10, 0x20, 0x40), then the group select.
+  // inside each address group (0x00, 0x08, 0x10, 0x40; the offset
+  // table at 0x20 is write-only), then the group select.
   function [31:0] rd_word(input [7:0] a);
     begin
       case (a)
@@ -202,31 +203,26 @@ module minflux_core (
         REG_EST_BETA1:   rd_word = {16'd0, est_b1_reg};
         REG_EST_BETA2:   rd_word = {16'd0, est_b2_reg};
         REG_EST_G:       rd_word = {16'd0, est_G_reg};
-        default:
-          if (a[7:3] == REG_OFFSET0[7:3])   // OFFSET0 is 8-aligned, K_MAX = 8
-            rd_word = offsets_reg[32*a[2:0] +: 32];
-          else
-            rd_word = 32'd0;
+        default:  // includes the offset table: write-only (its read-back mux cost ~130 LCs)
+          rd_word = 32'd0;
       endcase
     end
   endfunction
 
   reg [7:0]  ra_reg;
-  reg [31:0] rd_g0_reg, rd_g1_reg, rd_g2_reg, rd_g4_reg, rd_g8_reg;
+  reg [31:0] rd_g0_reg, rd_g1_reg, rd_g2_reg, rd_g8_reg;
   reg [4:0]  rd_grp_reg;
   always @(posedge clk) begin
     ra_reg <= i_rd_addr;
     rd_g0_reg <= rd_word({5'd0, ra_reg[2:0]});
     rd_g1_reg <= rd_word({5'd1, ra_reg[2:0]});
     rd_g2_reg <= rd_word({5'd2, ra_reg[2:0]});
-    rd_g4_reg <= rd_word({5'd4, ra_reg[2:0]});
     rd_g8_reg <= rd_word({5'd8, ra_reg[2:0]});
     rd_grp_reg <= ra_reg[7:3];
     case (rd_grp_reg)
       5'd0:    o_rd_data_reg <= rd_g0_reg;
       5'd1:    o_rd_data_reg <= rd_g1_reg;
       5'd2:    o_rd_data_reg <= rd_g2_reg;
-      5'd4:    o_rd_data_reg <= rd_g4_reg;
       5'd8:    o_rd_data_reg <= rd_g8_reg;
       default: o_rd_data_reg <= 32'd0;
     endcase

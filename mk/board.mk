@@ -11,7 +11,7 @@ $(BUILD)/icebreaker.json: $(HDL_BOARD) $(HDL_CORE) $(GEN)/minflux_regs.vh $(GEN)
 	yosys -q -l $(BUILD)/yosys.log -p 'read_verilog -I$(GEN) -Ihdl $(HDL_BOARD) $(HDL_CORE); synth_ice40 -dsp -top icebreaker_top -json $@'
 
 # Placement seeds tried in turn; the first that meets FREQ_MHZ wins, none: the build fails.
-PNR_SEEDS ?= 3 1 2 4 5 6
+PNR_SEEDS ?= 3 1
 $(BUILD)/icebreaker.asc: $(BUILD)/icebreaker.json $(PCF)
 	@rm -f $@.tmp; for s in $(PNR_SEEDS); do \
 	  echo "nextpnr-ice40 --up5k --package sg48 --freq $(FREQ_MHZ) --seed $$s"; \
