@@ -1,0 +1,305 @@
+/* host_link: cycle-exact C model of hdl/host_link.v, register by register (see
+ * host_link.h). The big always blocks of the RTL appear below as blocks in the same order,
+ * the small registered-every-cycle ones (rlast, exp_cnt, rec_len/rec_left, hdr_byte, the
+ * room flags) next to the block that uses them; every right-hand side reads `o`, the
+ * registers before the edge, so the C assignment order only matters where the RTL has a
+ * later non-blocking assignment override an earlier one. */
+#include <string.h>
+#include "host_link.h"
+
+#define SYNC      ((uint8_t)MINFLUX_PROTO_SYNC)
+#define RTO_MAX   ((uint16_t)(MINFLUX_PROTO_RX_TIMEOUT - 1))   /* 14-bit counter at its top */
+#define FIFO_N    MINFLUX_LINK_FIFO_BYTES
+
+void host_link_init(host_link_t *s) { memset(s, 0, sizeof *s); }
+
+uint16_t host_link_crc_byte(uint16_t crc, uint8_t b)
+{
+  uint16_t r = (uint16_t)(crc ^ ((uint16_t)b << 8));
+  for (int n = 0; n < 8; n++)
+    r = (r & 0x8000u) ? (uint16_t)((r << 1) ^ MINFLUX_PROTO_CRC_POLY) : (uint16_t)(r << 1);
+  return r;
+}
+
+/* hdr_sel: the header mux, for the 5-bit index the builder has after this edge (the CRC
+ * slots of a long frame alias low indices; stage B ignores a_byte there, but it is a
+ * register, so the aliasing is mirrored too). */
+static uint8_t hdr_sel(const host_link_t *o, const host_link_in_t *in, unsigned idx)
+{
+  const uint8_t flags = (uint8_t)(((in->state & 15u) << 4) | ((in->rec_sat != 0) << 1) | (in->est_ok != 0));
+  const int rec = o->w_rec;
+  switch (idx & 31u) {
+  case 0:  return SYNC;
+  case 1:  return rec ? (uint8_t)MINFLUX_PROTO_T_CYCLE : o->resp_type;
+  case 2:  return o->w_len;
+  case 3:  return rec ? (uint8_t)(o->w_seq >> 8) : (uint8_t)(o->resp_pl >> 32);
+  case 4:  return rec ? (uint8_t)o->w_seq        : (uint8_t)(o->resp_pl >> 24);
+  case 5:  return rec ? (uint8_t)(in->rec_ts >> 24) : (uint8_t)(o->resp_pl >> 16);
+  case 6:  return rec ? (uint8_t)(in->rec_ts >> 16) : (uint8_t)(o->resp_pl >> 8);
+  case 7:  return rec ? (uint8_t)(in->rec_ts >> 8)  : (uint8_t)o->resp_pl;
+  case 8:  return (uint8_t)in->rec_ts;
+  case 9:  return (uint8_t)(in->rec_cx >> 8);
+  case 10: return (uint8_t)in->rec_cx;
+  case 11: return (uint8_t)(in->rec_cy >> 8);
+  case 12: return (uint8_t)in->rec_cy;
+  case 13: return (uint8_t)(in->est_x >> 8);
+  case 14: return (uint8_t)in->est_x;
+  case 15: return (uint8_t)(in->est_y >> 8);
+  case 16: return (uint8_t)in->est_y;
+  default: return flags;
+  }
+}
+
+/* The 24 bits of exposure e on the counts bus, {ch1, ch0} as the RTL's part-select. */
+static uint32_t exp_bits(const host_link_in_t *in, unsigned e)
+{
+  return (uint32_t)(in->rec_counts[e][1] & 0xFFFu) << 12 | (in->rec_counts[e][0] & 0xFFFu);
+}
+
+/* cnt_byte: byte w_b of the registered exposure, packed ch0 << 12 | ch1 big-endian. */
+static uint8_t cnt_byte(const host_link_t *o)
+{
+  const uint32_t w = (o->exp_cnt & 0xFFFu) << 12 | (o->exp_cnt >> 12 & 0xFFFu);
+  return (uint8_t)(o->w_b == 0 ? w >> 16 : o->w_b == 1 ? w >> 8 : w);
+}
+
+void host_link_step(host_link_t *s, const host_link_in_t *in)
+{
+  const host_link_t o = *s;
+  const int rst = in->rst != 0, sv = in->s_valid != 0;
+  const uint8_t sd = in->s_data;
+  memset(&s->obs, 0, sizeof s->obs);
+
+  /* ---- deframer decode (combinational) ---- */
+  const int is_ping = o.rtype == MINFLUX_PROTO_T_PING && o.rlen == 0;
+  const int is_read = o.rtype == MINFLUX_PROTO_T_READ && o.rlen == 1;
+  const int is_write = o.rtype == MINFLUX_PROTO_T_WRITE && o.rlen == 5;
+  const int cmd_ok = o.fcrc_ok && (o.fping || o.fread || o.fwrite);
+  const int cmd_free = !o.resp_pend && o.rd_wait == 0;
+  const int rx_timeout = !sv && o.rs != HL_R_HUNT && o.rto == RTO_MAX;
+  const int rx_refuse = rx_timeout || in->rx_err || (sv && o.rs == HL_R_LEN && sd > MINFLUX_PROTO_MAX_CMD) ||
+                        (o.fdone && (!cmd_ok || !cmd_free));
+
+  /* ---- frame builder decode ---- */
+  const int in_data = o.w_data;
+  const int in_cnt = in_data && o.w_cnt;
+  const int resp_taken = !o.w_busy && !o.rec_pend && o.resp_pend && o.room_resp;
+  const int resp_done = o.w_busy && !o.w_rec && !in_data && o.w_crc2;
+  const unsigned k_sat = (in->k & 15u) == 0 ? 1u : (in->k & 15u) > 8 ? 8u : (in->k & 15u);
+  const unsigned e_next = !o.w_busy ? 0u : (in_cnt && o.w_b == 2) ? (o.w_e + 1u) & 7u : o.w_e;
+
+  /* ======== last payload byte flag, registered (the next byte is >= 2 cycles away) ======== */
+  s->rlast = (uint8_t)(((o.rcnt + 1u) & 7u) == o.rlen);
+
+  /* ======== always block 0: the completed frame, checked and decided from registers ======== */
+  s->fdone = (uint8_t)(sv && o.rs == HL_R_CRCL && !rst);
+  s->fcrc_ok = (uint8_t)((uint16_t)((o.rcrch << 8) | sd) == o.rcrc);
+  s->fping = (uint8_t)is_ping;
+  s->fread = (uint8_t)is_read;
+  s->fwrite = (uint8_t)is_write;
+  s->ex_ping = (uint8_t)(!rst && o.fdone && o.fcrc_ok && o.fping && cmd_free);
+  s->ex_read = (uint8_t)(!rst && o.fdone && o.fcrc_ok && o.fread && cmd_free);
+  s->ex_write = (uint8_t)(!rst && o.fdone && o.fcrc_ok && o.fwrite && cmd_free);
+
+  /* ======== always block 1: deframer, execution, bus master, responses, RX_ERRORS ======== */
+  s->o_wr_en = 0;
+  s->clr = 0;
+  s->rd_wait = (uint8_t)((o.rd_wait << 1) & 0xEu);
+  if (rst || o.clr) s->rxerr = 0;
+  else if (rx_refuse) s->rxerr = (uint16_t)(o.rxerr + 1u);
+  s->obs.refused = (uint8_t)(!rst && !o.clr && rx_refuse);
+  if (rst) {
+    s->rs = HL_R_HUNT;
+    s->rto = 0;
+    s->resp_pend = 0;
+    s->rd_wait = 0;
+  } else {
+    if (sv) s->rto = 0;
+    else if (o.rs != HL_R_HUNT) s->rto = (uint16_t)((o.rto + 1u) & RTO_MAX);
+    if (rx_timeout) s->rs = HL_R_HUNT;
+    if (sv) {
+      switch (o.rs) {
+      case HL_R_HUNT:
+        if (sd == SYNC) { s->rs = HL_R_TYPE; s->rcrc = MINFLUX_PROTO_CRC_INIT; }
+        break;
+      case HL_R_TYPE:
+        s->rtype = sd;
+        s->rcrc = host_link_crc_byte(o.rcrc, sd);
+        s->rs = HL_R_LEN;
+        break;
+      case HL_R_LEN:
+        s->rcrc = host_link_crc_byte(o.rcrc, sd);
+        s->rlen = sd & 7u;
+        s->rcnt = 0;
+        if (sd > MINFLUX_PROTO_MAX_CMD) s->rs = HL_R_HUNT;
+        else s->rs = sd == 0 ? HL_R_CRCH : HL_R_PAY;
+        break;
+      case HL_R_PAY:
+        s->rpl = ((o.rpl << 8) | sd) & 0xFFFFFFFFFFull;
+        s->rcrc = host_link_crc_byte(o.rcrc, sd);
+        s->rcnt = (o.rcnt + 1u) & 7u;
+        if (o.rlast) s->rs = HL_R_CRCH;
+        break;
+      case HL_R_CRCH:
+        s->rcrch = sd;
+        s->rs = HL_R_CRCL;
+        break;
+      default:   /* R_CRCL: the frame is complete (checked in block 0) */
+        s->rs = HL_R_HUNT;
+        break;
+      }
+    }
+    /* execute the frame completed two cycles ago */
+    if (o.ex_ping) {
+      s->resp_pend = 1;
+      s->resp_type = MINFLUX_PROTO_T_PONG;
+      s->resp_len = 0;
+      s->obs.accepted = MINFLUX_PROTO_T_PING;
+    } else if (o.ex_read) {
+      s->o_addr = (uint8_t)o.rpl;
+      s->rd_wait |= 1u;
+      s->obs.accepted = MINFLUX_PROTO_T_READ;
+    } else if (o.ex_write) {
+      const uint8_t a = (uint8_t)(o.rpl >> 32);
+      s->o_addr = a;
+      s->o_wr_data = (uint32_t)o.rpl;
+      s->o_wr_en = 1;
+      s->clr = (uint8_t)(a == MINFLUX_REG_LINK_RESET && (o.rpl & 1u));
+      s->resp_pend = 1;
+      s->resp_type = MINFLUX_PROTO_T_WRITE_R;
+      s->resp_len = 1;
+      s->resp_pl = (uint64_t)a << 32;
+      s->obs.accepted = MINFLUX_PROTO_T_WRITE;
+    }
+    if (o.rd_wait & 8u) {
+      s->resp_pend = 1;
+      s->resp_type = MINFLUX_PROTO_T_READ_R;
+      s->resp_len = 5;
+      s->resp_pl = (uint64_t)o.o_addr << 32 | (o.link_adr ? o.link_val : in->rd_data);
+      s->obs.read_sampled = 1;
+    }
+    /* the response registers stay busy until the builder has read them all */
+    if (resp_done) s->resp_pend = 0;
+  }
+
+  /* ======== always block 2: link register read mux (registered) ======== */
+  s->link_adr = (uint8_t)(o.o_addr >= MINFLUX_REG_CLK_HZ && o.o_addr <= MINFLUX_REG_LINK_RESET);
+  switch (o.o_addr & 7u) {
+  case MINFLUX_REG_CLK_HZ & 7:      s->link_val = (uint32_t)MINFLUX_CLK_HZ; break;
+  case MINFLUX_REG_REC_SEQ & 7:     s->link_val = o.seq; break;
+  case MINFLUX_REG_REC_DROPPED & 7: s->link_val = o.dropped; break;
+  case MINFLUX_REG_RX_ERRORS & 7:   s->link_val = o.rxerr; break;
+  default:                          s->link_val = 0; break;
+  }
+
+  /* ======== always block 3: frame builder stage A, counters, stage B ======== */
+  s->a_valid = 0;
+  if (rst) {
+    s->rec_pend = 0;
+    s->w_busy = 0;
+    s->seq = 0;
+    s->dropped = 0;
+  } else {
+    if (in->rec_valid) s->rec_pend = 1;
+    if (o.w_busy) {
+      s->a_valid = 1;
+      s->a_byte = in_cnt ? cnt_byte(&o) : o.hdr_byte;
+      s->a_kind = in_data ? (o.w_idx == 0 ? HL_K_SYNC : HL_K_DATA) : o.w_crc2 ? HL_K_CRCL : HL_K_CRCH;
+      s->w_idx = (o.w_idx + 1u) & 63u;
+      if (in_data) {
+        s->w_left = (o.w_left - 1u) & 63u;
+        s->w_data = (uint8_t)(o.w_left != 1);
+        if (o.w_rec && o.w_idx == 17) s->w_cnt = 1;
+      } else {
+        s->w_crc2 = 1;
+      }
+      if (in_cnt) {
+        s->w_b = o.w_b == 2 ? 0 : (o.w_b + 1u) & 3u;
+        if (o.w_b == 2) s->w_e = (o.w_e + 1u) & 7u;
+      }
+      if (!in_data && o.w_crc2) s->w_busy = 0;
+    } else if (o.rec_pend) {
+      s->rec_pend = (uint8_t)(in->rec_valid != 0);
+      s->seq = (uint16_t)(o.seq + 1u);   /* the number is used up, framed or dropped */
+      if (o.room_rec) {
+        s->w_busy = 1;
+        s->w_rec = 1;
+        s->w_idx = 0;
+        s->w_e = 0;
+        s->w_b = 0;
+        s->w_len = o.rec_len;
+        s->w_left = o.rec_left;
+        s->w_cnt = 0;
+        s->w_crc2 = 0;
+        s->w_data = 1;
+        s->w_seq = o.seq;
+        s->obs.rec_started = 1;
+      } else {
+        s->dropped = (uint16_t)(o.dropped + 1u);
+        s->obs.rec_dropped = 1;
+      }
+    } else if (resp_taken) {
+      s->w_busy = 1;
+      s->w_rec = 0;
+      s->w_idx = 0;
+      s->w_len = o.resp_len & 7u;
+      s->w_left = (uint8_t)((o.resp_len & 7u) + 3u);
+      s->w_cnt = 0;
+      s->w_crc2 = 0;
+      s->w_data = 1;
+      s->obs.resp_started = 1;
+    }
+    if (o.clr) {
+      s->seq = 0;
+      s->dropped = 0;
+      s->obs.cleared = 1;
+    }
+  }
+  /* the counts of the exposure selected next, registered (an 8:1 mux, not a shifter) */
+  s->exp_cnt = exp_bits(in, e_next);
+  /* the CYCLE length for the current K, and the header byte for the next index, both
+   * registered every cycle */
+  s->rec_len = (uint8_t)(MINFLUX_PROTO_CYCLE_HDR + MINFLUX_PROTO_CYCLE_EXP * k_sat);
+  s->rec_left = (uint8_t)((MINFLUX_PROTO_CYCLE_HDR + 3u + MINFLUX_PROTO_CYCLE_EXP * k_sat) & 63u);
+  s->hdr_byte = hdr_sel(&o, in, o.w_busy ? (o.w_idx + 1u) & 31u : 0u);
+
+  /* stage B: CRC over type, len and payload; the two CRC bytes close the frame */
+  s->wr = (uint8_t)(o.a_valid && !rst);
+  switch (o.a_kind) {
+  case HL_K_SYNC:
+    s->wbyte = o.a_byte;
+    s->wcrc = MINFLUX_PROTO_CRC_INIT;
+    break;
+  case HL_K_DATA:
+    s->wbyte = o.a_byte;
+    if (o.a_valid) s->wcrc = host_link_crc_byte(o.wcrc, o.a_byte);
+    break;
+  case HL_K_CRCH:
+    s->wbyte = (uint8_t)(o.wcrc >> 8);
+    break;
+  default:
+    s->wbyte = (uint8_t)o.wcrc;
+    break;
+  }
+
+  /* ======== room thresholds (registered from the fill count) ======== */
+  s->room_rec = (uint8_t)(o.fill <= FIFO_N - HL_REC_FRAME_MAX - HL_ROOM_MARGIN);
+  s->room_resp = (uint8_t)(o.fill <= FIFO_N - HL_RESP_FRAME_MAX - HL_ROOM_MARGIN);
+
+  /* ======== FIFO: one EBR, first-word-fall-through output register ======== */
+  const int pop = o.fill != 0 && (!o.out_valid || in->m_ready);
+  if (o.wr) s->mem[o.wp] = o.wbyte;
+  if (pop) s->rd_byte = o.mem[o.rp];   /* the memory before this edge's write */
+  if (rst) {
+    s->wp = 0;
+    s->rp = 0;
+    s->fill = 0;
+    s->out_valid = 0;
+  } else {
+    if (o.wr) s->wp = (o.wp + 1u) & (FIFO_N - 1u);
+    if (pop) s->rp = (o.rp + 1u) & (FIFO_N - 1u);
+    s->fill = (uint16_t)((o.fill + o.wr - (unsigned)pop) & 1023u);
+    if (pop) s->out_valid = 1;
+    else if (in->m_ready) s->out_valid = 0;
+  }
+}

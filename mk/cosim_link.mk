@@ -1,0 +1,11 @@
+# Host link co-simulation (issue #4): hdl/host_link.v against its cycle-exact C model
+# hls-c/host_link.c, every port and register every cycle, plus a decode of the UART byte
+# stream (host/protocol.c) checked against the harness's own expectations.
+MODEL_SRCS += hls-c/host_link.c
+
+VL_EXTRA_cosim_link := $(BUILD)/obj/host/protocol.o   # frame encoder and stream decoder
+$(eval $(call vl_exe,cosim_link,host_link,hdl/host_link.v,sim/cosim_link.cpp))
+
+# random seed each run (printed; rerun with --seed S)
+TESTS += cosim_link
+CMD_cosim_link = $(BUILD)/vl/cosim_link/cosim_link --cycles 2000000
