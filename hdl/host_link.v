@@ -87,14 +87,16 @@ module host_link (
   wire       is_write = rtype_reg == PROTO_T_WRITE[7:0] && rlen_reg == 3'd5;
   wire       cmd_ok    = fcrc_ok_reg && (fping_reg || fread_reg || fwrite_reg);
   wire       cmd_free  = !resp_pend_reg && rd_wait_reg == 4'd0;
-  wire       resp_taken, resp_done;
+  wire       resp_done;
   reg        resp_pend_reg;      // a response waits for / is read by the frame builder
   // a frame refused: bad CRC / type / length, stopped half-way, a command while the
   // previous answer is still pending, or a UART byte without stop bit
   wire       rx_timeout = !s_valid && rs_reg != R_HUNT && rto_reg == 14'h3FFF;
+  wire       len_bad    = (|s_data[7:3]) || (s_data[2:1] == 2'b11);   // > PROTO_MAX_CMD (5)
   wire       rx_refuse  = rx_timeout || i_rx_err ||
-                          (s_valid && rs_reg == R_LEN && s_data > PROTO_MAX_CMD[7:0]) ||
+                          (s_valid && rs_reg == R_LEN && len_bad) ||
                           (fdone_reg && (!cmd_ok || !cmd_free));
+  reg        refuse_q_reg;       // rx_refuse, registered: RX_ERRORS counts a cycle later (timing)
 
   always @(posedge clk) begin
     fdone_reg <= s_valid && rs_reg == R_CRCL && !rst;
@@ -121,8 +123,9 @@ module host_link (
     o_wr_en_reg <= 1'b0;
     clr_reg <= 1'b0;
     rd_wait_reg <= {rd_wait_reg[2:0], 1'b0};
+    refuse_q_reg <= !rst && rx_refuse;
     if (rst || clr_reg) rxerr_reg <= 16'd0;
-    else if (rx_refuse) rxerr_reg <= rxerr_reg + 16'd1;
+    else if (refuse_q_reg) rxerr_reg <= rxerr_reg + 16'd1;
     if (rst) begin
       rs_reg <= R_HUNT;
       rto_reg <= 14'd0;
@@ -140,7 +143,7 @@ module host_link (
             rcrc_reg <= crc_byte(rcrc_reg, s_data);
             rlen_reg <= s_data[2:0];
             rcnt_reg <= 3'd0;
-            if (s_data > PROTO_MAX_CMD[7:0]) rs_reg <= R_HUNT;
+            if (len_bad) rs_reg <= R_HUNT;
             else rs_reg <= (s_data == 8'd0) ? R_CRCH : R_PAY;
           end
           R_PAY: begin
@@ -180,7 +183,7 @@ module host_link (
         resp_pl_reg <= {o_addr_reg, link_adr_reg ? link_val_reg : i_rd_data};
       end
       // free only once the builder has read the response registers: a command accepted
-      // between resp_taken and the frame's end would overwrite the frame being built
+      // between its start decision and the frame's end would overwrite the frame being built
       if (resp_done) resp_pend_reg <= 1'b0;
     end
   end
@@ -201,33 +204,60 @@ module host_link (
   reg        rec_pend_reg;       // a record is ready for the builder
   reg        w_busy_reg, w_rec_reg;
   reg [5:0]  w_idx_reg;          // byte of the frame (sync = 0)
+  reg [4:0]  w_nidx_reg;         // == w_idx_reg + 1 (mod 32), kept as a register (timing)
   reg [7:0]  w_len_reg;          // payload bytes
   reg [5:0]  w_left_reg;         // bytes before the CRC still to select (sync..payload)
   reg        w_cnt_reg;          // selecting count bytes (record bytes 18..)
   reg        w_data_reg;         // == (w_left_reg != 0), kept as a register (timing)
   reg        w_crc2_reg;         // the CRC high byte is selected: next is the last byte
-  reg [2:0]  w_e_reg;            // counts: exposure
+  reg [2:0]  w_e_reg;            // counts: exposure in exp_cnt_reg from the next edge on
   reg [1:0]  w_b_reg;            // counts: byte within the exposure
   reg        room_rec_reg, room_resp_reg;
   reg [9:0]  fill_reg;
   reg [15:0] w_seq_reg;          // sequence number of the record being framed
-  assign     resp_taken = !w_busy_reg && !rec_pend_reg && resp_pend_reg && room_resp_reg;
+  // The builder decides what to frame next one cycle before it starts (timing: the start
+  // then enables the builder registers from two flags): a pending record first, else a
+  // pending response if the FIFO has room for it. A record without room is dropped at
+  // its start cycle.
+  reg        dec_rec_reg, dec_resp_reg;
+  wire       dec_free = !w_busy_reg && !dec_rec_reg && !dec_resp_reg;
+  always @(posedge clk) begin
+    dec_rec_reg  <= !rst && dec_free && rec_pend_reg;
+    dec_resp_reg <= !rst && dec_free && !rec_pend_reg && resp_pend_reg && room_resp_reg;
+  end
 
-  wire [3:0] k_sat = (i_k == 4'd0) ? 4'd1 : (i_k > 4'd8) ? 4'd8 : i_k;
   // CYCLE payload length and bytes before its CRC for the current K, registered (timing;
-  // K only changes by a register write, long before a record)
+  // K only changes by a register write, long before a record). A table on the 4 bits of K:
+  // one LUT per output bit instead of adders.
   reg  [7:0] rec_len_reg;
   reg  [5:0] rec_left_reg;
+  reg  [3:0] k_sat;
+  always @(*) begin
+    case (i_k)
+      4'd0, 4'd1: k_sat = 4'd1;
+      4'd2: k_sat = 4'd2;  4'd3: k_sat = 4'd3;  4'd4: k_sat = 4'd4;
+      4'd5: k_sat = 4'd5;  4'd6: k_sat = 4'd6;  4'd7: k_sat = 4'd7;
+      default: k_sat = 4'd8;
+    endcase
+  end
   always @(posedge clk) begin
-    rec_len_reg <= PROTO_CYCLE_HDR[7:0] + 8'd3 * {4'd0, k_sat};
-    rec_left_reg <= PROTO_CYCLE_HDR[5:0] + 6'd3 + 6'd3 * {2'd0, k_sat};
+    case (k_sat)
+      4'd1: begin rec_len_reg <= PROTO_CYCLE_HDR[7:0] + 8'd3;  rec_left_reg <= PROTO_CYCLE_HDR[5:0] + 6'd6;  end
+      4'd2: begin rec_len_reg <= PROTO_CYCLE_HDR[7:0] + 8'd6;  rec_left_reg <= PROTO_CYCLE_HDR[5:0] + 6'd9;  end
+      4'd3: begin rec_len_reg <= PROTO_CYCLE_HDR[7:0] + 8'd9;  rec_left_reg <= PROTO_CYCLE_HDR[5:0] + 6'd12; end
+      4'd4: begin rec_len_reg <= PROTO_CYCLE_HDR[7:0] + 8'd12; rec_left_reg <= PROTO_CYCLE_HDR[5:0] + 6'd15; end
+      4'd5: begin rec_len_reg <= PROTO_CYCLE_HDR[7:0] + 8'd15; rec_left_reg <= PROTO_CYCLE_HDR[5:0] + 6'd18; end
+      4'd6: begin rec_len_reg <= PROTO_CYCLE_HDR[7:0] + 8'd18; rec_left_reg <= PROTO_CYCLE_HDR[5:0] + 6'd21; end
+      4'd7: begin rec_len_reg <= PROTO_CYCLE_HDR[7:0] + 8'd21; rec_left_reg <= PROTO_CYCLE_HDR[5:0] + 6'd24; end
+      default: begin rec_len_reg <= PROTO_CYCLE_HDR[7:0] + 8'd24; rec_left_reg <= PROTO_CYCLE_HDR[5:0] + 6'd27; end
+    endcase
   end
   wire [7:0] flags = {i_state, 2'b00, i_rec_sat != 16'd0, i_est_ok};
 
   // header bytes 0..17: sync, type, len and the first 15 payload bytes, selected one
   // cycle ahead from the index the builder will have (timing); byte 0 is a constant, so
   // the start-of-frame registers are settled before byte 1 is selected
-  wire [4:0] idx_next = w_busy_reg ? w_idx_reg[4:0] + 5'd1 : 5'd0;
+  wire [4:0] idx_next = w_busy_reg ? w_nidx_reg : 5'd0;
   reg [7:0] hdr_sel;
   reg [7:0] hdr_byte;
   always @(posedge clk) hdr_byte <= hdr_sel;
@@ -256,12 +286,12 @@ module host_link (
   // phase of the byte selected now, from registers only (timing)
   wire       in_data = w_data_reg;
   wire       in_cnt  = in_data && w_cnt_reg;
-  // Counts of exposure w_e_reg ({ch1, ch0}) through a registered 8:1 mux addressed with
-  // the value w_e_reg takes at the same edge (timing: no wide variable part-select).
+  // Counts of one exposure ({ch1, ch0}) through a registered 8:1 mux addressed by a
+  // register (timing): w_e_reg moves to the next exposure while byte 1 of the current one
+  // is selected, so exp_cnt_reg changes exactly when the next exposure's byte 0 is due.
   reg  [23:0] exp_cnt_reg;
-  wire [2:0]  e_next = !w_busy_reg ? 3'd0 : (in_cnt && w_b_reg == 2'd2) ? w_e_reg + 3'd1 : w_e_reg;
   always @(posedge clk) begin
-    case (e_next)
+    case (w_e_reg)
       3'd0: exp_cnt_reg <= i_rec_counts[0*24 +: 24];
       3'd1: exp_cnt_reg <= i_rec_counts[1*24 +: 24];
       3'd2: exp_cnt_reg <= i_rec_counts[2*24 +: 24];
@@ -299,6 +329,7 @@ module host_link (
         a_byte_reg <= in_cnt ? cnt_byte : hdr_byte;
         a_kind_reg <= in_data ? ((w_idx_reg == 6'd0) ? 2'd0 : 2'd1) : w_crc2_reg ? 2'd3 : 2'd2;
         w_idx_reg <= w_idx_reg + 6'd1;
+        w_nidx_reg <= w_nidx_reg + 5'd1;
         if (in_data) begin
           w_left_reg <= w_left_reg - 6'd1;
           w_data_reg <= w_left_reg != 6'd1;
@@ -308,10 +339,10 @@ module host_link (
         end
         if (in_cnt) begin
           w_b_reg <= (w_b_reg == 2'd2) ? 2'd0 : w_b_reg + 2'd1;
-          if (w_b_reg == 2'd2) w_e_reg <= w_e_reg + 3'd1;
+          if (w_b_reg == 2'd1) w_e_reg <= w_e_reg + 3'd1;
         end
         if (!in_data && w_crc2_reg) w_busy_reg <= 1'b0;
-      end else if (rec_pend_reg) begin
+      end else if (dec_rec_reg) begin
         rec_pend_reg <= i_rec_valid;
         // the number is taken here, framed or dropped: a LINK_RESET (clr_reg, below) can
         // neither tear the seq bytes of a frame in progress nor be undone by its end
@@ -320,6 +351,7 @@ module host_link (
           w_busy_reg <= 1'b1;
           w_rec_reg <= 1'b1;
           w_idx_reg <= 6'd0;
+          w_nidx_reg <= 5'd1;
           w_e_reg <= 3'd0;
           w_b_reg <= 2'd0;
           w_len_reg <= rec_len_reg;
@@ -331,10 +363,11 @@ module host_link (
         end else begin
           dropped_reg <= dropped_reg + 16'd1;
         end
-      end else if (resp_taken) begin
+      end else if (dec_resp_reg) begin
         w_busy_reg <= 1'b1;
         w_rec_reg <= 1'b0;
         w_idx_reg <= 6'd0;
+        w_nidx_reg <= 5'd1;
         w_len_reg <= {5'd0, resp_len_reg};
         w_left_reg <= {3'd0, resp_len_reg} + 6'd3;
         w_cnt_reg <= 1'b0;
@@ -361,7 +394,11 @@ module host_link (
   reg [7:0] mem [0:511];         // one EBR
   reg [7:0] rd_byte_reg;
   reg       out_valid_reg;       // rd_byte_reg holds a byte for the UART
-  wire      pop = (fill_reg != 10'd0) && (!out_valid_reg || m_ready);
+  // Pop from registers only (timing): fill_nz_reg is fill_reg != 0 one cycle late, which
+  // is safe because pops are never back to back (the UART needs >= 40 cycles per byte
+  // anyway): after a cycle without pop the fill count cannot have dropped.
+  reg       fill_nz_reg, pop_q_reg;
+  wire      pop = fill_nz_reg && !pop_q_reg && (!out_valid_reg || m_ready);
   assign m_valid = out_valid_reg;
   assign m_data = rd_byte_reg;
   // Room for a whole frame, registered (timing); 4 bytes of margin cover the lag and the
@@ -373,6 +410,8 @@ module host_link (
   always @(posedge clk) begin
     if (wr_reg) mem[wp_reg] <= wbyte_reg;
     if (pop) rd_byte_reg <= mem[rp_reg];
+    fill_nz_reg <= !rst && fill_reg != 10'd0;
+    pop_q_reg <= pop;
     if (rst) begin
       wp_reg <= 9'd0;
       rp_reg <= 9'd0;

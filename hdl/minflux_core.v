@@ -48,6 +48,9 @@ module minflux_core (
     if (REG_OFFSET0[2:0] != 3'd0 || K_MAX != 8) begin
       $display("minflux_core: the offset table must start 8-aligned and hold 8 entries"); $finish;
     end
+    if (REG_SAFE_XMIN[1:0] != 2'd0 || REG_SAFE_YMAX != REG_SAFE_XMIN + 8'd3) begin
+      $display("minflux_core: the safe window registers must fill an aligned group of 4"); $finish;
+    end
     if (REG_EST_K != 8'h40 || REG_EST_G != 8'h47) begin
       $display("minflux_core: the estimator registers must fill 0x40..0x47"); $finish;
     end
@@ -59,7 +62,7 @@ module minflux_core (
   reg [15:0] delay_reg, gate_reg, win_reg;
   reg [15:0] cx_reg, cy_reg, amp_reg;
   reg [15:0] xmin_reg, xmax_reg, ymin_reg, ymax_reg;
-  reg [32*K_MAX-1:0] offsets_reg;
+  reg [31:0] off0_reg;               // offset table entry 0 (the table itself: off_mem below)
   reg [3:0]  sticky_reg;             // clamp x, clamp y, count saturated, est. write ignored
   reg [1:0]  est_k_reg;
   reg [14:0] est_thresh_reg;
@@ -78,14 +81,14 @@ module minflux_core (
   reg [31:0] wd_reg;
   reg        win_wr_reg = 1'b0;   // == we_reg && wa_reg is a SAFE_* register, decoded early
   reg [2:0]  ctrl_reg = 3'd0;     // == CTRL bits start/stop/abort of a CTRL write, decoded early
-  reg [K_MAX-1:0] off_we_reg = {K_MAX{1'b0}};  // == write to OFFSET0 + k, decoded early
-  integer j;
+  reg        off_we_reg = 1'b0;   // == write to the offset table (OFFSET0 + 0..7), decoded early
+  reg        off0_we_reg = 1'b0;  // == write to OFFSET0, decoded early
   always @(posedge clk) begin
     we_reg <= i_wr_en && !rst;
-    for (j = 0; j < K_MAX; j = j + 1)
-      off_we_reg[j] <= i_wr_en && !rst && i_wr_addr == REG_OFFSET0 + j[7:0];
+    off_we_reg <= i_wr_en && !rst && i_wr_addr[7:3] == REG_OFFSET0[7:3];
+    off0_we_reg <= i_wr_en && !rst && i_wr_addr == REG_OFFSET0;
     ctrl_reg <= (i_wr_en && !rst && i_wr_addr == REG_CTRL) ? i_wr_data[2:0] : 3'd0;
-    win_wr_reg <= i_wr_en && !rst && i_wr_addr >= REG_SAFE_XMIN && i_wr_addr <= REG_SAFE_YMAX;
+    win_wr_reg <= i_wr_en && !rst && i_wr_addr[7:2] == REG_SAFE_XMIN[7:2];   // 0x0C..0x0F
     wa_reg <= i_wr_addr;
     wd_reg <= i_wr_data;
   end
@@ -101,7 +104,6 @@ module minflux_core (
   wire [2:0]  seq_exp;
   wire [31:0] seq_done;
 
-  integer i;
   always @(posedge clk) begin
     ts_reg <= rst ? 32'd0 : ts_reg + 32'd1;
     if (rst) begin
@@ -117,7 +119,6 @@ module minflux_core (
       xmax_reg    <= 16'h7FFF;
       ymin_reg    <= 16'h8000;
       ymax_reg    <= 16'h7FFF;
-      offsets_reg <= {(32*K_MAX){1'b0}};
       sticky_reg  <= 4'd0;
       // estimator parameters come from the host (host/est_regs.c converts from nm);
       // reset: mLMS k = 1 with zero gains (estimates 0), reaction threshold 6 counts
@@ -150,9 +151,7 @@ module minflux_core (
           REG_SAFE_YMAX: ymax_reg <= wd_reg[15:0];
           default: ;
         endcase
-        for (i = 0; i < K_MAX; i = i + 1)
-          if (off_we_reg[i])
-            offsets_reg[32*i +: 32] <= wd_reg;
+        if (off0_we_reg) off0_reg <= wd_reg;
         // Estimator parameters change only while the sequencer is idle (an estimate in
         // flight reads them for 14 cycles); writes during a run are ignored, STATUS bit 5.
         if (!o_running) begin
@@ -228,6 +227,20 @@ module minflux_core (
     endcase
   end
 
+  // Offset table in a RAM (one EBR pair on the board): written from the bus, read by the
+  // sequencer one entry ahead through a registered read port. Zero at configuration; a
+  // reset leaves it alone (the host writes the pattern before every run).
+  (* ram_style = "block" *) reg [31:0] off_mem [0:K_MAX-1];
+  wire [2:0]  off_raddr;
+  reg  [31:0] off_rd_reg;
+  integer oi;
+  initial for (oi = 0; oi < K_MAX; oi = oi + 1) off_mem[oi] = 32'd0;
+  initial off0_reg = 32'd0;
+  always @(posedge clk) begin
+    if (off_we_reg && !rst) off_mem[wa_reg[2:0]] <= wd_reg;
+    off_rd_reg <= off_mem[off_raddr];
+  end
+
   // ---- datapath ----
   wire [APD_GRAY_W-1:0] cnt0, cnt1;
   apd_capture #(.GRAY_W(APD_GRAY_W)) u_apd0 (.clk(clk), .rst(rst), .i_apd(i_apd[0]), .o_cnt_reg(cnt0));
@@ -237,7 +250,8 @@ module minflux_core (
     .clk(clk), .rst(rst),
     .i_start(start), .i_stop(stop), .i_abort(abort),
     .i_ncycles(ncycles_reg), .i_k(k_reg), .i_delay(delay_reg), .i_gate(gate_reg),
-    .i_win(win_reg), .i_cx(cx_reg), .i_cy(cy_reg), .i_offsets(offsets_reg),
+    .i_win(win_reg), .i_cx(cx_reg), .i_cy(cy_reg), .i_off0(off0_reg),
+    .o_off_addr(off_raddr), .i_off_next(off_rd_reg),
     .i_dac_busy(dac_busy), .i_now(ts_reg),
     .o_dac_req_reg(seq_req), .o_x_reg(seq_x), .o_y_reg(seq_y),
     .o_gate_reg(seq_gate), .o_exp_reg(seq_exp), .o_rec_reg(seq_rec),

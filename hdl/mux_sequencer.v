@@ -21,7 +21,9 @@ module mux_sequencer #(
   input  wire [15:0]        i_win,     // localization window (cycles; 0 acts as 1)
   input  wire [15:0]        i_cx,      // centre x, signed, applied at the next cycle start
   input  wire [15:0]        i_cy,      // centre y
-  input  wire [32*K_MAX-1:0] i_offsets, // entry k: x in [32k +: 16], y in [32k+16 +: 16]
+  input  wire [31:0]        i_off0,    // offset table entry 0: x in [15:0], y in [31:16]
+  output wire [2:0]         o_off_addr,   // table entry read for the next exposure ...
+  input  wire [31:0]        i_off_next,   // ... and its value one edge later (sync RAM read)
   input  wire               i_dac_busy,
   input  wire [TS_W-1:0]    i_now,     // free-running cycle counter
   // beam
@@ -58,15 +60,29 @@ module mux_sequencer #(
   reg        stop_pend_reg;
   reg [15:0] cx_reg, cy_reg;  // centre of the current cycle
   reg [TS_W-1:0] ts_reg;      // timestamp of the current cycle start
-  reg [31:0] left_reg;        // cycles left in this run (0: until stopped)
+  reg [31:0] run_n_reg;       // cycles of this run (0: until stopped), sampled at run start
   reg        final_reg;       // the cycle in its window is the last of the run
 
-  wire [3:0] k_eff    = (i_k == 4'd0) ? 4'd1 : ((i_k > K_MAX) ? K_MAX[3:0] : i_k);
+  // index of the last exposure: K - 1, with 0 acting as 1 and > K_MAX as K_MAX (a table on
+  // the 4 bits of K, one LUT per bit)
+  reg  [2:0] k_lidx;
+  always @(*) begin
+    case (i_k)
+      4'd0, 4'd1: k_lidx = 3'd0;
+      4'd2: k_lidx = 3'd1;  4'd3: k_lidx = 3'd2;  4'd4: k_lidx = 3'd3;
+      4'd5: k_lidx = 3'd4;  4'd6: k_lidx = 3'd5;  4'd7: k_lidx = 3'd6;
+      default: k_lidx = 3'd7;
+    endcase
+  end
+  // a >= b on 3 bits as plain logic (no carry chain)
+  function ge3(input [2:0] a, input [2:0] b);
+    ge3 = (a[2] & ~b[2]) | ((a[2] ~^ b[2]) & ((a[1] & ~b[1]) | ((a[1] ~^ b[1]) & (a[0] | ~b[0]))));
+  endfunction
   // "this exposure is the last", registered every cycle (timing); the exposure index never
   // changes in the cycle before a gate closes, a K write acts one cycle later. ">=": a K
   // lowered below the current exposure ends the cycle after this exposure.
   reg        k_last;
-  always @(posedge clk) k_last <= ({1'b0, o_exp_reg} >= k_eff - 4'd1);
+  always @(posedge clk) k_last <= ge3(o_exp_reg, k_lidx);
   wire       tmr_last = tmr_last_reg;
   // DAC idle as a register (timing): a move may end one cycle after the DAC went idle.
   reg        dac_idle_q;
@@ -74,19 +90,28 @@ module mux_sequencer #(
   wire       move_done = tmr_last && dac_idle_q && !o_dac_req_reg;
   // Run bookkeeping precomputed every cycle (timing); the counters change at most once
   // per multiplex cycle, long before these are used again.
-  reg [31:0] done_p1_q, left_m1_q;
-  reg        left_is1_q;
+  // "the cycle ending next is the run's last" (done + 1 == N, N != 0) in three registered
+  // steps; it settles three edges after the done counter changes (at a cycle's last gate or
+  // at run start) and is next used at a last gate, >= 160 cycles later.
+  reg [31:0] done_p1_q;
+  reg [3:0]  eq_q, nz_q;
+  reg        last_cyc_q;
+  integer    c;
   always @(posedge clk) begin
-    done_p1_q  <= o_cycles_done_reg + 32'd1;
-    left_m1_q  <= left_reg - 32'd1;
-    left_is1_q <= (left_reg == 32'd1);
+    done_p1_q <= o_cycles_done_reg + 32'd1;
+    for (c = 0; c < 4; c = c + 1) begin
+      eq_q[c] <= done_p1_q[8*c +: 8] == run_n_reg[8*c +: 8];
+      nz_q[c] <= run_n_reg[8*c +: 8] != 8'd0;
+    end
+    last_cyc_q <= (&eq_q) && (|nz_q);
   end
   wire [2:0] k_next   = o_exp_reg + 3'd1;
-  // Offset of the next exposure, registered every cycle (timing): it is the table entry
-  // as it was one cycle before the move starts; k does not change during a gate.
-  reg  [31:0] off_next;
-  always @(posedge clk) off_next <= i_offsets[32*k_next +: 32];
-  wire [31:0] off_0    = i_offsets[31:0];
+  // Offset of the next exposure, read every cycle from the table (a RAM read port in the
+  // core): it is the entry as it was one cycle before the move starts; k does not change
+  // during a gate.
+  assign      o_off_addr = k_next;
+  wire [31:0] off_next = i_off_next;
+  wire [31:0] off_0    = i_off0;
   wire        run_done = stop_pend_reg || final_reg;
 
   function [16:0] add_s16(input [15:0] a, input [15:0] b);
@@ -169,7 +194,7 @@ module mux_sequencer #(
       tmr_last_reg <= (tmr_reg[15:2] == 14'd0) && !(tmr_reg[1] && tmr_reg[0]);   // tmr - 1 <= 1
       if (state_reg[I_IDLE] && start_pend_reg && !i_dac_busy) begin
         o_cycles_done_reg <= 32'd0;
-        left_reg <= i_ncycles;
+        run_n_reg <= i_ncycles;
       end
       if (state_reg[I_MOVE] && move_done) begin
         tmr_reg <= i_gate;
@@ -184,8 +209,7 @@ module mux_sequencer #(
               o_rec_cx_reg <= cx_reg;
               o_rec_cy_reg <= cy_reg;
               o_cycles_done_reg <= done_p1_q;
-              final_reg <= left_is1_q;
-              if (left_reg != 32'd0) left_reg <= left_m1_q;
+              final_reg <= last_cyc_q;
             end else begin
               tmr_reg <= i_delay;
               tmr_last_reg <= (i_delay[15:1] == 15'd0);

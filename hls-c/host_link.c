@@ -83,10 +83,8 @@ void host_link_step(host_link_t *s, const host_link_in_t *in)
   /* ---- frame builder decode ---- */
   const int in_data = o.w_data;
   const int in_cnt = in_data && o.w_cnt;
-  const int resp_taken = !o.w_busy && !o.rec_pend && o.resp_pend && o.room_resp;
+  const int dec_free = !o.w_busy && !o.dec_rec && !o.dec_resp;
   const int resp_done = o.w_busy && !o.w_rec && !in_data && o.w_crc2;
-  const unsigned k_sat = (in->k & 15u) == 0 ? 1u : (in->k & 15u) > 8 ? 8u : (in->k & 15u);
-  const unsigned e_next = !o.w_busy ? 0u : (in_cnt && o.w_b == 2) ? (o.w_e + 1u) & 7u : o.w_e;
 
   /* ======== last payload byte flag, registered (the next byte is >= 2 cycles away) ======== */
   s->rlast = (uint8_t)(((o.rcnt + 1u) & 7u) == o.rlen);
@@ -105,9 +103,10 @@ void host_link_step(host_link_t *s, const host_link_in_t *in)
   s->o_wr_en = 0;
   s->clr = 0;
   s->rd_wait = (uint8_t)((o.rd_wait << 1) & 0xEu);
+  s->refuse_q = (uint8_t)(!rst && rx_refuse);
   if (rst || o.clr) s->rxerr = 0;
-  else if (rx_refuse) s->rxerr = (uint16_t)(o.rxerr + 1u);
-  s->obs.refused = (uint8_t)(!rst && !o.clr && rx_refuse);
+  else if (o.refuse_q) s->rxerr = (uint16_t)(o.rxerr + 1u);
+  s->obs.refused = (uint8_t)(!rst && !o.clr && o.refuse_q);
   if (rst) {
     s->rs = HL_R_HUNT;
     s->rto = 0;
@@ -192,6 +191,10 @@ void host_link_step(host_link_t *s, const host_link_in_t *in)
   default:                          s->link_val = 0; break;
   }
 
+  /* ======== the builder's decision, one cycle before it starts ======== */
+  s->dec_rec = (uint8_t)(!rst && dec_free && o.rec_pend);
+  s->dec_resp = (uint8_t)(!rst && dec_free && !o.rec_pend && o.resp_pend && o.room_resp);
+
   /* ======== always block 3: frame builder stage A, counters, stage B ======== */
   s->a_valid = 0;
   if (rst) {
@@ -206,6 +209,7 @@ void host_link_step(host_link_t *s, const host_link_in_t *in)
       s->a_byte = in_cnt ? cnt_byte(&o) : o.hdr_byte;
       s->a_kind = in_data ? (o.w_idx == 0 ? HL_K_SYNC : HL_K_DATA) : o.w_crc2 ? HL_K_CRCL : HL_K_CRCH;
       s->w_idx = (o.w_idx + 1u) & 63u;
+      s->w_nidx = (o.w_nidx + 1u) & 31u;
       if (in_data) {
         s->w_left = (o.w_left - 1u) & 63u;
         s->w_data = (uint8_t)(o.w_left != 1);
@@ -215,16 +219,17 @@ void host_link_step(host_link_t *s, const host_link_in_t *in)
       }
       if (in_cnt) {
         s->w_b = o.w_b == 2 ? 0 : (o.w_b + 1u) & 3u;
-        if (o.w_b == 2) s->w_e = (o.w_e + 1u) & 7u;
+        if (o.w_b == 1) s->w_e = (o.w_e + 1u) & 7u;
       }
       if (!in_data && o.w_crc2) s->w_busy = 0;
-    } else if (o.rec_pend) {
+    } else if (o.dec_rec) {
       s->rec_pend = (uint8_t)(in->rec_valid != 0);
       s->seq = (uint16_t)(o.seq + 1u);   /* the number is used up, framed or dropped */
       if (o.room_rec) {
         s->w_busy = 1;
         s->w_rec = 1;
         s->w_idx = 0;
+        s->w_nidx = 1;
         s->w_e = 0;
         s->w_b = 0;
         s->w_len = o.rec_len;
@@ -238,10 +243,11 @@ void host_link_step(host_link_t *s, const host_link_in_t *in)
         s->dropped = (uint16_t)(o.dropped + 1u);
         s->obs.rec_dropped = 1;
       }
-    } else if (resp_taken) {
+    } else if (o.dec_resp) {
       s->w_busy = 1;
       s->w_rec = 0;
       s->w_idx = 0;
+      s->w_nidx = 1;
       s->w_len = o.resp_len & 7u;
       s->w_left = (uint8_t)((o.resp_len & 7u) + 3u);
       s->w_cnt = 0;
@@ -255,13 +261,14 @@ void host_link_step(host_link_t *s, const host_link_in_t *in)
       s->obs.cleared = 1;
     }
   }
-  /* the counts of the exposure selected next, registered (an 8:1 mux, not a shifter) */
-  s->exp_cnt = exp_bits(in, e_next);
+  /* the counts of exposure w_e, registered (an 8:1 mux addressed by a register) */
+  s->exp_cnt = exp_bits(in, o.w_e);
   /* the CYCLE length for the current K, and the header byte for the next index, both
    * registered every cycle */
+  const unsigned k_sat = (in->k & 15u) == 0 ? 1u : (in->k & 15u) > 8 ? 8u : (in->k & 15u);
   s->rec_len = (uint8_t)(MINFLUX_PROTO_CYCLE_HDR + MINFLUX_PROTO_CYCLE_EXP * k_sat);
   s->rec_left = (uint8_t)((MINFLUX_PROTO_CYCLE_HDR + 3u + MINFLUX_PROTO_CYCLE_EXP * k_sat) & 63u);
-  s->hdr_byte = hdr_sel(&o, in, o.w_busy ? (o.w_idx + 1u) & 31u : 0u);
+  s->hdr_byte = hdr_sel(&o, in, o.w_busy ? o.w_nidx : 0u);
 
   /* stage B: CRC over type, len and payload; the two CRC bytes close the frame */
   s->wr = (uint8_t)(o.a_valid && !rst);
@@ -287,7 +294,9 @@ void host_link_step(host_link_t *s, const host_link_in_t *in)
   s->room_resp = (uint8_t)(o.fill <= FIFO_N - HL_RESP_FRAME_MAX - HL_ROOM_MARGIN);
 
   /* ======== FIFO: one EBR, first-word-fall-through output register ======== */
-  const int pop = o.fill != 0 && (!o.out_valid || in->m_ready);
+  const int pop = o.fill_nz && !o.pop_q && (!o.out_valid || in->m_ready);
+  s->fill_nz = (uint8_t)(!rst && o.fill != 0);
+  s->pop_q = (uint8_t)pop;
   if (o.wr) s->mem[o.wp] = o.wbyte;
   if (pop) s->rd_byte = o.mem[o.rp];   /* the memory before this edge's write */
   if (rst) {

@@ -89,14 +89,16 @@ typedef struct {
   uint8_t  link_adr;
   /* frame builder, stage A */
   uint8_t  rec_pend, w_busy, w_rec;
+  uint8_t  dec_rec, dec_resp; /* frame a record / the response from the next edge on */
   uint8_t  w_idx;            /* 6 bit */
+  uint8_t  w_nidx;           /* 5 bit: w_idx + 1, registered */
   uint8_t  w_len;
   uint8_t  w_left;           /* 6 bit: bytes before the CRC still to select */
   uint8_t  w_cnt, w_crc2;    /* selecting count bytes; the CRC high byte was selected */
   uint8_t  w_data;           /* w_left != 0, registered */
   uint8_t  rec_len, rec_left; /* CYCLE payload length and w_left start for the current K */
   uint8_t  hdr_byte;         /* header byte selected one cycle ahead */
-  uint8_t  w_e, w_b;         /* 3 bit, 2 bit */
+  uint8_t  w_e, w_b;         /* 3 bit (exposure exp_cnt holds from the next edge), 2 bit */
   uint32_t exp_cnt;          /* 24 bit: counts of the exposure being selected, {ch1, ch0} */
   uint16_t w_seq;
   uint8_t  room_rec, room_resp;
@@ -109,6 +111,8 @@ typedef struct {
   uint16_t wp, rp;           /* 9 bit */
   uint8_t  mem[MINFLUX_LINK_FIFO_BYTES];
   uint8_t  rd_byte, out_valid;
+  uint8_t  refuse_q;         /* a frame or byte was refused in the previous cycle */
+  uint8_t  fill_nz, pop_q;   /* fill != 0 one cycle late; popped in the previous cycle */
 
   host_link_obs_t obs;       /* not registers, see the top of this file */
 } host_link_t;

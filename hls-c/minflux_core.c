@@ -15,8 +15,7 @@ static void reset_regs(minflux_core_t *c)
   c->amp = 0;
   c->xmin = c->ymin = INT16_MIN;
   c->xmax = c->ymax = INT16_MAX;
-  memset(c->offsets, 0, sizeof c->offsets);
-  c->sticky = 0;
+  c->sticky = 0;   /* the offset table keeps its contents (a RAM): zero only at init */
   memset(&c->mlms_r, 0, sizeof c->mlms_r);
   c->est_G = 0;
   c->mlms_r.k = 1;

@@ -61,13 +61,14 @@ const uint32_t kTimeout = MINFLUX_PROTO_RX_TIMEOUT;
   X(resp_type_reg, resp_type) X(resp_len_reg, resp_len) X(resp_pl_reg, resp_pl)               \
   X(rd_wait_reg, rd_wait) X(link_val_reg, link_val) X(link_adr_reg, link_adr)                 \
   X(rec_pend_reg, rec_pend) X(w_busy_reg, w_busy) X(w_rec_reg, w_rec) X(w_idx_reg, w_idx)     \
+  X(w_nidx_reg, w_nidx)                                                   \
   X(w_len_reg, w_len) X(w_left_reg, w_left) X(w_cnt_reg, w_cnt) X(w_crc2_reg, w_crc2)         \
   X(w_data_reg, w_data) X(rec_len_reg, rec_len) X(rec_left_reg, rec_left) X(hdr_byte, hdr_byte) \
   X(w_e_reg, w_e) X(w_b_reg, w_b) X(exp_cnt_reg, exp_cnt) X(w_seq_reg, w_seq)                 \
   X(room_rec_reg, room_rec) X(room_resp_reg, room_resp) X(fill_reg, fill)                     \
   X(a_valid_reg, a_valid) X(a_kind_reg, a_kind) X(a_byte_reg, a_byte) X(wcrc_reg, wcrc)       \
   X(wr_reg, wr) X(wbyte_reg, wbyte) X(wp_reg, wp) X(rp_reg, rp) X(rd_byte_reg, rd_byte)       \
-  X(out_valid_reg, out_valid)
+  X(out_valid_reg, out_valid) X(fill_nz_reg, fill_nz) X(dec_rec_reg, dec_rec) X(dec_resp_reg, dec_resp) X(refuse_q_reg, refuse_q) X(pop_q_reg, pop_q)
 
 // Registers are read through Verilator's root by name. Verilator drops a register nothing
 // reads (a mutant can make one dead): such a register is listed once at start and skipped
