@@ -61,6 +61,8 @@ module host_link (
   // ---- counters readable as link registers ----
   reg [15:0] seq_reg, dropped_reg, rxerr_reg;
   reg        clr_reg;            // LINK_RESET written
+  reg        wclr_reg;           // the payload is a LINK_RESET write of 1, registered (timing;
+                                 // the payload is still two cycles before it executes)
 
   // ---- deframer ----
   localparam [2:0] R_HUNT = 3'd0, R_TYPE = 3'd1, R_LEN = 3'd2, R_PAY = 3'd3,
@@ -91,7 +93,8 @@ module host_link (
   reg        resp_pend_reg;      // a response waits for / is read by the frame builder
   // a frame refused: bad CRC / type / length, stopped half-way, a command while the
   // previous answer is still pending, or a UART byte without stop bit
-  wire       rx_timeout = !s_valid && rs_reg != R_HUNT && rto_reg == 14'h3FFF;
+  reg        rto_top_reg;        // == (rto_reg == 14'h3FFF), kept as a register (timing)
+  wire       rx_timeout = !s_valid && rs_reg != R_HUNT && rto_top_reg;
   wire       len_bad    = (|s_data[7:3]) || (s_data[2:1] == 2'b11);   // > PROTO_MAX_CMD (5)
   wire       rx_refuse  = rx_timeout || i_rx_err ||
                           (s_valid && rs_reg == R_LEN && len_bad) ||
@@ -120,12 +123,15 @@ module host_link (
   reg        link_adr_reg;       // o_addr_reg is a link register
 
   always @(posedge clk) begin
-    o_wr_en_reg <= 1'b0;
-    clr_reg <= 1'b0;
+    // (the three ex_* flags are exclusive: one frame type each)
+    o_wr_en_reg <= !rst && ex_write_reg;
+    clr_reg <= !rst && ex_write_reg && wclr_reg;
+    wclr_reg <= rpl_reg[39:32] == REG_LINK_RESET && rpl_reg[0];
     rd_wait_reg <= {rd_wait_reg[2:0], 1'b0};
     refuse_q_reg <= !rst && rx_refuse;
     if (rst || clr_reg) rxerr_reg <= 16'd0;
     else if (refuse_q_reg) rxerr_reg <= rxerr_reg + 16'd1;
+    rto_top_reg <= !rst && !s_valid && rs_reg != R_HUNT && rto_reg == 14'h3FFE;
     if (rst) begin
       rs_reg <= R_HUNT;
       rto_reg <= 14'd0;
@@ -168,8 +174,6 @@ module host_link (
         end else if (ex_write_reg) begin
           o_addr_reg <= rpl_reg[39:32];
           o_wr_data_reg <= rpl_reg[31:0];
-          o_wr_en_reg <= 1'b1;
-          clr_reg <= rpl_reg[39:32] == REG_LINK_RESET && rpl_reg[0];
           resp_pend_reg <= 1'b1;
           resp_type_reg <= PROTO_T_WRITE_R[7:0];
           resp_len_reg <= 3'd1;

@@ -37,11 +37,14 @@ module icebreaker_top (
   );
 
   // Power-on reset: held until the PLL has locked and 2^16 cycles have passed.
+  // rst is a register of its own (timing: it feeds logic all over the chip).
   reg [16:0] por_reg = 17'd0;
-  always @(posedge clk)
+  reg        rst = 1'b1;
+  always @(posedge clk) begin
     if (!locked) por_reg <= 17'd0;
     else if (!por_reg[16]) por_reg <= por_reg + 17'd1;
-  wire rst = !por_reg[16];
+    rst <= !por_reg[16];
+  end
 
   wire running;
   wire estop = !ESTOP_N || !BTN_N;

@@ -51,6 +51,9 @@ module minflux_core (
     if (REG_SAFE_XMIN[1:0] != 2'd0 || REG_SAFE_YMAX != REG_SAFE_XMIN + 8'd3) begin
       $display("minflux_core: the safe window registers must fill an aligned group of 4"); $finish;
     end
+    if (REG_NCYCLES != 8'h04 || REG_GATE != 8'h07 || REG_WIN != 8'h08 || REG_SAFE_YMAX != 8'h0F) begin
+      $display("minflux_core: the write decode assumes NCYCLES..GATE at 0x04..0x07, WIN..SAFE_YMAX at 0x08..0x0F"); $finish;
+    end
     if (REG_EST_K != 8'h40 || REG_EST_G != 8'h47) begin
       $display("minflux_core: the estimator registers must fill 0x40..0x47"); $finish;
     end
@@ -74,22 +77,25 @@ module minflux_core (
   always @(posedge clk) estop_sync_reg <= {estop_sync_reg[0], i_estop};
   wire estop = estop_sync_reg[1];
 
-  // Bus writes are registered once before they are decoded (timing): a write presented in
-  // cycle t acts at the edge ending cycle t+1.
-  reg        we_reg = 1'b0;
-  reg [7:0]  wa_reg;
+  // Bus writes are registered once before they take effect (timing): a write presented in
+  // cycle t acts at the edge ending cycle t+1. The address group is decoded into the
+  // *_we_reg flags in the first cycle; the word within the group (wa_reg) in the second.
+  reg [2:0]  wa_reg;
   reg [31:0] wd_reg;
-  reg        win_wr_reg = 1'b0;   // == we_reg && wa_reg is a SAFE_* register, decoded early
+  reg        win_wr_reg = 1'b0;   // == write to a SAFE_* register, decoded early
   reg [2:0]  ctrl_reg = 3'd0;     // == CTRL bits start/stop/abort of a CTRL write, decoded early
   reg        off_we_reg = 1'b0;   // == write to the offset table (OFFSET0 + 0..7), decoded early
+  reg        est_we_reg = 1'b0;   // == write to an estimator register (0x40..0x47), decoded early
+  reg [1:0]  cfg_we_reg = 2'b00;  // == write to 0x00..0x07 / 0x08..0x0F, decoded early
   reg        off0_we_reg = 1'b0;  // == write to OFFSET0, decoded early
   always @(posedge clk) begin
-    we_reg <= i_wr_en && !rst;
     off_we_reg <= i_wr_en && !rst && i_wr_addr[7:3] == REG_OFFSET0[7:3];
+    est_we_reg <= i_wr_en && !rst && i_wr_addr[7:3] == REG_EST_K[7:3];
+    cfg_we_reg <= {i_wr_en && !rst && i_wr_addr[7:3] == 5'd1, i_wr_en && !rst && i_wr_addr[7:3] == 5'd0};
     off0_we_reg <= i_wr_en && !rst && i_wr_addr == REG_OFFSET0;
     ctrl_reg <= (i_wr_en && !rst && i_wr_addr == REG_CTRL) ? i_wr_data[2:0] : 3'd0;
     win_wr_reg <= i_wr_en && !rst && i_wr_addr[7:2] == REG_SAFE_XMIN[7:2];   // 0x0C..0x0F
-    wa_reg <= i_wr_addr;
+    wa_reg <= i_wr_addr[2:0];
     wd_reg <= i_wr_data;
   end
 
@@ -132,39 +138,43 @@ module minflux_core (
       est_G_reg      <= 16'd0;
     end else begin
       // an event in the same cycle as a clear stays set
-      sticky_reg <= (sticky_reg & ~((we_reg && wa_reg == REG_STATUS) ? {wd_reg[5], wd_reg[3:1]} : 4'd0))
-                    | {we_reg && o_running && wa_reg[7:3] == REG_EST_K[7:3],   // 0x40..0x47
+      sticky_reg <= (sticky_reg & ~((cfg_we_reg[0] && wa_reg[2:0] == REG_STATUS[2:0]) ? {wd_reg[5], wd_reg[3:1]} : 4'd0))
+                    | {est_we_reg && o_running,   // 0x40..0x47
                        rec_valid && (rec_sat != 16'd0), dac_moved && clamp_y, dac_moved && clamp_x};
-      if (we_reg) begin
-        case (wa_reg)
-          REG_NCYCLES:   ncycles_reg <= wd_reg;
-          REG_K:         k_reg <= wd_reg[3:0];
-          REG_DELAY:     delay_reg <= wd_reg[15:0];
-          REG_GATE:      gate_reg <= wd_reg[15:0];
-          REG_WIN:       win_reg <= wd_reg[15:0];
-          REG_CENTRE_X:  cx_reg <= wd_reg[15:0];
-          REG_CENTRE_Y:  cy_reg <= wd_reg[15:0];
-          REG_LASER_AMP: amp_reg <= wd_reg[15:0];
-          REG_SAFE_XMIN: xmin_reg <= wd_reg[15:0];
-          REG_SAFE_XMAX: xmax_reg <= wd_reg[15:0];
-          REG_SAFE_YMIN: ymin_reg <= wd_reg[15:0];
-          REG_SAFE_YMAX: ymax_reg <= wd_reg[15:0];
-          default: ;
-        endcase
+      begin
+        // the address group is decoded a cycle early (cfg_we_reg), the word within it here
+        if (cfg_we_reg[0])
+          case (wa_reg[2:0])
+            REG_NCYCLES[2:0]:   ncycles_reg <= wd_reg;
+            REG_K[2:0]:         k_reg <= wd_reg[3:0];
+            REG_DELAY[2:0]:     delay_reg <= wd_reg[15:0];
+            REG_GATE[2:0]:      gate_reg <= wd_reg[15:0];
+            default: ;
+          endcase
+        if (cfg_we_reg[1])
+          case (wa_reg[2:0])
+            REG_WIN[2:0]:       win_reg <= wd_reg[15:0];
+            REG_CENTRE_X[2:0]:  cx_reg <= wd_reg[15:0];
+            REG_CENTRE_Y[2:0]:  cy_reg <= wd_reg[15:0];
+            REG_LASER_AMP[2:0]: amp_reg <= wd_reg[15:0];
+            REG_SAFE_XMIN[2:0]: xmin_reg <= wd_reg[15:0];
+            REG_SAFE_XMAX[2:0]: xmax_reg <= wd_reg[15:0];
+            REG_SAFE_YMIN[2:0]: ymin_reg <= wd_reg[15:0];
+            default:            ymax_reg <= wd_reg[15:0];   // REG_SAFE_YMAX
+          endcase
         if (off0_we_reg) off0_reg <= wd_reg;
         // Estimator parameters change only while the sequencer is idle (an estimate in
         // flight reads them for 14 cycles); writes during a run are ignored, STATUS bit 5.
-        if (!o_running) begin
-          case (wa_reg)
-            REG_EST_K:      est_k_reg <= wd_reg[1:0];
-            REG_EST_THRESH: est_thresh_reg <= wd_reg[14:0];
-            REG_EST_L:      est_L_reg <= wd_reg[15:0];
-            REG_EST_F:      est_F_reg <= wd_reg[15:0];
-            REG_EST_BETA0:  est_b0_reg <= wd_reg[15:0];
-            REG_EST_BETA1:  est_b1_reg <= wd_reg[15:0];
-            REG_EST_BETA2:  est_b2_reg <= wd_reg[15:0];
-            REG_EST_G:      est_G_reg <= wd_reg[15:0];
-            default: ;
+        if (est_we_reg && !o_running) begin
+          case (wa_reg[2:0])
+            REG_EST_K[2:0]:      est_k_reg <= wd_reg[1:0];
+            REG_EST_THRESH[2:0]: est_thresh_reg <= wd_reg[14:0];
+            REG_EST_L[2:0]:      est_L_reg <= wd_reg[15:0];
+            REG_EST_F[2:0]:      est_F_reg <= wd_reg[15:0];
+            REG_EST_BETA0[2:0]:  est_b0_reg <= wd_reg[15:0];
+            REG_EST_BETA1[2:0]:  est_b1_reg <= wd_reg[15:0];
+            REG_EST_BETA2[2:0]:  est_b2_reg <= wd_reg[15:0];
+            default:             est_G_reg <= wd_reg[15:0];   // REG_EST_G
           endcase
         end
       end

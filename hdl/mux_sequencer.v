@@ -110,7 +110,10 @@ module mux_sequencer #(
   // core): it is the entry as it was one cycle before the move starts; k does not change
   // during a gate.
   assign      o_off_addr = k_next;
-  wire [31:0] off_next = i_off_next;
+  // The RAM output is registered once more here (timing: the EBR's clock-to-out is long);
+  // the exposure index changes at a gate close and the next move is >= 2 cycles later.
+  reg  [31:0] off_next;
+  always @(posedge clk) off_next <= i_off_next;
   wire [31:0] off_0    = i_off0;
   wire        run_done = stop_pend_reg || final_reg;
 
@@ -120,9 +123,10 @@ module mux_sequencer #(
 
   assign o_running = !state_reg[I_IDLE];
 
-  // Cycle start: from idle on a pending start (no request is pending in idle, so the DAC
-  // is idle when !i_dac_busy), or after the window of the previous cycle.
-  wire cyc_start = (state_reg[I_IDLE] && start_pend_reg && !i_dac_busy) ||
+  // Cycle start: from idle on a pending start once the DAC was idle in the previous cycle
+  // (dac_idle_q: busy only rises on a request, so it is idle now too), or after the window
+  // of the previous cycle.
+  wire cyc_start = (state_reg[I_IDLE] && start_pend_reg && dac_idle_q) ||
                    (state_reg[I_WIN] && tmr_last && !run_done);
 
   // Control state. Reset and abort clear it synchronously (priority abort > stop > start).
@@ -139,7 +143,7 @@ module mux_sequencer #(
       o_dac_req_reg <= 1'b0;
       o_rec_reg <= 1'b0;
       if (state_reg[I_IDLE]) begin
-          if (start_pend_reg && !i_dac_busy) begin   // (no request is pending in idle)
+          if (start_pend_reg && dac_idle_q) begin
             start_pend_reg <= 1'b0;
             stop_pend_reg <= 1'b0;
           end
@@ -192,7 +196,7 @@ module mux_sequencer #(
     end else begin
       if (tmr_reg != 16'd0) tmr_reg <= tmr_reg - 16'd1;
       tmr_last_reg <= (tmr_reg[15:2] == 14'd0) && !(tmr_reg[1] && tmr_reg[0]);   // tmr - 1 <= 1
-      if (state_reg[I_IDLE] && start_pend_reg && !i_dac_busy) begin
+      if (state_reg[I_IDLE] && start_pend_reg && dac_idle_q) begin
         o_cycles_done_reg <= 32'd0;
         run_n_reg <= i_ncycles;
       end

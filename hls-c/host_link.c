@@ -76,7 +76,7 @@ void host_link_step(host_link_t *s, const host_link_in_t *in)
   const int is_write = o.rtype == MINFLUX_PROTO_T_WRITE && o.rlen == 5;
   const int cmd_ok = o.fcrc_ok && (o.fping || o.fread || o.fwrite);
   const int cmd_free = !o.resp_pend && o.rd_wait == 0;
-  const int rx_timeout = !sv && o.rs != HL_R_HUNT && o.rto == RTO_MAX;
+  const int rx_timeout = !sv && o.rs != HL_R_HUNT && o.rto_top;
   const int rx_refuse = rx_timeout || in->rx_err || (sv && o.rs == HL_R_LEN && sd > MINFLUX_PROTO_MAX_CMD) ||
                         (o.fdone && (!cmd_ok || !cmd_free));
 
@@ -100,10 +100,12 @@ void host_link_step(host_link_t *s, const host_link_in_t *in)
   s->ex_write = (uint8_t)(!rst && o.fdone && o.fcrc_ok && o.fwrite && cmd_free);
 
   /* ======== always block 1: deframer, execution, bus master, responses, RX_ERRORS ======== */
-  s->o_wr_en = 0;
-  s->clr = 0;
+  s->o_wr_en = (uint8_t)(!rst && o.ex_write);
+  s->clr = (uint8_t)(!rst && o.ex_write && o.wclr);
+  s->wclr = (uint8_t)((uint8_t)(o.rpl >> 32) == MINFLUX_REG_LINK_RESET && (o.rpl & 1u));
   s->rd_wait = (uint8_t)((o.rd_wait << 1) & 0xEu);
   s->refuse_q = (uint8_t)(!rst && rx_refuse);
+  s->rto_top = (uint8_t)(!rst && !sv && o.rs != HL_R_HUNT && o.rto == RTO_MAX - 1u);
   if (rst || o.clr) s->rxerr = 0;
   else if (o.refuse_q) s->rxerr = (uint16_t)(o.rxerr + 1u);
   s->obs.refused = (uint8_t)(!rst && !o.clr && o.refuse_q);
@@ -162,8 +164,6 @@ void host_link_step(host_link_t *s, const host_link_in_t *in)
       const uint8_t a = (uint8_t)(o.rpl >> 32);
       s->o_addr = a;
       s->o_wr_data = (uint32_t)o.rpl;
-      s->o_wr_en = 1;
-      s->clr = (uint8_t)(a == MINFLUX_REG_LINK_RESET && (o.rpl & 1u));
       s->resp_pend = 1;
       s->resp_type = MINFLUX_PROTO_T_WRITE_R;
       s->resp_len = 1;

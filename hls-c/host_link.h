@@ -111,6 +111,8 @@ typedef struct {
   uint16_t wp, rp;           /* 9 bit */
   uint8_t  mem[MINFLUX_LINK_FIFO_BYTES];
   uint8_t  rd_byte, out_valid;
+  uint8_t  wclr;             /* payload is a LINK_RESET write of 1, registered */
+  uint8_t  rto_top;          /* rto == its top value, registered */
   uint8_t  refuse_q;         /* a frame or byte was refused in the previous cycle */
   uint8_t  fill_nz, pop_q;   /* fill != 0 one cycle late; popped in the previous cycle */
 

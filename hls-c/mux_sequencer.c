@@ -35,10 +35,12 @@ void mux_sequencer_step(mux_sequencer_t *s, int rst, const mux_sequencer_in_t *i
 {
   const mux_sequencer_t o = *s;
   const int run_done = o.stop_pend || o.final_cycle;
-  const int cyc_start = (o.state == SEQ_IDLE && o.start_pend && !in->dac_busy) ||
+  const int cyc_start = (o.state == SEQ_IDLE && o.start_pend && o.dac_idle_q) ||
                         (o.state == SEQ_WIN && o.tmr_last && !run_done);
-  s->off_next_x = in->off_x[(o.exp + 1u) & 7u];
-  s->off_next_y = in->off_y[(o.exp + 1u) & 7u];
+  s->off_rd_x = in->off_x[(o.exp + 1u) & 7u];   /* the core's RAM read port */
+  s->off_rd_y = in->off_y[(o.exp + 1u) & 7u];
+  s->off_next_x = o.off_rd_x;                     /* registered once more */
+  s->off_next_y = o.off_rd_y;
   s->k_last = (uint8_t)(o.exp >= mux_sequencer_k_eff(in->k) - 1u);
   s->dac_idle_q = (uint8_t)(!in->dac_busy && !o.dac_req);
   if (rst) {
@@ -65,7 +67,7 @@ void mux_sequencer_step(mux_sequencer_t *s, int rst, const mux_sequencer_in_t *i
 
   switch (o.state) {
   case SEQ_IDLE:
-    if (o.start_pend && !in->dac_busy) {
+    if (o.start_pend && o.dac_idle_q) {
       s->start_pend = 0;
       s->stop_pend = 0;
       s->cycles_done = 0;

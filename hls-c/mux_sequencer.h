@@ -29,7 +29,8 @@ typedef struct {
   uint32_t ts;
   uint32_t left;                 /* cycles left in the run, 0 = until stopped */
   uint8_t  final_cycle;          /* the cycle in its window is the run's last */
-  int16_t  off_next_x, off_next_y; /* table entry exp+1, registered every cycle */
+  int16_t  off_rd_x, off_rd_y;     /* table entry exp+1, read every cycle (RAM port) */
+  int16_t  off_next_x, off_next_y; /* the same, registered once more */
   uint8_t  k_last;               /* exp == K_eff - 1, registered every cycle */
   uint8_t  dac_idle_q;           /* !dac_busy && !dac_req, registered every cycle */
   /* outputs */

@@ -68,7 +68,7 @@ const uint32_t kTimeout = MINFLUX_PROTO_RX_TIMEOUT;
   X(room_rec_reg, room_rec) X(room_resp_reg, room_resp) X(fill_reg, fill)                     \
   X(a_valid_reg, a_valid) X(a_kind_reg, a_kind) X(a_byte_reg, a_byte) X(wcrc_reg, wcrc)       \
   X(wr_reg, wr) X(wbyte_reg, wbyte) X(wp_reg, wp) X(rp_reg, rp) X(rd_byte_reg, rd_byte)       \
-  X(out_valid_reg, out_valid) X(fill_nz_reg, fill_nz) X(dec_rec_reg, dec_rec) X(dec_resp_reg, dec_resp) X(refuse_q_reg, refuse_q) X(pop_q_reg, pop_q)
+  X(out_valid_reg, out_valid) X(fill_nz_reg, fill_nz) X(dec_rec_reg, dec_rec) X(rto_top_reg, rto_top) X(wclr_reg, wclr) X(dec_resp_reg, dec_resp) X(refuse_q_reg, refuse_q) X(pop_q_reg, pop_q)
 
 // Registers are read through Verilator's root by name. Verilator drops a register nothing
 // reads (a mutant can make one dead): such a register is listed once at start and skipped
