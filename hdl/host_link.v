@@ -58,6 +58,20 @@ module host_link (
     end
   endfunction
 
+  // ---- received bytes, registered once with their decoded flags (timing) ----
+  reg        rv_reg = 1'b0;      // s_valid, one cycle late
+  reg [7:0]  rxd_reg;            // s_data, one cycle late
+  reg        rx_err_reg = 1'b0;  // i_rx_err, one cycle late
+  reg        rx_sync_reg, rx_zero_reg, rx_lenbad_reg;   // rxd_reg is SYNC / 0 / > PROTO_MAX_CMD
+  always @(posedge clk) begin
+    rv_reg <= s_valid && !rst;
+    rx_err_reg <= i_rx_err && !rst;
+    rxd_reg <= s_data;
+    rx_sync_reg <= s_data == SYNC;
+    rx_zero_reg <= s_data == 8'd0;
+    rx_lenbad_reg <= (|s_data[7:3]) || (s_data[2:1] == 2'b11);   // PROTO_MAX_CMD = 5
+  end
+
   // ---- counters readable as link registers ----
   reg [15:0] seq_reg, dropped_reg, rxerr_reg;
   reg        clr_reg;            // LINK_RESET written
@@ -94,16 +108,15 @@ module host_link (
   // a frame refused: bad CRC / type / length, stopped half-way, a command while the
   // previous answer is still pending, or a UART byte without stop bit
   reg        rto_top_reg;        // == (rto_reg == 14'h3FFF), kept as a register (timing)
-  wire       rx_timeout = !s_valid && rs_reg != R_HUNT && rto_top_reg;
-  wire       len_bad    = (|s_data[7:3]) || (s_data[2:1] == 2'b11);   // > PROTO_MAX_CMD (5)
-  wire       rx_refuse  = rx_timeout || i_rx_err ||
-                          (s_valid && rs_reg == R_LEN && len_bad) ||
+  wire       rx_timeout = !rv_reg && rs_reg != R_HUNT && rto_top_reg;
+  wire       rx_refuse  = rx_timeout || rx_err_reg ||
+                          (rv_reg && rs_reg == R_LEN && rx_lenbad_reg) ||
                           (fdone_reg && (!cmd_ok || !cmd_free));
   reg        refuse_q_reg;       // rx_refuse, registered: RX_ERRORS counts a cycle later (timing)
 
   always @(posedge clk) begin
-    fdone_reg <= s_valid && rs_reg == R_CRCL && !rst;
-    fcrc_ok_reg <= {rcrch_reg, s_data} == rcrc_reg;
+    fdone_reg <= rv_reg && rs_reg == R_CRCL && !rst;
+    fcrc_ok_reg <= {rcrch_reg, rxd_reg} == rcrc_reg;
     fping_reg <= is_ping;
     fread_reg <= is_read;
     fwrite_reg <= is_write;
@@ -131,34 +144,34 @@ module host_link (
     refuse_q_reg <= !rst && rx_refuse;
     if (rst || clr_reg) rxerr_reg <= 16'd0;
     else if (refuse_q_reg) rxerr_reg <= rxerr_reg + 16'd1;
-    rto_top_reg <= !rst && !s_valid && rs_reg != R_HUNT && rto_reg == 14'h3FFE;
+    rto_top_reg <= !rst && !rv_reg && rs_reg != R_HUNT && rto_reg == 14'h3FFE;
     if (rst) begin
       rs_reg <= R_HUNT;
       rto_reg <= 14'd0;
       resp_pend_reg <= 1'b0;
       rd_wait_reg <= 4'd0;
     end else begin
-      if (s_valid) rto_reg <= 14'd0;
+      if (rv_reg) rto_reg <= 14'd0;
       else if (rs_reg != R_HUNT) rto_reg <= rto_reg + 14'd1;
       if (rx_timeout) rs_reg <= R_HUNT;   // a frame that stopped half-way
-      if (s_valid) begin
+      if (rv_reg) begin
         case (rs_reg)
-          R_HUNT: if (s_data == SYNC) begin rs_reg <= R_TYPE; rcrc_reg <= PROTO_CRC_INIT[15:0]; end
-          R_TYPE: begin rtype_reg <= s_data; rcrc_reg <= crc_byte(rcrc_reg, s_data); rs_reg <= R_LEN; end
+          R_HUNT: if (rx_sync_reg) begin rs_reg <= R_TYPE; rcrc_reg <= PROTO_CRC_INIT[15:0]; end
+          R_TYPE: begin rtype_reg <= rxd_reg; rcrc_reg <= crc_byte(rcrc_reg, rxd_reg); rs_reg <= R_LEN; end
           R_LEN: begin
-            rcrc_reg <= crc_byte(rcrc_reg, s_data);
-            rlen_reg <= s_data[2:0];
+            rcrc_reg <= crc_byte(rcrc_reg, rxd_reg);
+            rlen_reg <= rxd_reg[2:0];
             rcnt_reg <= 3'd0;
-            if (len_bad) rs_reg <= R_HUNT;
-            else rs_reg <= (s_data == 8'd0) ? R_CRCH : R_PAY;
+            if (rx_lenbad_reg) rs_reg <= R_HUNT;
+            else rs_reg <= rx_zero_reg ? R_CRCH : R_PAY;
           end
           R_PAY: begin
-            rpl_reg <= {rpl_reg[31:0], s_data};
-            rcrc_reg <= crc_byte(rcrc_reg, s_data);
+            rpl_reg <= {rpl_reg[31:0], rxd_reg};
+            rcrc_reg <= crc_byte(rcrc_reg, rxd_reg);
             rcnt_reg <= rcnt_reg + 3'd1;
             if (rlast_reg) rs_reg <= R_CRCH;
           end
-          R_CRCH: begin rcrch_reg <= s_data; rs_reg <= R_CRCL; end
+          R_CRCH: begin rcrch_reg <= rxd_reg; rs_reg <= R_CRCL; end
           default: rs_reg <= R_HUNT;   // R_CRCL: the frame is complete
         endcase
       end

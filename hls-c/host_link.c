@@ -66,8 +66,9 @@ static uint8_t cnt_byte(const host_link_t *o)
 void host_link_step(host_link_t *s, const host_link_in_t *in)
 {
   const host_link_t o = *s;
-  const int rst = in->rst != 0, sv = in->s_valid != 0;
-  const uint8_t sd = in->s_data;
+  /* the received byte, its flags and rx_err one cycle late (registered at the input) */
+  const int rst = in->rst != 0, sv = o.rv != 0;
+  const uint8_t sd = o.rxd;
   memset(&s->obs, 0, sizeof s->obs);
 
   /* ---- deframer decode (combinational) ---- */
@@ -77,7 +78,7 @@ void host_link_step(host_link_t *s, const host_link_in_t *in)
   const int cmd_ok = o.fcrc_ok && (o.fping || o.fread || o.fwrite);
   const int cmd_free = !o.resp_pend && o.rd_wait == 0;
   const int rx_timeout = !sv && o.rs != HL_R_HUNT && o.rto_top;
-  const int rx_refuse = rx_timeout || in->rx_err || (sv && o.rs == HL_R_LEN && sd > MINFLUX_PROTO_MAX_CMD) ||
+  const int rx_refuse = rx_timeout || o.rx_err || (sv && o.rs == HL_R_LEN && o.rx_lenbad) ||
                         (o.fdone && (!cmd_ok || !cmd_free));
 
   /* ---- frame builder decode ---- */
@@ -85,6 +86,14 @@ void host_link_step(host_link_t *s, const host_link_in_t *in)
   const int in_cnt = in_data && o.w_cnt;
   const int dec_free = !o.w_busy && !o.dec_rec && !o.dec_resp;
   const int resp_done = o.w_busy && !o.w_rec && !in_data && o.w_crc2;
+
+  /* ======== input register ======== */
+  s->rv = (uint8_t)(in->s_valid && !rst);
+  s->rx_err = (uint8_t)(in->rx_err && !rst);
+  s->rxd = in->s_data;
+  s->rx_sync = (uint8_t)(in->s_data == SYNC);
+  s->rx_zero = (uint8_t)(in->s_data == 0);
+  s->rx_lenbad = (uint8_t)(in->s_data > MINFLUX_PROTO_MAX_CMD);
 
   /* ======== last payload byte flag, registered (the next byte is >= 2 cycles away) ======== */
   s->rlast = (uint8_t)(((o.rcnt + 1u) & 7u) == o.rlen);
@@ -121,7 +130,7 @@ void host_link_step(host_link_t *s, const host_link_in_t *in)
     if (sv) {
       switch (o.rs) {
       case HL_R_HUNT:
-        if (sd == SYNC) { s->rs = HL_R_TYPE; s->rcrc = MINFLUX_PROTO_CRC_INIT; }
+        if (o.rx_sync) { s->rs = HL_R_TYPE; s->rcrc = MINFLUX_PROTO_CRC_INIT; }
         break;
       case HL_R_TYPE:
         s->rtype = sd;
@@ -132,8 +141,8 @@ void host_link_step(host_link_t *s, const host_link_in_t *in)
         s->rcrc = host_link_crc_byte(o.rcrc, sd);
         s->rlen = sd & 7u;
         s->rcnt = 0;
-        if (sd > MINFLUX_PROTO_MAX_CMD) s->rs = HL_R_HUNT;
-        else s->rs = sd == 0 ? HL_R_CRCH : HL_R_PAY;
+        if (o.rx_lenbad) s->rs = HL_R_HUNT;
+        else s->rs = o.rx_zero ? HL_R_CRCH : HL_R_PAY;
         break;
       case HL_R_PAY:
         s->rpl = ((o.rpl << 8) | sd) & 0xFFFFFFFFFFull;

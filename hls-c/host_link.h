@@ -111,6 +111,8 @@ typedef struct {
   uint16_t wp, rp;           /* 9 bit */
   uint8_t  mem[MINFLUX_LINK_FIFO_BYTES];
   uint8_t  rd_byte, out_valid;
+  uint8_t  rv, rxd, rx_err;   /* s_valid, s_data, i_rx_err registered at the input */
+  uint8_t  rx_sync, rx_zero, rx_lenbad; /* rxd is SYNC / 0 / > PROTO_MAX_CMD */
   uint8_t  wclr;             /* payload is a LINK_RESET write of 1, registered */
   uint8_t  rto_top;          /* rto == its top value, registered */
   uint8_t  refuse_q;         /* a frame or byte was refused in the previous cycle */

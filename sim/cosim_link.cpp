@@ -68,7 +68,10 @@ const uint32_t kTimeout = MINFLUX_PROTO_RX_TIMEOUT;
   X(room_rec_reg, room_rec) X(room_resp_reg, room_resp) X(fill_reg, fill)                     \
   X(a_valid_reg, a_valid) X(a_kind_reg, a_kind) X(a_byte_reg, a_byte) X(wcrc_reg, wcrc)       \
   X(wr_reg, wr) X(wbyte_reg, wbyte) X(wp_reg, wp) X(rp_reg, rp) X(rd_byte_reg, rd_byte)       \
-  X(out_valid_reg, out_valid) X(fill_nz_reg, fill_nz) X(dec_rec_reg, dec_rec) X(rto_top_reg, rto_top) X(wclr_reg, wclr) X(dec_resp_reg, dec_resp) X(refuse_q_reg, refuse_q) X(pop_q_reg, pop_q)
+  X(out_valid_reg, out_valid) X(fill_nz_reg, fill_nz) X(pop_q_reg, pop_q)                     \
+  X(dec_rec_reg, dec_rec) X(dec_resp_reg, dec_resp) X(refuse_q_reg, refuse_q)                  \
+  X(rto_top_reg, rto_top) X(wclr_reg, wclr) X(rv_reg, rv) X(rxd_reg, rxd) X(rx_err_reg, rx_err) \
+  X(rx_sync_reg, rx_sync) X(rx_zero_reg, rx_zero) X(rx_lenbad_reg, rx_lenbad)
 
 // Registers are read through Verilator's root by name. Verilator drops a register nothing
 // reads (a mutant can make one dead): such a register is listed once at start and skipped
@@ -504,7 +507,7 @@ class LinkCosim {
     // i_rec_valid (the port comment promises the core holds them long enough)
     if (b.w_busy && b.w_rec && b.w_left == 1) max_rec_latency_ = std::max(max_rec_latency_, cycle_ - rec_valid_cycle_);
     if (in_.rec_valid) rec_valid_cycle_ = cycle_;
-    if (!in_.s_valid && b.rs != HL_R_HUNT && b.rto == kTimeout - 1) timeouts_++;
+    if (!b.rv && b.rs != HL_R_HUNT && b.rto_top) timeouts_++;
     if (ob.rec_dropped || ob.rec_started) {
       RecExp *r = nullptr;
       for (RecExp &e : rec_q_) if (e.state == 0) { r = &e; break; }
@@ -914,7 +917,7 @@ class LinkCosim {
     expect_.addr = addr;
     expect_.data = data;
     expect_.busy = false;
-    expect_.last_edge = cycle_ + 1;
+    expect_.last_edge = cycle_ + 2;   // the byte is registered at the input first
   }
 
   // At the execute edge of such a frame: accepted, or refused only because busy.
