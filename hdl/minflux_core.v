@@ -63,6 +63,7 @@ module minflux_core (
   reg [31:0] ncycles_reg;
   reg [3:0]  k_reg;
   reg [15:0] delay_reg, gate_reg, win_reg;
+  reg        delay_le1_reg, gate_le1_reg, win_le1_reg;   // the value is <= 1 (0 acts as 1)
   reg [15:0] cx_reg, cy_reg, amp_reg;
   reg [15:0] xmin_reg, xmax_reg, ymin_reg, ymax_reg;
   reg [31:0] off0_reg;               // offset table entry 0 (the table itself: off_mem below)
@@ -118,6 +119,9 @@ module minflux_core (
       delay_reg   <= 16'd355;   // 7.4 us: seed 003 section 6.4.3 tracking timing
       gate_reg    <= 16'd1114;  // 23.2 us
       win_reg     <= 16'd95;    // 2 us window incl. the START cycle
+      delay_le1_reg <= 1'b0;
+      gate_le1_reg  <= 1'b0;
+      win_le1_reg   <= 1'b0;
       cx_reg      <= 16'd0;
       cy_reg      <= 16'd0;
       amp_reg     <= 16'd0;
@@ -147,13 +151,13 @@ module minflux_core (
           case (wa_reg[2:0])
             REG_NCYCLES[2:0]:   ncycles_reg <= wd_reg;
             REG_K[2:0]:         k_reg <= wd_reg[3:0];
-            REG_DELAY[2:0]:     delay_reg <= wd_reg[15:0];
-            REG_GATE[2:0]:      gate_reg <= wd_reg[15:0];
+            REG_DELAY[2:0]:     begin delay_reg <= wd_reg[15:0]; delay_le1_reg <= wd_reg[15:1] == 15'd0; end
+            REG_GATE[2:0]:      begin gate_reg <= wd_reg[15:0]; gate_le1_reg <= wd_reg[15:1] == 15'd0; end
             default: ;
           endcase
         if (cfg_we_reg[1])
           case (wa_reg[2:0])
-            REG_WIN[2:0]:       win_reg <= wd_reg[15:0];
+            REG_WIN[2:0]:       begin win_reg <= wd_reg[15:0]; win_le1_reg <= wd_reg[15:1] == 15'd0; end
             REG_CENTRE_X[2:0]:  cx_reg <= wd_reg[15:0];
             REG_CENTRE_Y[2:0]:  cy_reg <= wd_reg[15:0];
             REG_LASER_AMP[2:0]: amp_reg <= wd_reg[15:0];
@@ -260,7 +264,7 @@ module minflux_core (
     .clk(clk), .rst(rst),
     .i_start(start), .i_stop(stop), .i_abort(abort),
     .i_ncycles(ncycles_reg), .i_k(k_reg), .i_delay(delay_reg), .i_gate(gate_reg),
-    .i_win(win_reg), .i_cx(cx_reg), .i_cy(cy_reg), .i_off0(off0_reg),
+    .i_win(win_reg), .i_delay_le1(delay_le1_reg), .i_gate_le1(gate_le1_reg), .i_win_le1(win_le1_reg), .i_cx(cx_reg), .i_cy(cy_reg), .i_off0(off0_reg),
     .o_off_addr(off_raddr), .i_off_next(off_rd_reg),
     .i_dac_busy(dac_busy), .i_now(ts_reg),
     .o_dac_req_reg(seq_req), .o_x_reg(seq_x), .o_y_reg(seq_y),

@@ -19,6 +19,9 @@ module mux_sequencer #(
   input  wire [15:0]        i_delay,   // gate delay (cycles from the move; 0 acts as 1)
   input  wire [15:0]        i_gate,    // gate length (cycles; 0 acts as 1)
   input  wire [15:0]        i_win,     // localization window (cycles; 0 acts as 1)
+  input  wire               i_delay_le1, // i_delay <= 1, i_gate <= 1, i_win <= 1 (registered
+  input  wire               i_gate_le1,  // with the values in the core: timing)
+  input  wire               i_win_le1,
   input  wire [15:0]        i_cx,      // centre x, signed, applied at the next cycle start
   input  wire [15:0]        i_cy,      // centre y
   input  wire [31:0]        i_off0,    // offset table entry 0: x in [15:0], y in [31:16]
@@ -55,7 +58,8 @@ module mux_sequencer #(
 
   reg [4:0]  state_reg;
   reg [15:0] tmr_reg;         // cycles left in the phase; the phase ends when <= 1
-  reg        tmr_last_reg;    // tmr_reg <= 1, kept as a register (timing)
+  reg        tmr_last_reg;    // tmr_reg has been <= 1 since the last load (timing: sticky, so
+                              // the counter may run on below 0 without a zero test)
   reg        start_pend_reg;  // start accepted, waiting for the DAC to be idle
   reg        stop_pend_reg;
   reg [15:0] cx_reg, cy_reg;  // centre of the current cycle
@@ -194,21 +198,21 @@ module mux_sequencer #(
       o_exp_reg <= 3'd0;
       o_cycles_done_reg <= 32'd0;
     end else begin
-      if (tmr_reg != 16'd0) tmr_reg <= tmr_reg - 16'd1;
-      tmr_last_reg <= (tmr_reg[15:2] == 14'd0) && !(tmr_reg[1] && tmr_reg[0]);   // tmr - 1 <= 1
+      tmr_reg <= tmr_reg - 16'd1;
+      tmr_last_reg <= tmr_last_reg || ((tmr_reg[15:2] == 14'd0) && !(tmr_reg[1] && tmr_reg[0]));   // tmr - 1 <= 1
       if (state_reg[I_IDLE] && start_pend_reg && dac_idle_q) begin
         o_cycles_done_reg <= 32'd0;
         run_n_reg <= i_ncycles;
       end
       if (state_reg[I_MOVE] && move_done) begin
         tmr_reg <= i_gate;
-        tmr_last_reg <= (i_gate[15:1] == 15'd0);
+        tmr_last_reg <= i_gate_le1;
       end
       if (state_reg[I_GATE]) begin
           if (tmr_last) begin
             if (k_last) begin
               tmr_reg <= i_win;
-              tmr_last_reg <= (i_win[15:1] == 15'd0);
+              tmr_last_reg <= i_win_le1;
               o_rec_ts_reg <= ts_reg;
               o_rec_cx_reg <= cx_reg;
               o_rec_cy_reg <= cy_reg;
@@ -216,7 +220,7 @@ module mux_sequencer #(
               final_reg <= last_cyc_q;
             end else begin
               tmr_reg <= i_delay;
-              tmr_last_reg <= (i_delay[15:1] == 15'd0);
+              tmr_last_reg <= i_delay_le1;
               o_exp_reg <= k_next;
               o_x_reg <= add_s16(cx_reg, off_next[15:0]);
               o_y_reg <= add_s16(cy_reg, off_next[31:16]);
@@ -228,7 +232,7 @@ module mux_sequencer #(
     // and the DAC ignores requests), which keeps rst off this wide enable.
     if (state_reg[I_START]) begin
       tmr_reg <= i_delay;
-      tmr_last_reg <= (i_delay[15:1] == 15'd0);
+      tmr_last_reg <= i_delay_le1;
       o_exp_reg <= 3'd0;
       final_reg <= 1'b0;
       cx_reg <= i_cx;
