@@ -221,7 +221,8 @@ module host_link (
   reg        rec_pend_reg;       // a record is ready for the builder
   reg        w_busy_reg, w_rec_reg;
   reg [5:0]  w_idx_reg;          // byte of the frame (sync = 0)
-  reg [4:0]  w_nidx_reg;         // == w_idx_reg + 1 (mod 32), kept as a register (timing)
+  reg [4:0]  w_nidx_reg;         // header index selected now: w_idx_reg + 1 (mod 32) while
+                                 // busy, else 0; kept as a register (timing)
   reg [7:0]  w_len_reg;          // payload bytes
   reg [5:0]  w_left_reg;         // bytes before the CRC still to select (sync..payload)
   reg        w_cnt_reg;          // selecting count bytes (record bytes 18..)
@@ -274,7 +275,7 @@ module host_link (
   // header bytes 0..17: sync, type, len and the first 15 payload bytes, selected one
   // cycle ahead from the index the builder will have (timing); byte 0 is a constant, so
   // the start-of-frame registers are settled before byte 1 is selected
-  wire [4:0] idx_next = w_busy_reg ? w_nidx_reg : 5'd0;
+  wire [4:0] idx_next = w_nidx_reg;
   reg [7:0] hdr_sel;
   reg [7:0] hdr_byte;
   always @(posedge clk) hdr_byte <= hdr_sel;
@@ -337,6 +338,7 @@ module host_link (
     if (rst) begin
       rec_pend_reg <= 1'b0;
       w_busy_reg <= 1'b0;
+      w_nidx_reg <= 5'd0;
       seq_reg <= 16'd0;
       dropped_reg <= 16'd0;
     end else begin
@@ -346,7 +348,7 @@ module host_link (
         a_byte_reg <= in_cnt ? cnt_byte : hdr_byte;
         a_kind_reg <= in_data ? ((w_idx_reg == 6'd0) ? 2'd0 : 2'd1) : w_crc2_reg ? 2'd3 : 2'd2;
         w_idx_reg <= w_idx_reg + 6'd1;
-        w_nidx_reg <= w_nidx_reg + 5'd1;
+        w_nidx_reg <= (!in_data && w_crc2_reg) ? 5'd0 : w_nidx_reg + 5'd1;
         if (in_data) begin
           w_left_reg <= w_left_reg - 6'd1;
           w_data_reg <= w_left_reg != 6'd1;

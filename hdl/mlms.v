@@ -106,14 +106,24 @@ module mlms (
   wire su = u_reg[15], sv = v_reg[13];
 
   // ---- step 1: normalization shift, threshold, beta0 + sign corrections ----
-  // floor(log2 N) by a 4-level tree (N = 0 gives 0: the datapath then yields x = y = 0)
-  wire       e3  = |nsum_reg[14:8];
-  wire [7:0] t8  = e3 ? {1'b0, nsum_reg[14:8]} : nsum_reg[7:0];
-  wire       e2  = |t8[7:4];
-  wire [3:0] t4  = e2 ? t8[7:4] : t8[3:0];
-  wire       e1  = |t4[3:2];
-  wire       e0  = e1 ? t4[3] : t4[1];
-  wire       unused_lzc_bits = &{1'b0, t4[0]};   // a lone bit 0 means floor(log2) = 0
+  // floor(log2 N), N = 0 gives 0 (the datapath then yields x = y = 0). Flat for timing:
+  // per nibble "nonzero" and its own floor(log2) (one LUT each), then the top nonzero
+  // nibble picks the low two bits.
+  wire [15:0] nn = {1'b0, nsum_reg};
+  wire [3:0]  nz, hb1, hb0;
+  genvar gq;
+  generate
+    for (gq = 0; gq < 4; gq = gq + 1) begin : g_nib
+      assign nz[gq]  = |nn[4*gq +: 4];
+      assign hb1[gq] = nn[4*gq+3] | nn[4*gq+2];
+      assign hb0[gq] = nn[4*gq+3] | (!nn[4*gq+2] & nn[4*gq+1]);
+    end
+  endgenerate
+  wire       e3  = nz[3] | nz[2];
+  wire       e2  = nz[3] | (!nz[2] & nz[1]);
+  wire       e1  = nz[3] ? hb1[3] : nz[2] ? hb1[2] : nz[1] ? hb1[1] : hb1[0];
+  wire       e0  = nz[3] ? hb0[3] : nz[2] ? hb0[2] : nz[1] ? hb0[1] : hb0[0];
+  wire       unused_nz0 = &{1'b0, nz[0]};   // the lowest nibble's own flag is not needed
   wire        k2  = i_k == 2'd2;
   wire        s1  = i_beta1[15];
   wire        s2k = i_beta2[15] && k2;

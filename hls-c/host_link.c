@@ -209,6 +209,7 @@ void host_link_step(host_link_t *s, const host_link_in_t *in)
   if (rst) {
     s->rec_pend = 0;
     s->w_busy = 0;
+    s->w_nidx = 0;
     s->seq = 0;
     s->dropped = 0;
   } else {
@@ -218,7 +219,7 @@ void host_link_step(host_link_t *s, const host_link_in_t *in)
       s->a_byte = in_cnt ? cnt_byte(&o) : o.hdr_byte;
       s->a_kind = in_data ? (o.w_idx == 0 ? HL_K_SYNC : HL_K_DATA) : o.w_crc2 ? HL_K_CRCL : HL_K_CRCH;
       s->w_idx = (o.w_idx + 1u) & 63u;
-      s->w_nidx = (o.w_nidx + 1u) & 31u;
+      s->w_nidx = (!in_data && o.w_crc2) ? 0u : (o.w_nidx + 1u) & 31u;
       if (in_data) {
         s->w_left = (o.w_left - 1u) & 63u;
         s->w_data = (uint8_t)(o.w_left != 1);
@@ -277,7 +278,7 @@ void host_link_step(host_link_t *s, const host_link_in_t *in)
   const unsigned k_sat = (in->k & 15u) == 0 ? 1u : (in->k & 15u) > 8 ? 8u : (in->k & 15u);
   s->rec_len = (uint8_t)(MINFLUX_PROTO_CYCLE_HDR + MINFLUX_PROTO_CYCLE_EXP * k_sat);
   s->rec_left = (uint8_t)((MINFLUX_PROTO_CYCLE_HDR + 3u + MINFLUX_PROTO_CYCLE_EXP * k_sat) & 63u);
-  s->hdr_byte = hdr_sel(&o, in, o.w_busy ? o.w_nidx : 0u);
+  s->hdr_byte = hdr_sel(&o, in, o.w_nidx);
 
   /* stage B: CRC over type, len and payload; the two CRC bytes close the frame */
   s->wr = (uint8_t)(o.a_valid && !rst);

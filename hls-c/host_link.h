@@ -91,7 +91,7 @@ typedef struct {
   uint8_t  rec_pend, w_busy, w_rec;
   uint8_t  dec_rec, dec_resp; /* frame a record / the response from the next edge on */
   uint8_t  w_idx;            /* 6 bit */
-  uint8_t  w_nidx;           /* 5 bit: w_idx + 1, registered */
+  uint8_t  w_nidx;           /* 5 bit: header index selected now (w_idx + 1 while busy, else 0) */
   uint8_t  w_len;
   uint8_t  w_left;           /* 6 bit: bytes before the CRC still to select */
   uint8_t  w_cnt, w_crc2;    /* selecting count bytes; the CRC high byte was selected */
