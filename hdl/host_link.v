@@ -221,8 +221,6 @@ module host_link (
   reg        rec_pend_reg;       // a record is ready for the builder
   reg        w_busy_reg, w_rec_reg;
   reg [5:0]  w_idx_reg;          // byte of the frame (sync = 0)
-  reg [4:0]  w_nidx_reg;         // header index selected now: w_idx_reg + 1 (mod 32) while
-                                 // busy, else 0; kept as a register (timing)
   reg [7:0]  w_len_reg;          // payload bytes
   reg [5:0]  w_left_reg;         // bytes before the CRC still to select (sync..payload)
   reg        w_cnt_reg;          // selecting count bytes (record bytes 18..)
@@ -270,35 +268,60 @@ module host_link (
       default: begin rec_len_reg <= PROTO_CYCLE_HDR[7:0] + 8'd24; rec_left_reg <= PROTO_CYCLE_HDR[5:0] + 6'd27; end
     endcase
   end
-  wire [7:0] flags = {i_state, 2'b00, i_rec_sat != 16'd0, i_est_ok};
 
-  // header bytes 0..17: sync, type, len and the first 15 payload bytes, selected one
-  // cycle ahead from the index the builder will have (timing); byte 0 is a constant, so
-  // the start-of-frame registers are settled before byte 1 is selected
-  wire [4:0] idx_next = w_nidx_reg;
-  reg [7:0] hdr_sel;
-  reg [7:0] hdr_byte;
-  always @(posedge clk) hdr_byte <= hdr_sel;
-  always @(*) begin
-    case (idx_next)
-      5'd0:  hdr_sel = SYNC;
-      5'd1:  hdr_sel = w_rec_reg ? PROTO_T_CYCLE[7:0] : resp_type_reg;
-      5'd2:  hdr_sel = w_len_reg;
-      5'd3:  hdr_sel = w_rec_reg ? w_seq_reg[15:8] : resp_pl_reg[39:32];
-      5'd4:  hdr_sel = w_rec_reg ? w_seq_reg[7:0]  : resp_pl_reg[31:24];
-      5'd5:  hdr_sel = w_rec_reg ? i_rec_ts[31:24] : resp_pl_reg[23:16];
-      5'd6:  hdr_sel = w_rec_reg ? i_rec_ts[23:16] : resp_pl_reg[15:8];
-      5'd7:  hdr_sel = w_rec_reg ? i_rec_ts[15:8]  : resp_pl_reg[7:0];
-      5'd8:  hdr_sel = i_rec_ts[7:0];
-      5'd9:  hdr_sel = i_rec_cx[15:8];
-      5'd10: hdr_sel = i_rec_cx[7:0];
-      5'd11: hdr_sel = i_rec_cy[15:8];
-      5'd12: hdr_sel = i_rec_cy[7:0];
-      5'd13: hdr_sel = i_est_x[15:8];
-      5'd14: hdr_sel = i_est_x[7:0];
-      5'd15: hdr_sel = i_est_y[15:8];
-      5'd16: hdr_sel = i_est_y[7:0];
-      default: hdr_sel = flags;      // 17
+  // Header bytes 0..17 (sync, type, len and the first 15 payload bytes) through a two-stage
+  // registered mux (timing): stage 1 picks within groups of four by the low bits of the
+  // index the builder will have two cycles later (hn_reg), stage 2 picks the group. The
+  // index runs 1, 2, ... from the cycle the builder decides (a cycle before the frame
+  // starts); byte 0 (SYNC) comes from index 0 while idle.
+  reg  [4:0] hn_reg;             // index of the byte selected two cycles from now, else 0
+  reg  [2:0] hg_reg;             // hn_reg[4:2] of the previous cycle (stage 2 select)
+  reg  [7:0] hp_reg [0:4];       // stage 1: the byte of hn_reg in each group of four
+  reg  [7:0] hdr_byte;
+  reg        sat_any_reg;        // i_rec_sat != 0, registered (the fields hold still)
+  wire [7:0] flags = {i_state, 2'b00, sat_any_reg, i_est_ok};
+  wire       h_rec = w_busy_reg ? w_rec_reg : dec_rec_reg;   // the frame is a record
+  wire       dec_next = dec_free && (rec_pend_reg || (resp_pend_reg && room_resp_reg));
+  wire       w_start  = dec_resp_reg || (dec_rec_reg && room_rec_reg);
+  wire       w_ending = w_busy_reg && !w_data_reg && w_crc2_reg;
+  always @(posedge clk) begin
+    sat_any_reg <= i_rec_sat != 16'd0;
+    if (rst) hn_reg <= 5'd0;
+    else if (w_start) hn_reg <= 5'd2;
+    else if (w_busy_reg && !w_ending) hn_reg <= hn_reg + 5'd1;
+    else hn_reg <= dec_next ? 5'd1 : 5'd0;
+    hg_reg <= hn_reg[4:2];
+    case (hn_reg[1:0])
+      2'd0:    hp_reg[0] <= SYNC;
+      2'd1:    hp_reg[0] <= h_rec ? PROTO_T_CYCLE[7:0] : resp_type_reg;
+      2'd2:    hp_reg[0] <= w_len_reg;
+      default: hp_reg[0] <= h_rec ? w_seq_reg[15:8] : resp_pl_reg[39:32];
+    endcase
+    case (hn_reg[1:0])
+      2'd0:    hp_reg[1] <= h_rec ? w_seq_reg[7:0]  : resp_pl_reg[31:24];
+      2'd1:    hp_reg[1] <= h_rec ? i_rec_ts[31:24] : resp_pl_reg[23:16];
+      2'd2:    hp_reg[1] <= h_rec ? i_rec_ts[23:16] : resp_pl_reg[15:8];
+      default: hp_reg[1] <= h_rec ? i_rec_ts[15:8]  : resp_pl_reg[7:0];
+    endcase
+    case (hn_reg[1:0])
+      2'd0:    hp_reg[2] <= i_rec_ts[7:0];
+      2'd1:    hp_reg[2] <= i_rec_cx[15:8];
+      2'd2:    hp_reg[2] <= i_rec_cx[7:0];
+      default: hp_reg[2] <= i_rec_cy[15:8];
+    endcase
+    case (hn_reg[1:0])
+      2'd0:    hp_reg[3] <= i_rec_cy[7:0];
+      2'd1:    hp_reg[3] <= i_est_x[15:8];
+      2'd2:    hp_reg[3] <= i_est_x[7:0];
+      default: hp_reg[3] <= i_est_y[15:8];
+    endcase
+    hp_reg[4] <= (hn_reg[1:0] == 2'd0) ? i_est_y[7:0] : flags;   // 16, 17
+    case (hg_reg)
+      3'd0:    hdr_byte <= hp_reg[0];
+      3'd1:    hdr_byte <= hp_reg[1];
+      3'd2:    hdr_byte <= hp_reg[2];
+      3'd3:    hdr_byte <= hp_reg[3];
+      default: hdr_byte <= hp_reg[4];   // (indices >= 20 alias; those bytes are not headers)
     endcase
   end
   // phase of the byte selected now, from registers only (timing)
@@ -338,7 +361,6 @@ module host_link (
     if (rst) begin
       rec_pend_reg <= 1'b0;
       w_busy_reg <= 1'b0;
-      w_nidx_reg <= 5'd0;
       seq_reg <= 16'd0;
       dropped_reg <= 16'd0;
     end else begin
@@ -348,7 +370,6 @@ module host_link (
         a_byte_reg <= in_cnt ? cnt_byte : hdr_byte;
         a_kind_reg <= in_data ? ((w_idx_reg == 6'd0) ? 2'd0 : 2'd1) : w_crc2_reg ? 2'd3 : 2'd2;
         w_idx_reg <= w_idx_reg + 6'd1;
-        w_nidx_reg <= (!in_data && w_crc2_reg) ? 5'd0 : w_nidx_reg + 5'd1;
         if (in_data) begin
           w_left_reg <= w_left_reg - 6'd1;
           w_data_reg <= w_left_reg != 6'd1;
@@ -370,7 +391,6 @@ module host_link (
           w_busy_reg <= 1'b1;
           w_rec_reg <= 1'b1;
           w_idx_reg <= 6'd0;
-          w_nidx_reg <= 5'd1;
           w_e_reg <= 3'd0;
           w_b_reg <= 2'd0;
           w_len_reg <= rec_len_reg;
@@ -386,7 +406,6 @@ module host_link (
         w_busy_reg <= 1'b1;
         w_rec_reg <= 1'b0;
         w_idx_reg <= 6'd0;
-        w_nidx_reg <= 5'd1;
         w_len_reg <= {5'd0, resp_len_reg};
         w_left_reg <= {3'd0, resp_len_reg} + 6'd3;
         w_cnt_reg <= 1'b0;

@@ -21,14 +21,12 @@ uint16_t host_link_crc_byte(uint16_t crc, uint8_t b)
   return r;
 }
 
-/* hdr_sel: the header mux, for the 5-bit index the builder has after this edge (the CRC
- * slots of a long frame alias low indices; stage B ignores a_byte there, but it is a
- * register, so the aliasing is mirrored too). */
-static uint8_t hdr_sel(const host_link_t *o, const host_link_in_t *in, unsigned idx)
+/* Stage 1 of the header mux: byte (g, lo) of the header for the frame kind `rec`; group g
+ * of four by the low index bits lo (group 4 holds bytes 16, 17). */
+static uint8_t hdr_part(const host_link_t *o, const host_link_in_t *in, unsigned g, unsigned lo, int rec)
 {
-  const uint8_t flags = (uint8_t)(((in->state & 15u) << 4) | ((in->rec_sat != 0) << 1) | (in->est_ok != 0));
-  const int rec = o->w_rec;
-  switch (idx & 31u) {
+  const uint8_t flags = (uint8_t)(((in->state & 15u) << 4) | (o->sat_any << 1) | (in->est_ok != 0));
+  switch (g * 4u + lo) {
   case 0:  return SYNC;
   case 1:  return rec ? (uint8_t)MINFLUX_PROTO_T_CYCLE : o->resp_type;
   case 2:  return o->w_len;
@@ -46,7 +44,7 @@ static uint8_t hdr_sel(const host_link_t *o, const host_link_in_t *in, unsigned 
   case 14: return (uint8_t)in->est_x;
   case 15: return (uint8_t)(in->est_y >> 8);
   case 16: return (uint8_t)in->est_y;
-  default: return flags;
+  default: return flags;   /* 17, 18, 19 */
   }
 }
 
@@ -209,7 +207,6 @@ void host_link_step(host_link_t *s, const host_link_in_t *in)
   if (rst) {
     s->rec_pend = 0;
     s->w_busy = 0;
-    s->w_nidx = 0;
     s->seq = 0;
     s->dropped = 0;
   } else {
@@ -219,7 +216,6 @@ void host_link_step(host_link_t *s, const host_link_in_t *in)
       s->a_byte = in_cnt ? cnt_byte(&o) : o.hdr_byte;
       s->a_kind = in_data ? (o.w_idx == 0 ? HL_K_SYNC : HL_K_DATA) : o.w_crc2 ? HL_K_CRCL : HL_K_CRCH;
       s->w_idx = (o.w_idx + 1u) & 63u;
-      s->w_nidx = (!in_data && o.w_crc2) ? 0u : (o.w_nidx + 1u) & 31u;
       if (in_data) {
         s->w_left = (o.w_left - 1u) & 63u;
         s->w_data = (uint8_t)(o.w_left != 1);
@@ -239,7 +235,6 @@ void host_link_step(host_link_t *s, const host_link_in_t *in)
         s->w_busy = 1;
         s->w_rec = 1;
         s->w_idx = 0;
-        s->w_nidx = 1;
         s->w_e = 0;
         s->w_b = 0;
         s->w_len = o.rec_len;
@@ -257,7 +252,6 @@ void host_link_step(host_link_t *s, const host_link_in_t *in)
       s->w_busy = 1;
       s->w_rec = 0;
       s->w_idx = 0;
-      s->w_nidx = 1;
       s->w_len = o.resp_len & 7u;
       s->w_left = (uint8_t)((o.resp_len & 7u) + 3u);
       s->w_cnt = 0;
@@ -278,7 +272,22 @@ void host_link_step(host_link_t *s, const host_link_in_t *in)
   const unsigned k_sat = (in->k & 15u) == 0 ? 1u : (in->k & 15u) > 8 ? 8u : (in->k & 15u);
   s->rec_len = (uint8_t)(MINFLUX_PROTO_CYCLE_HDR + MINFLUX_PROTO_CYCLE_EXP * k_sat);
   s->rec_left = (uint8_t)((MINFLUX_PROTO_CYCLE_HDR + 3u + MINFLUX_PROTO_CYCLE_EXP * k_sat) & 63u);
-  s->hdr_byte = hdr_sel(&o, in, o.w_nidx);
+  /* header: two-stage mux on the index two cycles ahead (hn), see hdl/host_link.v */
+  {
+    const int h_rec = o.w_busy ? o.w_rec : o.dec_rec;
+    const int dec_next = dec_free && (o.rec_pend || (o.resp_pend && o.room_resp));
+    const int w_start = o.dec_resp || (o.dec_rec && o.room_rec);
+    const int w_ending = o.w_busy && !o.w_data && o.w_crc2;
+    s->sat_any = (uint8_t)(in->rec_sat != 0);
+    if (rst) s->hn = 0;
+    else if (w_start) s->hn = 2;
+    else if (o.w_busy && !w_ending) s->hn = (o.hn + 1u) & 31u;
+    else s->hn = dec_next ? 1 : 0;
+    s->hg = (uint8_t)(o.hn >> 2);
+    for (unsigned g = 0; g < 4; g++) s->hp[g] = hdr_part(&o, in, g, o.hn & 3u, h_rec);
+    s->hp[4] = hdr_part(&o, in, 4, (o.hn & 3u) == 0 ? 0u : 1u, h_rec);
+    s->hdr_byte = o.hp[o.hg < 4 ? o.hg : 4];
+  }
 
   /* stage B: CRC over type, len and payload; the two CRC bytes close the frame */
   s->wr = (uint8_t)(o.a_valid && !rst);

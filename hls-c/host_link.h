@@ -91,13 +91,15 @@ typedef struct {
   uint8_t  rec_pend, w_busy, w_rec;
   uint8_t  dec_rec, dec_resp; /* frame a record / the response from the next edge on */
   uint8_t  w_idx;            /* 6 bit */
-  uint8_t  w_nidx;           /* 5 bit: header index selected now (w_idx + 1 while busy, else 0) */
   uint8_t  w_len;
   uint8_t  w_left;           /* 6 bit: bytes before the CRC still to select */
   uint8_t  w_cnt, w_crc2;    /* selecting count bytes; the CRC high byte was selected */
   uint8_t  w_data;           /* w_left != 0, registered */
   uint8_t  rec_len, rec_left; /* CYCLE payload length and w_left start for the current K */
   uint8_t  hdr_byte;         /* header byte selected one cycle ahead */
+  uint8_t  hn, hg;           /* header index two cycles ahead (5 bit); its group a cycle later */
+  uint8_t  hp[5];            /* stage 1 of the header mux, per group of four */
+  uint8_t  sat_any;          /* rec_sat != 0, registered */
   uint8_t  w_e, w_b;         /* 3 bit (exposure exp_cnt holds from the next edge), 2 bit */
   uint32_t exp_cnt;          /* 24 bit: counts of the exposure being selected, {ch1, ch0} */
   uint16_t w_seq;

@@ -61,7 +61,7 @@ const uint32_t kTimeout = MINFLUX_PROTO_RX_TIMEOUT;
   X(resp_type_reg, resp_type) X(resp_len_reg, resp_len) X(resp_pl_reg, resp_pl)               \
   X(rd_wait_reg, rd_wait) X(link_val_reg, link_val) X(link_adr_reg, link_adr)                 \
   X(rec_pend_reg, rec_pend) X(w_busy_reg, w_busy) X(w_rec_reg, w_rec) X(w_idx_reg, w_idx)     \
-  X(w_nidx_reg, w_nidx)                                                   \
+  X(hn_reg, hn) X(hg_reg, hg) X(sat_any_reg, sat_any)                                         \
   X(w_len_reg, w_len) X(w_left_reg, w_left) X(w_cnt_reg, w_cnt) X(w_crc2_reg, w_crc2)         \
   X(w_data_reg, w_data) X(rec_len_reg, rec_len) X(rec_left_reg, rec_left) X(hdr_byte, hdr_byte) \
   X(w_e_reg, w_e) X(w_b_reg, w_b) X(exp_cnt_reg, exp_cnt) X(w_seq_reg, w_seq)                 \
