@@ -8,7 +8,7 @@
 module host_link (
   input  wire         clk,
   input  wire         rst,
-  // bytes from uart_rx
+  // bytes from uart_rx (at least 2 cycles apart: uart_rx delivers one per >= 40 cycles)
   input  wire         s_valid,
   input  wire [7:0]   s_data,
   input  wire         i_rx_err,         // 1-cycle pulse: UART stop bit missing
@@ -18,7 +18,9 @@ module host_link (
   output reg  [31:0]  o_wr_data_reg,
   input  wire [31:0]  i_rd_data,        // core data of o_addr_reg, three cycles later
   // records: framed when the estimate of the counts is ready; the fields hold still far
-  // longer than the <= 46 cycles the framer needs (the next cycle's first gate is later)
+  // longer than the framer needs them (< 60 cycles after i_rec_valid: a response frame
+  // ahead, the decision cycle and 43 header/count bytes; the co-simulation measures up
+  // to 55), the next cycle's first gate is later
   input  wire         i_rec_valid,
   input  wire [3:0]   i_k,              // exposures per cycle (core K register)
   input  wire [3:0]   i_state,          // controller state (flags bits 7:4)

@@ -10,18 +10,11 @@ $(BUILD)/icebreaker.json: $(HDL_BOARD) $(HDL_CORE) $(GEN)/minflux_regs.vh $(GEN)
 	@mkdir -p $(BUILD)
 	yosys -q -l $(BUILD)/yosys.log -p 'read_verilog -I$(GEN) -Ihdl $(HDL_BOARD) $(HDL_CORE); synth_ice40 -dsp -top icebreaker_top -json $@'
 
-# Placement seeds tried in turn; the first that meets FREQ_MHZ wins, none: the build fails.
-PNR_SEEDS ?= 3 1
-$(BUILD)/icebreaker.asc: $(BUILD)/icebreaker.json $(PCF)
-	@rm -f $@.tmp; for s in $(PNR_SEEDS); do \
-	  echo "nextpnr-ice40 --up5k --package sg48 --freq $(FREQ_MHZ) --seed $$s"; \
-	  if nextpnr-ice40 -q --up5k --package sg48 --json $< --pcf $(PCF) --freq $(FREQ_MHZ) \
-	       --asc $@.tmp --log $(BUILD)/nextpnr.log --seed $$s 2>/dev/null; then break; fi; \
-	  grep -E "Max frequency for clock +'clk'" $(BUILD)/nextpnr.log | tail -1; rm -f $@.tmp; \
-	done; \
-	if [ ! -f $@.tmp ]; then echo "bitstream: no seed of $(PNR_SEEDS) meets $(FREQ_MHZ) MHz" >&2; \
-	  mk/report.sh $(BUILD)/nextpnr.log $(FREQ_MHZ) || true; exit 1; fi
-	mv $@.tmp $@
+# Placement seeds, tried two at a time; the first in list order that meets FREQ_MHZ wins,
+# none: the build fails (mk/pnr.sh).
+PNR_SEEDS ?= 3 1 2 4
+$(BUILD)/icebreaker.asc: $(BUILD)/icebreaker.json $(PCF) mk/pnr.sh
+	mk/pnr.sh $< $(PCF) $(FREQ_MHZ) $@ $(BUILD)/nextpnr.log "$(PNR_SEEDS)"
 
 $(BUILD)/icebreaker.bin: $(BUILD)/icebreaker.asc
 	icepack $< $@
