@@ -30,7 +30,8 @@ CHECK_LIBS   = $$(pkg-config --libs check)
 
 # $(call vl_exe,NAME,TOP,RTL files,harness .cpp files): a Verilated co-simulation
 # executable $(BUILD)/vl/NAME/NAME linked with the model library (and the objects listed
-# in VL_EXTRA_NAME and the libraries in VL_LIBS_NAME, set before the call). Verilator keeps its
+# in VL_EXTRA_NAME and the libraries in VL_LIBS_NAME, with the Verilator options in VL_OPTS_NAME,
+# all set before the call). Verilator keeps its
 # objects under $(BUILD)/vl/NAME, so rebuilds are incremental.
 define vl_exe
 $(BUILD)/vl/$(1)/$(1): $(3) $(4) $(BUILD)/libmodels.a $(VL_EXTRA_$(1)) $(GEN)/minflux_regs.vh $(wildcard sim/*.h hls-c/*.h)
@@ -40,7 +41,7 @@ $(BUILD)/vl/$(1)/$(1): $(3) $(4) $(BUILD)/libmodels.a $(VL_EXTRA_$(1)) $(GEN)/mi
 	@rm -f $(foreach h,$(4),$(BUILD)/vl/$(1)/$(basename $(notdir $(h))).o)
 	+$(VERILATOR) $(VL_FLAGS) $(BUILD)/vl/$(1) --top-module $(2) -o $(1) \
 	  -CFLAGS "-I$(CURDIR)/hls-c -I$(CURDIR)/sim -I$(CURDIR)/host -I$(CURDIR)/$(GEN) -O2" \
-	  -LDFLAGS "$(addprefix $(CURDIR)/,$(VL_EXTRA_$(1))) $(CURDIR)/$(BUILD)/libmodels.a $(VL_LIBS_$(1)) -lm" $(3) $(abspath $(4)) >$(BUILD)/vl/$(1).log 2>&1 \
+	  -LDFLAGS "$(addprefix $(CURDIR)/,$(VL_EXTRA_$(1))) $(CURDIR)/$(BUILD)/libmodels.a $(VL_LIBS_$(1)) -lm" $(VL_OPTS_$(1)) $(3) $(abspath $(4)) >$(BUILD)/vl/$(1).log 2>&1 \
 	  || { cat $(BUILD)/vl/$(1).log; exit 1; }
 ALL_TARGETS += $(BUILD)/vl/$(1)/$(1)
 endef

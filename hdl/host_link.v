@@ -5,7 +5,9 @@
 // hls-c/regmap_link.h. A record that finds no room is dropped and counted, never stalls
 // the core; its sequence number is used up so the host sees the gap.
 
-module host_link (
+module host_link #(
+  parameter QUIET_W = 26   // LINK_QUIET_W (checked below); co-simulation shortens it
+) (
   input  wire         clk,
   input  wire         rst,
   // bytes from uart_rx (at least 2 cycles apart: uart_rx delivers one per >= 40 cycles)
@@ -30,8 +32,12 @@ module host_link (
   input  wire [15:0]  i_est_x,
   input  wire [15:0]  i_est_y,
   input  wire         i_est_ok,
-  input  wire [15:0]  i_rec_sat,
-  input  wire [191:0] i_rec_counts,     // (k, ch) at bits (2k+ch)*12 +: 12
+  input  wire         i_rec_sat,        // a count of the record saturated
+  output wire [2:0]   o_cnt_addr,       // counts of the record: exposure read ...
+  input  wire [23:0]  i_cnt_data,       // ... {ch1, ch0}, registered at the source: the
+                                        // exposure of o_cnt_addr as it was an edge before
+  // UART clocks per bit for uart_rx/uart_tx (LINK_BAUD)
+  output reg  [4:0]   o_div_reg,
   // bytes to uart_tx
   output wire         m_valid,
   output wire [7:0]   m_data,
@@ -41,7 +47,8 @@ module host_link (
 
   initial begin
     if (PROTO_MAX_CMD != 5 || LINK_FIFO_BYTES != 512 || PROTO_CYCLE_HDR != 15 ||
-        REG_CLK_HZ != 8'h12 || REG_LINK_RESET != 8'h16) begin
+        REG_CLK_HZ != 8'h12 || REG_LINK_RESET != 8'h16 || REG_LINK_BAUD != 8'h17 ||
+        LINK_DIV_3M != 16 || LINK_QUIET_W != 26 || QUIET_W < 4 || QUIET_W > 26) begin
       $display("host_link: regmap_link.h changed; update the frame builder"); $finish;
     end
   end
@@ -79,6 +86,7 @@ module host_link (
   reg        clr_reg;            // LINK_RESET written
   reg        wclr_reg;           // the payload is a LINK_RESET write of 1, registered (timing;
                                  // the payload is still two cycles before it executes)
+  reg        wbaud_reg;          // the payload is a LINK_BAUD write, registered likewise
 
   // ---- deframer ----
   localparam [2:0] R_HUNT = 3'd0, R_TYPE = 3'd1, R_LEN = 3'd2, R_PAY = 3'd3,
@@ -142,6 +150,7 @@ module host_link (
     o_wr_en_reg <= !rst && ex_write_reg;
     clr_reg <= !rst && ex_write_reg && wclr_reg;
     wclr_reg <= rpl_reg[39:32] == REG_LINK_RESET && rpl_reg[0];
+    wbaud_reg <= rpl_reg[39:32] == REG_LINK_BAUD;
     rd_wait_reg <= {rd_wait_reg[2:0], 1'b0};
     refuse_q_reg <= !rst && rx_refuse;
     if (rst || clr_reg) rxerr_reg <= 16'd0;
@@ -208,12 +217,13 @@ module host_link (
   end
 
   always @(posedge clk) begin
-    link_adr_reg <= o_addr_reg >= REG_CLK_HZ && o_addr_reg <= REG_LINK_RESET;
+    link_adr_reg <= o_addr_reg >= REG_CLK_HZ && o_addr_reg <= REG_LINK_BAUD;
     case (o_addr_reg[2:0])
       REG_CLK_HZ[2:0]:      link_val_reg <= CLK_HZ;
       REG_REC_SEQ[2:0]:     link_val_reg <= {16'd0, seq_reg};
       REG_REC_DROPPED[2:0]: link_val_reg <= {16'd0, dropped_reg};
       REG_RX_ERRORS[2:0]:   link_val_reg <= {16'd0, rxerr_reg};
+      REG_LINK_BAUD[2:0]:   link_val_reg <= {30'd0, baud_reg};
       default:              link_val_reg <= 32'd0;
     endcase
   end
@@ -228,7 +238,7 @@ module host_link (
   reg        w_cnt_reg;          // selecting count bytes (record bytes 18..)
   reg        w_data_reg;         // == (w_left_reg != 0), kept as a register (timing)
   reg        w_crc2_reg;         // the CRC high byte is selected: next is the last byte
-  reg [2:0]  w_e_reg;            // counts: exposure in exp_cnt_reg from the next edge on
+  reg [2:0]  w_e_reg;            // counts: exposure in i_cnt_data from the next edge on
   reg [1:0]  w_b_reg;            // counts: byte within the exposure
   reg        room_rec_reg, room_resp_reg;
   reg [9:0]  fill_reg;
@@ -280,14 +290,14 @@ module host_link (
   reg  [2:0] hg_reg;             // hn_reg[4:2] of the previous cycle (stage 2 select)
   reg  [7:0] hp_reg [0:4];       // stage 1: the byte of hn_reg in each group of four
   reg  [7:0] hdr_byte;
-  reg        sat_any_reg;        // i_rec_sat != 0, registered (the fields hold still)
+  reg        sat_any_reg;        // i_rec_sat, registered (the fields hold still)
   wire [7:0] flags = {i_state, 2'b00, sat_any_reg, i_est_ok};
   wire       h_rec = w_busy_reg ? w_rec_reg : dec_rec_reg;   // the frame is a record
   wire       dec_next = dec_free && (rec_pend_reg || (resp_pend_reg && room_resp_reg));
   wire       w_start  = dec_resp_reg || (dec_rec_reg && room_rec_reg);
   wire       w_ending = w_busy_reg && !w_data_reg && w_crc2_reg;
   always @(posedge clk) begin
-    sat_any_reg <= i_rec_sat != 16'd0;
+    sat_any_reg <= i_rec_sat;
     if (rst) hn_reg <= 5'd0;
     else if (w_start) hn_reg <= 5'd2;
     else if (w_busy_reg && !w_ending) hn_reg <= hn_reg + 5'd1;
@@ -329,24 +339,13 @@ module host_link (
   // phase of the byte selected now, from registers only (timing)
   wire       in_data = w_data_reg;
   wire       in_cnt  = in_data && w_cnt_reg;
-  // Counts of one exposure ({ch1, ch0}) through a registered 8:1 mux addressed by a
-  // register (timing): w_e_reg moves to the next exposure while byte 1 of the current one
-  // is selected, so exp_cnt_reg changes exactly when the next exposure's byte 0 is due.
-  reg  [23:0] exp_cnt_reg;
-  always @(posedge clk) begin
-    case (w_e_reg)
-      3'd0: exp_cnt_reg <= i_rec_counts[0*24 +: 24];
-      3'd1: exp_cnt_reg <= i_rec_counts[1*24 +: 24];
-      3'd2: exp_cnt_reg <= i_rec_counts[2*24 +: 24];
-      3'd3: exp_cnt_reg <= i_rec_counts[3*24 +: 24];
-      3'd4: exp_cnt_reg <= i_rec_counts[4*24 +: 24];
-      3'd5: exp_cnt_reg <= i_rec_counts[5*24 +: 24];
-      3'd6: exp_cnt_reg <= i_rec_counts[6*24 +: 24];
-      default: exp_cnt_reg <= i_rec_counts[7*24 +: 24];
-    endcase
-  end
+  // Counts of one exposure ({ch1, ch0}) from the photon counter's bank (a RAM read port)
+  // addressed by a register: w_e_reg moves to the next exposure while byte 1 of the
+  // current one is selected, so i_cnt_data changes exactly when the next exposure's byte 0
+  // is due.
+  assign o_cnt_addr = w_e_reg;
   // packed as ch0 << 12 | ch1, big-endian
-  wire [23:0] exp_w   = {exp_cnt_reg[11:0], exp_cnt_reg[23:12]};
+  wire [23:0] exp_w   = {i_cnt_data[11:0], i_cnt_data[23:12]};
   wire [7:0]  cnt_byte = (w_b_reg == 2'd0) ? exp_w[23:16] : (w_b_reg == 2'd1) ? exp_w[15:8] : exp_w[7:0];
 
   assign     resp_done = w_busy_reg && !w_rec_reg && !in_data && w_crc2_reg;
@@ -463,6 +462,39 @@ module host_link (
       fill_reg <= fill_reg + {9'd0, wr_reg} - {9'd0, pop};
       if (pop) out_valid_reg <= 1'b1;
       else if (m_ready) out_valid_reg <= 1'b0;
+    end
+  end
+  // ---- link rate ----
+  // A LINK_BAUD write is answered at the old rate; the new rate applies once the transmit
+  // path is empty (no response pending, builder and FIFO empty, the UART idle), so the
+  // host switches after it has the answer. A rate other than 3 Mbaud falls back to 3 Mbaud
+  // after 2^LINK_QUIET_W cycles without an accepted command (a host that left at 12 Mbaud
+  // does not lock the next one out).
+  reg [1:0]  baud_reg, baud_req_reg;
+  reg        baud_pend_reg;
+  reg        tx_idle_reg;        // the transmit path was empty at the previous edge
+  reg [QUIET_W-1:0] quiet_reg;
+  reg        quiet_top_reg;      // == (quiet_reg == all ones), registered
+  always @(posedge clk) begin
+    tx_idle_reg <= !resp_pend_reg && !w_busy_reg && !a_valid_reg && !wr_reg && fill_reg == 10'd0 && !out_valid_reg && m_ready;
+    quiet_top_reg <= &quiet_reg;
+    if (rst) begin
+      baud_reg <= 2'd0;
+      baud_pend_reg <= 1'b0;
+      quiet_reg <= {QUIET_W{1'b0}};
+      o_div_reg <= LINK_DIV_3M[4:0];
+    end else begin
+      quiet_reg <= (ex_ping_reg || ex_read_reg || ex_write_reg) ? {QUIET_W{1'b0}} : quiet_reg + 1'b1;
+      if (ex_write_reg && wbaud_reg) begin
+        baud_req_reg <= rpl_reg[1:0] == 2'd3 ? 2'd0 : rpl_reg[1:0];   // 3 is stored as 0
+        baud_pend_reg <= 1'b1;
+      end else if (baud_pend_reg && tx_idle_reg && !resp_pend_reg) begin
+        baud_reg <= baud_req_reg;
+        baud_pend_reg <= 1'b0;
+      end else if (quiet_top_reg && !baud_pend_reg) begin
+        baud_reg <= 2'd0;
+      end
+      o_div_reg <= baud_reg == 2'd1 ? 5'd8 : baud_reg == 2'd2 ? 5'd4 : LINK_DIV_3M[4:0];
     end
   end
 endmodule

@@ -55,7 +55,7 @@ module icebreaker_top (
     .i_apd({APD2, APD1}), .i_estop(estop),
     .o_dac_sclk(DAC_SCLK), .o_dac_mosi(DAC_DIN), .o_dac_sync_n(DAC_SYNC_N),
     .o_laser_en(LASER_EN), .o_gate(GATE_OUT), .o_running(running),
-    .o_dbg_rec_valid(), .o_dbg_rec_ts());
+    .o_dbg_rec_valid(), .o_dbg_cycle_end(), .o_dbg_rec_ts(), .o_dbg_link_div());
   /* verilator lint_on PINCONNECTEMPTY */
 
   assign LEDR_N = !(estop || !locked);

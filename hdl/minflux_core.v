@@ -24,8 +24,9 @@ module minflux_core (
   output wire [31:0]  o_rec_ts,        // cycle start timestamp (clk cycles)
   output wire [15:0]  o_rec_cx,        // centre of that cycle, signed DAC LSB
   output wire [15:0]  o_rec_cy,
-  output wire [191:0] o_rec_counts,    // (k, ch) at bits (2k+ch)*12 +: 12
-  output wire [15:0]  o_rec_sat,
+  input  wire [2:0]   i_cnt_rd_addr,   // counts of the record: exposure ...
+  output wire [23:0]  o_cnt_rd_data,   // ... ch1 in [23:12], ch0 in [11:0], one cycle later
+  output wire         o_rec_sat,       // a count of the record saturated
   output wire [3:0]   o_k,             // K register (exposures per cycle, as written)
   output reg          o_est_valid_reg, // 1-cycle pulse: estimate of the last record ready
   output reg  [15:0]  o_est_x_reg,     // live mLMS, Q11.5 nm relative to the centre
@@ -40,6 +41,8 @@ module minflux_core (
   output wire [31:0]  o_dbg_xy_code,   // clamped DAC x in [15:0], y in [31:16]
   output wire [1:0]   o_dbg_clamp,
   output wire         o_dbg_moved,     // dac_spi selected the clamped codes of a move
+  output wire         o_dbg_cycle_end, // a cycle's last gate closed (every cycle, AGG or not);
+                                       // o_rec_ts is that cycle's start from then on
   output wire         o_running
 );
 `include "minflux_regs.vh"
@@ -53,6 +56,9 @@ module minflux_core (
     end
     if (REG_NCYCLES != 8'h04 || REG_GATE != 8'h07 || REG_WIN != 8'h08 || REG_SAFE_YMAX != 8'h0F) begin
       $display("minflux_core: the write decode assumes NCYCLES..GATE at 0x04..0x07, WIN..SAFE_YMAX at 0x08..0x0F"); $finish;
+    end
+    if (REG_AGG != 8'h18) begin
+      $display("minflux_core: the write decode assumes AGG in the group 0x18..0x1F"); $finish;
     end
     if (REG_EST_K != 8'h40 || REG_EST_G != 8'h47) begin
       $display("minflux_core: the estimator registers must fill 0x40..0x47"); $finish;
@@ -72,6 +78,7 @@ module minflux_core (
   reg [14:0] est_thresh_reg;
   reg [15:0] est_L_reg, est_F_reg, est_b0_reg, est_b1_reg, est_b2_reg, est_G_reg;
   reg [31:0] ts_reg;
+  reg [7:0]  agg_reg;                // AGG: cycles per record
 
   // Emergency stop: synchronized; while active the sequencer is held idle (laser off).
   reg [1:0] estop_sync_reg = 2'b00;
@@ -88,11 +95,13 @@ module minflux_core (
   reg        off_we_reg = 1'b0;   // == write to the offset table (OFFSET0 + 0..7), decoded early
   reg        est_we_reg = 1'b0;   // == write to an estimator register (0x40..0x47), decoded early
   reg [1:0]  cfg_we_reg = 2'b00;  // == write to 0x00..0x07 / 0x08..0x0F, decoded early
+  reg        g3_we_reg = 1'b0;    // == write to 0x18..0x1F, decoded early
   reg        off0_we_reg = 1'b0;  // == write to OFFSET0, decoded early
   always @(posedge clk) begin
     off_we_reg <= i_wr_en && !rst && i_wr_addr[7:3] == REG_OFFSET0[7:3];
     est_we_reg <= i_wr_en && !rst && i_wr_addr[7:3] == REG_EST_K[7:3];
     cfg_we_reg <= {i_wr_en && !rst && i_wr_addr[7:3] == 5'd1, i_wr_en && !rst && i_wr_addr[7:3] == 5'd0};
+    g3_we_reg <= i_wr_en && !rst && i_wr_addr[7:3] == 5'd3;
     off0_we_reg <= i_wr_en && !rst && i_wr_addr == REG_OFFSET0;
     ctrl_reg <= (i_wr_en && !rst && i_wr_addr == REG_CTRL) ? i_wr_data[2:0] : 3'd0;
     win_wr_reg <= i_wr_en && !rst && i_wr_addr[7:2] == REG_SAFE_XMIN[7:2];   // 0x0C..0x0F
@@ -101,8 +110,20 @@ module minflux_core (
   end
 
   wire start = ctrl_reg[0];
-  wire stop  = ctrl_reg[1];
   wire abort = ctrl_reg[2] || estop;
+  // Aggregation (AGG = M): a record sums the counts of M cycles. agg_cnt_reg counts the
+  // cycles of the record in progress, agg_last_reg says the cycle running is its last (a
+  // registered compare, one edge behind agg_cnt_reg and AGG). A stop is held until a record
+  // is complete (its last gate closed), so a run always ends with a whole record: it
+  // reaches the sequencer when idle, at the last gate of a record, or in the window after.
+  reg  [7:0] agg_cnt_reg = 8'd0;
+  reg        agg_last_reg = 1'b1;
+  reg        agg_keep_reg = 1'b0;
+  reg        stop_hold_reg = 1'b0;
+  reg        rec_win_reg = 1'b0;    // a record completed and no gate has opened since
+  wire [7:0] agg_m = (agg_reg == 8'd0) ? 8'd1 : agg_reg;
+  wire       rec_end = seq_rec && agg_last_reg;
+  wire       stop  = (ctrl_reg[1] || stop_hold_reg) && (!o_running || rec_win_reg || rec_end);
 
   wire        dac_busy, dac_moved, clamp_x, clamp_y;
   wire [15:0] x_code, y_code;
@@ -140,11 +161,12 @@ module minflux_core (
       est_b1_reg     <= 16'd0;
       est_b2_reg     <= 16'd0;
       est_G_reg      <= 16'd0;
+      agg_reg        <= 8'd1;
     end else begin
       // an event in the same cycle as a clear stays set
       sticky_reg <= (sticky_reg & ~((cfg_we_reg[0] && wa_reg[2:0] == REG_STATUS[2:0]) ? {wd_reg[5], wd_reg[3:1]} : 4'd0))
                     | {est_we_reg && o_running,   // 0x40..0x47
-                       rec_valid && (rec_sat != 16'd0), dac_moved && clamp_y, dac_moved && clamp_x};
+                       rec_valid && rec_sat, dac_moved && clamp_y, dac_moved && clamp_x};
       begin
         // the address group is decoded a cycle early (cfg_we_reg), the word within it here
         if (cfg_we_reg[0])
@@ -166,6 +188,7 @@ module minflux_core (
             REG_SAFE_YMIN[2:0]: ymin_reg <= wd_reg[15:0];
             default:            ymax_reg <= wd_reg[15:0];   // REG_SAFE_YMAX
           endcase
+        if (g3_we_reg && wa_reg[2:0] == REG_AGG[2:0]) agg_reg <= wd_reg[7:0];
         if (off0_we_reg) off0_reg <= wd_reg;
         // Estimator parameters change only while the sequencer is idle (an estimate in
         // flight reads them for 14 cycles); writes during a run are ignored, STATUS bit 5.
@@ -208,6 +231,7 @@ module minflux_core (
         REG_SAFE_YMAX:   rd_word = {16'd0, ymax_reg};
         REG_CYCLES_DONE: rd_word = seq_done;
         REG_TIMESTAMP:   rd_word = ts_reg;
+        REG_AGG:         rd_word = {24'd0, agg_reg};
         REG_EST_K:       rd_word = {30'd0, est_k_reg};
         REG_EST_THRESH:  rd_word = {17'd0, est_thresh_reg};
         REG_EST_L:       rd_word = {16'd0, est_L_reg};
@@ -223,19 +247,21 @@ module minflux_core (
   endfunction
 
   reg [7:0]  ra_reg;
-  reg [31:0] rd_g0_reg, rd_g1_reg, rd_g2_reg, rd_g8_reg;
+  reg [31:0] rd_g0_reg, rd_g1_reg, rd_g2_reg, rd_g3_reg, rd_g8_reg;
   reg [4:0]  rd_grp_reg;
   always @(posedge clk) begin
     ra_reg <= i_rd_addr;
     rd_g0_reg <= rd_word({5'd0, ra_reg[2:0]});
     rd_g1_reg <= rd_word({5'd1, ra_reg[2:0]});
     rd_g2_reg <= rd_word({5'd2, ra_reg[2:0]});
+    rd_g3_reg <= rd_word({5'd3, ra_reg[2:0]});
     rd_g8_reg <= rd_word({5'd8, ra_reg[2:0]});
     rd_grp_reg <= ra_reg[7:3];
     case (rd_grp_reg)
       5'd0:    o_rd_data_reg <= rd_g0_reg;
       5'd1:    o_rd_data_reg <= rd_g1_reg;
       5'd2:    o_rd_data_reg <= rd_g2_reg;
+      5'd3:    o_rd_data_reg <= rd_g3_reg;
       5'd8:    o_rd_data_reg <= rd_g8_reg;
       default: o_rd_data_reg <= 32'd0;
     endcase
@@ -272,13 +298,28 @@ module minflux_core (
     .o_rec_ts_reg(o_rec_ts), .o_rec_cx_reg(o_rec_cx), .o_rec_cy_reg(o_rec_cy),
     .o_cycles_done_reg(seq_done), .o_running(o_running));
 
-  wire        rec_valid;
-  wire [15:0] rec_sat;
+  always @(posedge clk) begin
+    if (rst || !o_running) begin
+      agg_cnt_reg <= 8'd0;
+      stop_hold_reg <= 1'b0;
+      rec_win_reg <= 1'b0;
+    end else begin
+      if (seq_rec) agg_cnt_reg <= agg_last_reg ? 8'd0 : agg_cnt_reg + 8'd1;
+      if (ctrl_reg[1]) stop_hold_reg <= 1'b1;
+      if (rec_end) rec_win_reg <= 1'b1;
+      else if (seq_gate) rec_win_reg <= 1'b0;
+    end
+    agg_last_reg <= {1'b0, agg_cnt_reg} + 9'd1 >= {1'b0, agg_m};
+    agg_keep_reg <= agg_cnt_reg != 8'd0;
+  end
+
+  wire        rec_valid, rec_sat;
+  wire [51:0] rec_nsum;
   photon_counter #(.K_MAX(K_MAX), .N_CH(N_CH), .COUNT_W(COUNT_W), .CNT_W(APD_GRAY_W),
                    .LAT(APD_LAT)) u_cnt (
     .clk(clk), .rst(rst), .i_cnt({cnt1, cnt0}), .i_gate(seq_gate), .i_exp(seq_exp),
-    .i_rec(seq_rec), .o_rec_valid_reg(rec_valid), .o_counts_reg(o_rec_counts),
-    .o_sat_reg(rec_sat));
+    .i_keep(agg_keep_reg), .i_rec(rec_end), .o_rec_valid_reg(rec_valid), .o_nsum_reg(rec_nsum),
+    .o_sat_any_reg(rec_sat), .i_rd_addr(i_cnt_rd_addr), .o_rd_data_reg(o_cnt_rd_data));
 
   dac_spi #(.SYNC_GAP(DAC_SYNC_GAP)) u_dac (
     .clk(clk), .rst(rst), .i_req(seq_req), .i_x(seq_x), .i_y(seq_y), .i_amp(amp_reg),
@@ -290,25 +331,19 @@ module minflux_core (
 
   // ---- live mLMS estimate of every record ----
   // (the Gaussian 1D MLE, hdl/gauss1d.v, joins with the pre-localization controller)
-  // Channel sums registered when the counts are complete (timing). The parameters are
-  // stable while an estimate is in flight: they only change while the sequencer is idle.
+  // The channel sums of exposures 0..3 come registered from the photon counter and hold
+  // until the next record's first gate; the estimate starts the cycle after the record is
+  // complete. The parameters are stable while an estimate is in flight: they only change
+  // while the sequencer is idle.
   reg        q_valid_reg = 1'b0;
-  reg [12:0] q_n_reg [0:3];
-  integer qi;
-  always @(posedge clk) begin
-    q_valid_reg <= rec_valid && !rst;
-    if (rec_valid)
-      for (qi = 0; qi < 4; qi = qi + 1)
-        q_n_reg[qi] <= {1'b0, o_rec_counts[(2*qi)*COUNT_W +: COUNT_W]} +
-                       {1'b0, o_rec_counts[(2*qi+1)*COUNT_W +: COUNT_W]};
-  end
+  always @(posedge clk) q_valid_reg <= rec_valid && !rst;
 
   wire        m_valid, m_ok;
   wire [15:0] m_x, m_y;
   /* verilator lint_off PINCONNECTEMPTY */
   mlms u_mlms (
     .clk(clk), .rst(rst), .i_valid(q_valid_reg),
-    .i_n0(q_n_reg[0]), .i_n1(q_n_reg[1]), .i_n2(q_n_reg[2]), .i_n3(q_n_reg[3]),
+    .i_n0(rec_nsum[12:0]), .i_n1(rec_nsum[25:13]), .i_n2(rec_nsum[38:26]), .i_n3(rec_nsum[51:39]),
     .i_k(est_k_reg), .i_thresh(est_thresh_reg), .i_L(est_L_reg), .i_F(est_F_reg),
     .i_beta0(est_b0_reg), .i_beta1(est_b1_reg), .i_beta2(est_b2_reg),
     .o_valid(m_valid), .o_x(m_x), .o_y(m_y), .o_ok(m_ok), .o_busy());
@@ -336,4 +371,5 @@ module minflux_core (
   assign o_dbg_xy_code = {y_code, x_code};
   assign o_dbg_clamp   = {clamp_y, clamp_x};
   assign o_dbg_moved   = dac_moved;
+  assign o_dbg_cycle_end = seq_rec;
 endmodule

@@ -17,8 +17,10 @@ module minflux_system (
   output wire        o_gate,
   output wire        o_running,
   // observation for the virtual board's truth log (unconnected on the board)
-  output wire        o_dbg_rec_valid, // counts of a cycle complete
-  output wire [31:0] o_dbg_rec_ts     // that cycle's start timestamp
+  output wire        o_dbg_rec_valid, // counts of a record complete (AGG cycles)
+  output wire        o_dbg_cycle_end, // a multiplex cycle's last gate closed
+  output wire [31:0] o_dbg_rec_ts,    // that cycle's start timestamp (from o_dbg_cycle_end on)
+  output wire [4:0]  o_dbg_link_div   // UART clocks per bit (LINK_BAUD): the FT2232H follows it
 );
 `include "minflux_regs.vh"
 
@@ -29,8 +31,10 @@ module minflux_system (
   wire        est_valid, est_ok;
   wire [15:0] est_x, est_y;
   wire [31:0] rec_ts;
-  wire [15:0] rec_cx, rec_cy, rec_sat;
-  wire [191:0] rec_counts;
+  wire [15:0] rec_cx, rec_cy;
+  wire        rec_sat;
+  wire [2:0]  cnt_addr;
+  wire [23:0] cnt_data;
   wire [3:0]  k;
 
   /* verilator lint_off PINCONNECTEMPTY */
@@ -42,20 +46,22 @@ module minflux_system (
     .o_dac_sclk(o_dac_sclk), .o_dac_mosi(o_dac_mosi), .o_dac_sync_n(o_dac_sync_n),
     .o_laser_en(o_laser_en), .o_gate(o_gate),
     .o_rec_valid(o_dbg_rec_valid), .o_rec_ts(rec_ts), .o_rec_cx(rec_cx), .o_rec_cy(rec_cy),
-    .o_rec_counts(rec_counts), .o_rec_sat(rec_sat), .o_k(k),
+    .i_cnt_rd_addr(cnt_addr), .o_cnt_rd_data(cnt_data), .o_rec_sat(rec_sat), .o_k(k),
     .o_est_valid_reg(est_valid), .o_est_x_reg(est_x), .o_est_y_reg(est_y), .o_est_ok_reg(est_ok),
     // observation ports exist for co-simulation only
     .o_dbg_apd_cnt(), .o_dbg_dac_req(), .o_dbg_dac_xy(), .o_dbg_exp(), .o_dbg_busy(),
-    .o_dbg_xy_code(), .o_dbg_clamp(), .o_dbg_moved(),
+    .o_dbg_xy_code(), .o_dbg_clamp(), .o_dbg_moved(), .o_dbg_cycle_end(o_dbg_cycle_end),
     .o_running(o_running));
   /* verilator lint_on PINCONNECTEMPTY */
   assign o_dbg_rec_ts = rec_ts;
 
   wire       rx_valid, rx_err, tx_valid, tx_ready;
   wire [7:0] rx_data, tx_data;
-  uart_rx u_rx (.clk(clk), .rst(rst), .i_div(LINK_DIV_3M[4:0]), .i_rx(i_rx),
+  wire [4:0] link_div;
+  assign o_dbg_link_div = link_div;
+  uart_rx u_rx (.clk(clk), .rst(rst), .i_div(link_div), .i_rx(i_rx),
                 .m_valid_reg(rx_valid), .m_data_reg(rx_data), .o_frame_err_reg(rx_err));
-  uart_tx u_tx (.clk(clk), .rst(rst), .i_div(LINK_DIV_3M[4:0]), .s_valid(tx_valid), .s_data(tx_data),
+  uart_tx u_tx (.clk(clk), .rst(rst), .i_div(link_div), .s_valid(tx_valid), .s_data(tx_data),
                 .s_ready(tx_ready), .o_tx_reg(o_tx));
   host_link u_link (
     .clk(clk), .rst(rst), .s_valid(rx_valid), .s_data(rx_data), .i_rx_err(rx_err),
@@ -63,6 +69,7 @@ module minflux_system (
     .i_rec_valid(est_valid), .i_k(k), .i_state(4'd0),
     .i_rec_ts(rec_ts), .i_rec_cx(rec_cx), .i_rec_cy(rec_cy),
     .i_est_x(est_x), .i_est_y(est_y), .i_est_ok(est_ok),
-    .i_rec_sat(rec_sat), .i_rec_counts(rec_counts),
+    .i_rec_sat(rec_sat), .o_cnt_addr(cnt_addr), .i_cnt_data(cnt_data),
+    .o_div_reg(link_div),
     .m_valid(tx_valid), .m_data(tx_data), .m_ready(tx_ready));
 endmodule

@@ -20,6 +20,7 @@ static void defaults(core_config_t *c)
   memset(c, 0, sizeof *c);
   c->xmin = c->ymin = INT16_MIN;
   c->xmax = c->ymax = INT16_MAX;
+  c->agg = 1;
 }
 
 void core_config_tracking_preset(core_config_t *c)
@@ -76,5 +77,9 @@ int core_config_validate(const core_config_t *c, char *err, size_t err_len)
   }
   if (c->laser_amp > 65535)
     FAIL("LASER_AMP = %u: must be 0..65535", c->laser_amp);
+  if (c->agg < 1 || c->agg > 255)
+    FAIL("AGG = %u: cycles per record must be 1..255", c->agg);
+  if (c->ncycles % c->agg)
+    FAIL("NCYCLES = %u is not a multiple of AGG = %u: the last record would be incomplete", c->ncycles, c->agg);
   return 0;
 }

@@ -18,6 +18,7 @@ typedef struct {
   int32_t  off_x[MINFLUX_K_MAX], off_y[MINFLUX_K_MAX];
   int32_t  xmin, xmax, ymin, ymax;   /* safe window, DAC LSB */
   uint32_t laser_amp;
+  unsigned agg;                      /* AGG: cycles per record, 1..255 */
 } core_config_t;
 
 /* The shortest gate delay that the DAC move allows (cycles): a smaller DELAY register

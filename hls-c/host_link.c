@@ -1,6 +1,6 @@
 /* host_link: cycle-exact C model of hdl/host_link.v, register by register (see
  * host_link.h). The big always blocks of the RTL appear below as blocks in the same order,
- * the small registered-every-cycle ones (rlast, exp_cnt, rec_len/rec_left, hdr_byte, the
+ * the small registered-every-cycle ones (rlast, rec_len/rec_left, hdr_byte, the
  * room flags) next to the block that uses them; every right-hand side reads `o`, the
  * registers before the edge, so the C assignment order only matters where the RTL has a
  * later non-blocking assignment override an earlier one. */
@@ -11,7 +11,11 @@
 #define RTO_MAX   ((uint16_t)(MINFLUX_PROTO_RX_TIMEOUT - 1))   /* 14-bit counter at its top */
 #define FIFO_N    MINFLUX_LINK_FIFO_BYTES
 
-void host_link_init(host_link_t *s) { memset(s, 0, sizeof *s); }
+void host_link_init(host_link_t *s)
+{
+  memset(s, 0, sizeof *s);
+  s->quiet_w = MINFLUX_LINK_QUIET_W;
+}
 
 uint16_t host_link_crc_byte(uint16_t crc, uint8_t b)
 {
@@ -48,16 +52,11 @@ static uint8_t hdr_part(const host_link_t *o, const host_link_in_t *in, unsigned
   }
 }
 
-/* The 24 bits of exposure e on the counts bus, {ch1, ch0} as the RTL's part-select. */
-static uint32_t exp_bits(const host_link_in_t *in, unsigned e)
+/* cnt_byte: byte w_b of the exposure on the counts read port, packed ch0 << 12 | ch1
+ * big-endian. */
+static uint8_t cnt_byte(const host_link_t *o, const host_link_in_t *in)
 {
-  return (uint32_t)(in->rec_counts[e][1] & 0xFFFu) << 12 | (in->rec_counts[e][0] & 0xFFFu);
-}
-
-/* cnt_byte: byte w_b of the registered exposure, packed ch0 << 12 | ch1 big-endian. */
-static uint8_t cnt_byte(const host_link_t *o)
-{
-  const uint32_t w = (o->exp_cnt & 0xFFFu) << 12 | (o->exp_cnt >> 12 & 0xFFFu);
+  const uint32_t w = (in->cnt_data & 0xFFFu) << 12 | (in->cnt_data >> 12 & 0xFFFu);
   return (uint8_t)(o->w_b == 0 ? w >> 16 : o->w_b == 1 ? w >> 8 : w);
 }
 
@@ -110,6 +109,7 @@ void host_link_step(host_link_t *s, const host_link_in_t *in)
   s->o_wr_en = (uint8_t)(!rst && o.ex_write);
   s->clr = (uint8_t)(!rst && o.ex_write && o.wclr);
   s->wclr = (uint8_t)((uint8_t)(o.rpl >> 32) == MINFLUX_REG_LINK_RESET && (o.rpl & 1u));
+  s->wbaud = (uint8_t)((uint8_t)(o.rpl >> 32) == MINFLUX_REG_LINK_BAUD);
   s->rd_wait = (uint8_t)((o.rd_wait << 1) & 0xEu);
   s->refuse_q = (uint8_t)(!rst && rx_refuse);
   s->rto_top = (uint8_t)(!rst && !sv && o.rs != HL_R_HUNT && o.rto == RTO_MAX - 1u);
@@ -189,12 +189,13 @@ void host_link_step(host_link_t *s, const host_link_in_t *in)
   }
 
   /* ======== always block 2: link register read mux (registered) ======== */
-  s->link_adr = (uint8_t)(o.o_addr >= MINFLUX_REG_CLK_HZ && o.o_addr <= MINFLUX_REG_LINK_RESET);
+  s->link_adr = (uint8_t)(o.o_addr >= MINFLUX_REG_CLK_HZ && o.o_addr <= MINFLUX_REG_LINK_BAUD);
   switch (o.o_addr & 7u) {
   case MINFLUX_REG_CLK_HZ & 7:      s->link_val = (uint32_t)MINFLUX_CLK_HZ; break;
   case MINFLUX_REG_REC_SEQ & 7:     s->link_val = o.seq; break;
   case MINFLUX_REG_REC_DROPPED & 7: s->link_val = o.dropped; break;
   case MINFLUX_REG_RX_ERRORS & 7:   s->link_val = o.rxerr; break;
+  case MINFLUX_REG_LINK_BAUD & 7:   s->link_val = o.baud; break;
   default:                          s->link_val = 0; break;
   }
 
@@ -213,7 +214,7 @@ void host_link_step(host_link_t *s, const host_link_in_t *in)
     if (in->rec_valid) s->rec_pend = 1;
     if (o.w_busy) {
       s->a_valid = 1;
-      s->a_byte = in_cnt ? cnt_byte(&o) : o.hdr_byte;
+      s->a_byte = in_cnt ? cnt_byte(&o, in) : o.hdr_byte;
       s->a_kind = in_data ? (o.w_idx == 0 ? HL_K_SYNC : HL_K_DATA) : o.w_crc2 ? HL_K_CRCL : HL_K_CRCH;
       s->w_idx = (o.w_idx + 1u) & 63u;
       if (in_data) {
@@ -265,8 +266,6 @@ void host_link_step(host_link_t *s, const host_link_in_t *in)
       s->obs.cleared = 1;
     }
   }
-  /* the counts of exposure w_e, registered (an 8:1 mux addressed by a register) */
-  s->exp_cnt = exp_bits(in, o.w_e);
   /* the CYCLE length for the current K, and the header byte for the next index, both
    * registered every cycle */
   const unsigned k_sat = (in->k & 15u) == 0 ? 1u : (in->k & 15u) > 8 ? 8u : (in->k & 15u);
@@ -330,4 +329,32 @@ void host_link_step(host_link_t *s, const host_link_in_t *in)
     if (pop) s->out_valid = 1;
     else if (in->m_ready) s->out_valid = 0;
   }
+
+  /* ======== link rate (LINK_BAUD) ======== */
+  s->tx_idle = (uint8_t)(!o.resp_pend && !o.w_busy && !o.a_valid && !o.wr && o.fill == 0 && !o.out_valid && in->m_ready);
+  const uint32_t quiet_max = (1u << o.quiet_w) - 1u;
+  s->quiet_top = (uint8_t)(o.quiet == quiet_max);
+  if (rst) {
+    s->baud = 0;
+    s->baud_pend = 0;
+    s->quiet = 0;
+    s->o_div = MINFLUX_LINK_DIV_3M;
+  } else {
+    s->quiet = (o.ex_ping || o.ex_read || o.ex_write) ? 0 : (o.quiet + 1u) & quiet_max;
+    if (o.ex_write && o.wbaud) {
+      s->baud_req = (uint8_t)((o.rpl & 3u) == 3u ? 0u : (o.rpl & 3u));   /* 3 is stored as 0 */
+      s->baud_pend = 1;
+    } else if (o.baud_pend && o.tx_idle && !o.resp_pend) {
+      s->baud = o.baud_req;
+      s->baud_pend = 0;
+    } else if (o.quiet_top && !o.baud_pend) {
+      s->baud = 0;
+    }
+    s->o_div = host_link_div(o.baud);
+  }
+}
+
+unsigned host_link_div(unsigned baud_code)
+{
+  return baud_code == 1 ? MINFLUX_LINK_DIV_3M / 2 : baud_code == 2 ? MINFLUX_LINK_DIV_3M / 4 : MINFLUX_LINK_DIV_3M;
 }

@@ -48,8 +48,10 @@ typedef struct {
   uint32_t rec_ts;
   uint16_t rec_cx, rec_cy, est_x, est_y;
   int      est_ok;
-  uint16_t rec_sat;
-  uint16_t rec_counts[MINFLUX_K_MAX][MINFLUX_N_CH];   /* 12 bit each */
+  int      rec_sat;          /* a count of the record saturated */
+  /* counts read port (the photon counter's bank): {ch1, ch0} of the exposure the link
+   * addressed (w_e) one edge before */
+  uint32_t cnt_data;
   /* uart_tx */
   int      m_ready;
 } host_link_in_t;
@@ -99,9 +101,8 @@ typedef struct {
   uint8_t  hdr_byte;         /* header byte selected one cycle ahead */
   uint8_t  hn, hg;           /* header index two cycles ahead (5 bit); its group a cycle later */
   uint8_t  hp[5];            /* stage 1 of the header mux, per group of four */
-  uint8_t  sat_any;          /* rec_sat != 0, registered */
-  uint8_t  w_e, w_b;         /* 3 bit (exposure exp_cnt holds from the next edge), 2 bit */
-  uint32_t exp_cnt;          /* 24 bit: counts of the exposure being selected, {ch1, ch0} */
+  uint8_t  sat_any;          /* rec_sat, registered */
+  uint8_t  w_e, w_b;         /* 3 bit (exposure o_cnt_addr reads: in cnt_data from the next edge), 2 bit */
   uint16_t w_seq;
   uint8_t  room_rec, room_resp;
   uint16_t fill;             /* 10 bit */
@@ -116,6 +117,12 @@ typedef struct {
   uint8_t  rv, rxd, rx_err;   /* s_valid, s_data, i_rx_err registered at the input */
   uint8_t  rx_sync, rx_zero, rx_lenbad; /* rxd is SYNC / 0 / > PROTO_MAX_CMD */
   uint8_t  wclr;             /* payload is a LINK_RESET write of 1, registered */
+  uint8_t  wbaud;            /* payload is a LINK_BAUD write, registered */
+  /* link rate */
+  uint8_t  baud, baud_req, baud_pend, tx_idle, quiet_top;
+  uint32_t quiet;            /* LINK_QUIET_W bits: cycles since the last accepted command */
+  uint8_t  o_div;            /* uart clocks per bit */
+  uint8_t  quiet_w;          /* not a register: the RTL parameter QUIET_W (init: LINK_QUIET_W) */
   uint8_t  rto_top;          /* rto == its top value, registered */
   uint8_t  refuse_q;         /* a frame or byte was refused in the previous cycle */
   uint8_t  fill_nz, pop_q;   /* fill != 0 one cycle late; popped in the previous cycle */
@@ -124,6 +131,8 @@ typedef struct {
 } host_link_t;
 
 void host_link_init(host_link_t *s);
+/* UART clocks per bit of a LINK_BAUD code (0/3: 3 Mbaud, 1: 6 Mbaud, 2: 12 Mbaud). */
+unsigned host_link_div(unsigned baud_code);
 /* One clk edge with the inputs seen during the cycle before it. */
 void host_link_step(host_link_t *s, const host_link_in_t *in);
 static inline int     host_link_m_valid(const host_link_t *s) { return s->out_valid; }

@@ -20,11 +20,13 @@ static void reset_regs(minflux_core_t *c)
   c->est_G = 0;
   c->mlms_r.k = 1;
   c->mlms_r.thresh = 6;
+  c->agg = 1;
 }
 
 void minflux_core_init(minflux_core_t *c)
 {
   memset(c, 0, sizeof *c);
+  c->agg_last = 1;
   for (int ch = 0; ch < MINFLUX_N_CH; ch++) apd_capture_init(&c->apd[ch]);
   mux_sequencer_init(&c->seq);
   photon_counter_init(&c->cnt);
@@ -53,6 +55,7 @@ static uint32_t read_reg(const minflux_core_t *o, uint8_t addr)
   case MINFLUX_REG_SAFE_YMAX:   return (uint16_t)o->ymax;
   case MINFLUX_REG_CYCLES_DONE: return o->seq.cycles_done;
   case MINFLUX_REG_TIMESTAMP:   return o->ts;
+  case MINFLUX_REG_AGG:         return o->agg;
   case MINFLUX_REG_EST_K:       return o->mlms_r.k;
   case MINFLUX_REG_EST_THRESH:  return o->mlms_r.thresh;
   case MINFLUX_REG_EST_L:       return o->mlms_r.L;
@@ -94,6 +97,7 @@ static void write_reg(minflux_core_t *c, uint8_t addr, uint32_t d, int running)
   case MINFLUX_REG_EST_BETA1: c->mlms_r.beta[1] = (int16_t)fx_sext(d, 16); break;
   case MINFLUX_REG_EST_BETA2: c->mlms_r.beta[2] = (int16_t)fx_sext(d, 16); break;
   case MINFLUX_REG_EST_G:     c->est_G = (uint16_t)d; break;
+  case MINFLUX_REG_AGG:       c->agg = (uint8_t)d; break;
   default:
     if (addr >= MINFLUX_REG_OFFSET0 && addr < MINFLUX_REG_OFFSET0 + MINFLUX_K_MAX)
       c->offsets[addr - MINFLUX_REG_OFFSET0] = d;
@@ -118,9 +122,7 @@ void minflux_core_step(minflux_core_t *c, const minflux_core_in_t *in)
   if (in->rst) {
     reset_regs(c);
   } else {
-    int any_sat = 0;
-    for (int e = 0; e < MINFLUX_K_MAX; e++)
-      for (int ch = 0; ch < MINFLUX_N_CH; ch++) any_sat |= o.cnt.sat[e][ch];
+    const int any_sat = o.cnt.sat_any;
     const int running = mux_sequencer_running(&o.seq);
     const uint8_t clr = (o.we && o.wa == MINFLUX_REG_STATUS) ? (uint8_t)(((o.wd >> 1) & 7u) | ((o.wd >> 2) & 8u)) : 0;
     const uint8_t set = (uint8_t)(((o.we && running && is_est_reg(o.wa)) << 3) |
@@ -143,7 +145,10 @@ void minflux_core_step(minflux_core_t *c, const minflux_core_in_t *in)
 
   mux_sequencer_in_t si;
   si.start = wr_ctrl && (o.wd & 1u);
-  si.stop = wr_ctrl && (o.wd & 2u);
+  const int running_o = mux_sequencer_running(&o.seq);
+  const int ctrl_stop = wr_ctrl && (o.wd & 2u);
+  const int rec_end = o.seq.rec && o.agg_last;
+  si.stop = (ctrl_stop || o.stop_hold) && (!running_o || o.rec_win || rec_end);
   si.abort = (wr_ctrl && (o.wd & 4u)) || estop;
   si.ncycles = o.ncycles;
   si.k = o.k;
@@ -160,7 +165,20 @@ void minflux_core_step(minflux_core_t *c, const minflux_core_in_t *in)
   si.now = o.ts;
   mux_sequencer_step(&c->seq, in->rst, &si);
 
-  photon_counter_step(&c->cnt, in->rst, cnt, o.seq.gate, o.seq.exp, o.seq.rec);
+  /* aggregation of AGG cycles per record */
+  if (in->rst || !running_o) {
+    c->agg_cnt = 0;
+    c->stop_hold = 0;
+    c->rec_win = 0;
+  } else {
+    if (o.seq.rec) c->agg_cnt = (uint8_t)(o.agg_last ? 0 : o.agg_cnt + 1);
+    if (ctrl_stop) c->stop_hold = 1;
+    if (rec_end) c->rec_win = 1;
+    else if (o.seq.gate) c->rec_win = 0;
+  }
+  c->agg_last = (uint8_t)((unsigned)o.agg_cnt + 1 >= (o.agg ? o.agg : 1u));
+  c->agg_keep = (uint8_t)(o.agg_cnt != 0);
+  photon_counter_step(&c->cnt, in->rst, cnt, o.seq.gate, o.seq.exp, o.agg_keep, rec_end, in->cnt_rd_addr);
 
   dac_spi_in_t di;
   di.req = o.seq.dac_req;
@@ -174,15 +192,14 @@ void minflux_core_step(minflux_core_t *c, const minflux_core_in_t *in)
   di.win_wr = o.we && o.wa >= MINFLUX_REG_SAFE_XMIN && o.wa <= MINFLUX_REG_SAFE_YMAX;
   dac_spi_step(&c->dac, in->rst, &di);
 
-  /* estimator input stage: channel sums when the counts are complete */
+  /* the estimate starts the cycle after the record is complete, from the photon counter's
+   * channel sums (they hold until the next record's first gate) */
   c->q_valid = (uint8_t)(o.cnt.rec_valid && !in->rst);
-  if (o.cnt.rec_valid)
-    for (int e = 0; e < 4; e++) c->q_n[e] = (uint16_t)(o.cnt.counts[e][0] + o.cnt.counts[e][1]);
   /* the live mLMS: o_valid is high EST_MLMS_LAT cycles after the i_valid cycle */
   c->m_valid = (uint8_t)(!in->rst && o.m_cd == 1);
   c->m_cd = (uint8_t)(o.m_cd ? o.m_cd - 1 : 0);
   if (o.q_valid) {   /* the parameters cannot change while the estimate is in flight */
-    mlms_eval(&o.mlms_r, o.q_n, &c->m_res);
+    mlms_eval(&o.mlms_r, o.cnt.nsum, &c->m_res);
     c->m_cd = MINFLUX_EST_MLMS_LAT - 1;
   }
   if (in->rst) c->m_cd = 0;

@@ -21,6 +21,7 @@ typedef struct {
   uint8_t  rd_addr;
   int      estop;                   /* emergency stop pin, active high */
   uint8_t  apd_edges[MINFLUX_N_CH]; /* APD rising edges since the previous clk edge */
+  uint8_t  cnt_rd_addr;             /* record counts read port (the host link's framer) */
 } minflux_core_in_t;
 
 typedef struct {
@@ -37,9 +38,10 @@ typedef struct {
   uint8_t  estop_sync[2];           /* synchronizer; [1] is the active flag */
   mlms_regs_t mlms_r;               /* EST_K, EST_THRESH, EST_L, EST_F, EST_BETA0..2 */
   uint16_t est_G;                   /* EST_G, stored for the Gaussian MLE (not in the core yet) */
-  /* estimator input stage (registered when the counts are complete) */
+  uint8_t  agg;                     /* AGG: cycles per record (0 acts as 1) */
+  uint8_t  agg_cnt, agg_last, agg_keep, stop_hold, rec_win;   /* aggregation state (see the RTL) */
+  /* the estimator starts the cycle after a record is complete */
   uint8_t  q_valid;
-  uint16_t q_n[4];
   /* the live mLMS: a fixed-latency pipeline (EST_MLMS_LAT) */
   uint8_t  m_cd, m_valid;
   est_out_t m_res;

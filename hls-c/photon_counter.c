@@ -9,12 +9,14 @@
 void photon_counter_init(photon_counter_t *s) { memset(s, 0, sizeof *s); }
 
 void photon_counter_step(photon_counter_t *s, int rst, const uint8_t cnt[MINFLUX_N_CH],
-                         int gate, unsigned exp, int rec)
+                         int gate, unsigned exp, int keep, int rec, unsigned rd_addr)
 {
   const photon_counter_t o = *s;
   const int gd = o.gate_sr[LAT - 1], gd_prev = o.gate_sr[LAT];
   const unsigned exp_d = o.exp_sr[LAT - 1], exp_prev = o.exp_sr[LAT];
   const uint32_t cmax = fx_mask(0xFFFFFFFFu, MINFLUX_COUNT_W);
+  const int first_open = gd && !gd_prev && exp_d == 0 && !o.keep;
+  const int closed = gd_prev && !gd;
 
   if (rst) {
     memset(s->gate_sr, 0, sizeof s->gate_sr);
@@ -29,22 +31,20 @@ void photon_counter_step(photon_counter_t *s, int rst, const uint8_t cnt[MINFLUX
   }
   for (int i = LAT; i > 0; i--) s->exp_sr[i] = o.exp_sr[i - 1];
   s->exp_sr[0] = (uint8_t)(exp & 7u);
-
-  if (gd) {
-    for (int ch = 0; ch < MINFLUX_N_CH; ch++) {
-      uint32_t sum = (gd_prev ? o.acc[ch] : 0u) + cnt[ch];
-      s->acc[ch] = (uint16_t)(sum > cmax ? cmax : sum);
-      s->acc_sat[ch] = (uint8_t)((gd_prev && o.acc_sat[ch]) || sum > cmax);
-    }
+  s->keep = (uint8_t)(keep != 0);
+  int ovf = 0;
+  for (int ch = 0; ch < MINFLUX_N_CH; ch++) {
+    s->base_q[ch] = o.bank[exp_d][ch];
+    s->base[ch] = o.keep ? o.base_q[ch] : 0;
+    const uint32_t sum = (uint32_t)(gd_prev ? o.acc[ch] : o.base[ch]) + cnt[ch];
+    if (gd) s->acc[ch] = (uint16_t)(sum > cmax ? cmax : sum);
+    ovf |= sum > cmax;
   }
-
-  for (unsigned e = 0; e < MINFLUX_K_MAX; e++) {
-    if (gd && !gd_prev && exp_d == 0) {
-      memset(s->counts[e], 0, sizeof s->counts[e]);
-      memset(s->sat[e], 0, sizeof s->sat[e]);
-    } else if (gd_prev && !gd && exp_prev == e) {
-      memcpy(s->counts[e], o.acc, sizeof o.acc);
-      memcpy(s->sat[e], o.acc_sat, sizeof o.acc_sat);
-    }
+  if (closed) memcpy(s->bank[exp_prev], o.acc, sizeof o.acc);
+  for (unsigned e = 0; e < 4; e++) {
+    if (first_open) s->nsum[e] = 0;
+    else if (closed && exp_prev == e) s->nsum[e] = (uint16_t)(o.acc[0] + o.acc[1]);
   }
+  s->sat_any = (uint8_t)((first_open ? 0 : o.sat_any) | (gd && ovf));
+  s->rd_data = (uint32_t)o.bank[rd_addr & 7u][1] << MINFLUX_COUNT_W | o.bank[rd_addr & 7u][0];
 }

@@ -12,17 +12,25 @@ typedef struct {
   uint8_t  exp_sr[MINFLUX_APD_LAT + 1];
   uint8_t  rec_sr[MINFLUX_APD_LAT];
   uint16_t acc[MINFLUX_N_CH];
-  uint8_t  acc_sat[MINFLUX_N_CH];
+  uint8_t  keep;                         /* i_keep, registered */
+  uint16_t base_q[MINFLUX_N_CH];         /* bank read at the delayed exposure index */
+  uint16_t base[MINFLUX_N_CH];           /* start value of a gate that opens (bank entry or 0) */
+  /* the bank (a RAM: both EBR copies hold the same words); entry e of a complete record
+   * holds its counts; entries the record did not visit keep older values */
+  uint16_t bank[MINFLUX_K_MAX][MINFLUX_N_CH];
   /* outputs */
   uint8_t  rec_valid;
-  uint16_t counts[MINFLUX_K_MAX][MINFLUX_N_CH];
-  uint8_t  sat[MINFLUX_K_MAX][MINFLUX_N_CH];
+  uint16_t nsum[4];                      /* ch0 + ch1 of exposures 0..3 (0 if not visited) */
+  uint8_t  sat_any;
+  uint32_t rd_data;                      /* framer read port: {ch1, ch0} of the address of the edge before */
 } photon_counter_t;
 
 void photon_counter_init(photon_counter_t *s);
-/* One clk edge with the inputs seen during the cycle before it. */
+/* One clk edge with the inputs seen during the cycle before it. keep: the cycle adds to
+ * the bank (aggregation of several cycles into one record) instead of starting it anew;
+ * rd_addr: the framer's read address. */
 void photon_counter_step(photon_counter_t *s, int rst, const uint8_t cnt[MINFLUX_N_CH],
-                         int gate, unsigned exp, int rec);
+                         int gate, unsigned exp, int keep, int rec, unsigned rd_addr);
 
 #ifdef __cplusplus
 }

@@ -40,6 +40,7 @@
   X(SAFE_YMAX,  0x0F, 16, "safe window y maximum, signed DAC LSB") \
   X(CYCLES_DONE,0x10, 32, "RO cycles completed in the current/last run") \
   X(TIMESTAMP,  0x11, 32, "RO free-running cycle counter") \
+  X(AGG,        0x18,  8, "multiplex cycles per record M (0 acts as 1): counts are summed over M cycles, one estimate and one record per M cycles; a stop ends the run at the end of a record") \
   X(OFFSET0,    0x20, 32, "offset table: entry k at 0x20+k, x in [15:0], y in [31:16], signed DAC LSB")
 
 #define MINFLUX_OFFSET_ADDR(k) (0x20 + (k))

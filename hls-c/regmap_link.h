@@ -21,7 +21,8 @@
   X(PROTO_CYCLE_EXP, 3,      "CYCLE payload bytes per exposure: ch0, ch1 as two 12-bit fields") \
   X(PROTO_RX_TIMEOUT,16384,  "clk cycles of silence inside a frame after which the deframer hunts again") \
   X(LINK_FIFO_BYTES, 512,    "transmit FIFO bytes (one EBR)") \
-  X(LINK_DIV_3M,     16,     "uart clocks per bit at 3 Mbaud (48 MHz)")
+  X(LINK_DIV_3M,     16,     "uart clocks per bit at 3 Mbaud (48 MHz)") \
+  X(LINK_QUIET_W,    26,     "a rate other than 3 Mbaud falls back to 3 Mbaud after 2^26 clk cycles (1.40 s) without an accepted command")
 
 /* Registers served by the link itself (the core's read mux returns 0 there). */
 #define MINFLUX_LINK_REGS(X) \
@@ -29,6 +30,7 @@
   X(REC_SEQ,     0x13, 16, "RO sequence number the next CYCLE record will carry") \
   X(REC_DROPPED, 0x14, 16, "RO CYCLE records dropped because the transmit FIFO was full (wraps)") \
   X(RX_ERRORS,   0x15, 16, "RO frames refused: bad CRC, length, type, timeout, UART stop bit, busy (wraps)") \
-  X(LINK_RESET,  0x16,  1, "WO bit0: clear REC_SEQ, REC_DROPPED, RX_ERRORS (acknowledged first)")
+  X(LINK_RESET,  0x16,  1, "WO bit0: clear REC_SEQ, REC_DROPPED, RX_ERRORS (acknowledged first)") \
+  X(LINK_BAUD,   0x17,  2, "UART rate: 0 = 3 Mbaud, 1 = 6 Mbaud, 2 = 12 Mbaud (3 is stored as 0); takes effect once the answer and every queued byte are sent; back to 0 after LINK_QUIET_W without a command")
 
 #endif

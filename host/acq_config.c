@@ -33,7 +33,9 @@ static const struct key keys[] = {
   D(beta0, -8, 7.999, "mLMS beta0"),
   D(beta1, -8, 7.999, "mLMS beta1"),
   D(beta2, -8, 7.999, "mLMS beta2 (est_k = 2)"),
-  D(thresh, 0, 32767, "reaction threshold, counts per cycle"),
+  D(thresh, 0, 32767, "reaction threshold, counts per record"),
+  I(agg, 1, 255, "multiplex cycles summed into one record (above the link's capacity)"),
+  I(baud, 3000000, 12000000, "link rate: 3000000, 6000000 or 12000000 baud"),
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
@@ -55,6 +57,8 @@ void acq_defaults(acq_config *c)
   c->beta0 = 1.27;             /* live mLMS defaults (S51, section 6.4) */
   c->beta1 = 3.8;
   c->thresh = 6;
+  c->agg = 1;
+  c->baud = 3000000;
 }
 
 int acq_set(acq_config *c, const char *key, const char *value, char *err, size_t errlen)
@@ -75,6 +79,10 @@ int acq_set(acq_config *c, const char *key, const char *value, char *err, size_t
     errno = 0;
     double v = strtod(value, &end);
     while (end && (*end == ' ' || *end == '\t')) end++;
+    if (!strcmp(k->name, "baud") && !(v == 3e6 || v == 6e6 || v == 12e6)) {
+      snprintf(err, errlen, "%s = '%s' is not a link rate of the firmware (allowed: 3000000, 6000000, 12000000 baud)", key, value);
+      return -1;
+    }
     if (errno || end == value || *end || !isfinite(v) || v < k->lo || v > k->hi ||
         (k->kind == KI && v != floor(v))) {
       snprintf(err, errlen, "%s = '%s' is not %s in [%g, %g] (%s)", key, value,
@@ -158,10 +166,13 @@ int acq_to_regs(const acq_config *c, double duration_s, acq_regs *r, char *err, 
   cc->ymin = nm_to_lsb(c->safe_y_min_nm, g);
   cc->ymax = nm_to_lsb(c->safe_y_max_nm, g);
   cc->laser_amp = (uint32_t)lround(c->laser_amp);
+  cc->agg = (unsigned)c->agg;
   r->cycle_hz_actual = clk / (double)core_config_period_cycles(cc);
-  const double n = round(duration_s * r->cycle_hz_actual);
-  if (!(duration_s > 0) || n < 1 || n > 4294967295.0) {
-    snprintf(err, errlen, "--duration %g s gives %.0f cycles at %.3f Hz (allowed: 1 .. 2^32-1 cycles)",
+  /* whole records: the duration is rounded to a multiple of agg cycles (at least one) */
+  double n = round(duration_s * r->cycle_hz_actual / c->agg) * c->agg;
+  if (n < c->agg) n = c->agg;
+  if (!(duration_s > 0) || n > 4294967295.0 - 255) {
+    snprintf(err, errlen, "--duration %g s gives %.0f cycles at %.3f Hz (allowed: 1 .. 2^32-256 cycles)",
              duration_s, n, r->cycle_hz_actual);
     return -1;
   }

@@ -19,6 +19,8 @@ typedef struct {
   int    est_k;
   double beta0, beta1, beta2;
   double thresh;
+  int    agg;                      /* cycles summed into one record */
+  int    baud;                     /* link rate */
 } acq_config;
 
 /* What the configuration means for the firmware. */

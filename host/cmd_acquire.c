@@ -32,7 +32,8 @@ static void acq_usage(FILE *f)
     "--board ftdi[:SERIAL]|sim[:SCENARIO.ini]  (default sim)\n"
     "Keys (defaults; README \"Acquisition keys\"): mode=track cycle_hz=8000 k=4 delay_us=7.4 window_us=2\n"
     "  L_nm=100 fwhm_nm=360 eod_nm_per_lsb=0.1 centre_x_nm=0 centre_y_nm=0 safe_{x,y}_{min,max}_nm=-+3000\n"
-    "  laser_amp=49152 est_k=1 beta0=1.27 beta1=3.8 beta2=0 thresh=6\n"
+    "  laser_amp=49152 est_k=1 beta0=1.27 beta1=3.8 beta2=0 thresh=6 agg=1 baud=3000000\n"
+    "agg=M sums M cycles into one record (for cycle rates above the link's capacity).\n"
     "Ctrl-C stops the firmware after the current cycle and leaves complete files.\n");
 }
 
@@ -74,7 +75,7 @@ static int configure(mfx_link *l, const acq_regs *r)
     { MINFLUX_REG_K, c->k }, { MINFLUX_REG_DELAY, c->delay_cycles }, { MINFLUX_REG_GATE, c->gate_cycles },
     { MINFLUX_REG_WIN, c->win_cycles }, { MINFLUX_REG_CENTRE_X, (uint16_t)c->centre_x },
     { MINFLUX_REG_CENTRE_Y, (uint16_t)c->centre_y }, { MINFLUX_REG_LASER_AMP, c->laser_amp },
-    { MINFLUX_REG_NCYCLES, c->ncycles },
+    { MINFLUX_REG_NCYCLES, c->ncycles }, { MINFLUX_REG_AGG, c->agg },
     { MINFLUX_REG_EST_K, r->est.k }, { MINFLUX_REG_EST_THRESH, r->est.thresh },
     { MINFLUX_REG_EST_L, r->est.L }, { MINFLUX_REG_EST_F, r->est.F },
     { MINFLUX_REG_EST_BETA0, (uint16_t)r->est.beta[0] }, { MINFLUX_REG_EST_BETA1, (uint16_t)r->est.beta[1] },
@@ -188,6 +189,12 @@ int cmd_acquire(int argc, char **argv)
     t->close(t);
     return 1;
   }
+  if (mfx_link_set_rate(&l, (unsigned)cfg.baud)) {
+    fprintf(stderr, "minflux acquire: %s\n", l.err);
+    t->close(t);
+    return 1;
+  }
+  const unsigned link_baud = t->baud;
 
   /* raw header: everything needed to decode and to reproduce the run */
   json_t *hdr = json_object(), *fw = json_object(), *jc = json_object(), *jr = json_object();
@@ -208,6 +215,7 @@ int cmd_acquire(int argc, char **argv)
   json_object_set_new(jr, "gate", json_integer(regs.core.gate_cycles));
   json_object_set_new(jr, "win", json_integer(regs.core.win_cycles));
   json_object_set_new(jr, "ncycles", json_integer(regs.core.ncycles));
+  json_object_set_new(jr, "agg", json_integer(regs.core.agg));
   json_object_set_new(hdr, "registers", jr);
   json_object_set_new(hdr, "duration_s_requested", json_real(duration));
   json_object_set_new(hdr, "cycle_hz", json_real(regs.cycle_hz_actual));
@@ -215,7 +223,7 @@ int cmd_acquire(int argc, char **argv)
   json_decref(hdr);
   st.raw = mfx_raw_create(raw_path, hs, err, sizeof err);
   free(hs);
-  mfx_decode_params dp = { clk, cfg.eod_nm_per_lsb };
+  mfx_decode_params dp = { clk, cfg.eod_nm_per_lsb, regs.core.agg, core_config_period_cycles(&regs.core) };
   if (!st.raw || mfx_tables_open(&st.tab, out, &dp, err, sizeof err)) {
     fprintf(stderr, "minflux acquire: %s\n", err);
     if (st.raw) fclose(st.raw);
@@ -234,7 +242,7 @@ int cmd_acquire(int argc, char **argv)
   l.raw_ctx = &st;
   l.on_cycle = on_cycle;
   l.cycle_ctx = &st;
-  const uint64_t want = regs.core.ncycles;
+  const uint64_t want = regs.core.ncycles, agg = regs.core.agg, want_rec = want / agg;
   fprintf(stderr, "minflux acquire: %" PRIu64 " cycles at %.3f Hz (%.3f s) on %s -> %s\n", want,
           regs.cycle_hz_actual, want / regs.cycle_hz_actual, board, out);
   const double t0 = mono_s();
@@ -250,7 +258,7 @@ int cmd_acquire(int argc, char **argv)
       stop_sent = 1;
       if (mfx_reg_write(&l, MINFLUX_REG_CTRL, 2)) { fprintf(stderr, "\nminflux acquire: stop: %s\n", l.err); rc = 3; break; }
     }
-    if (st.tab.records + st.tab.gaps >= want && tn - last_byte > 0.05) break;
+    if (st.tab.records + st.tab.gaps >= want_rec && tn - last_byte > 0.05) break;
     if (tn - last_poll > 0.2) {        /* has the firmware finished (or been stopped)? */
       uint32_t s;
       last_poll = tn;
@@ -265,7 +273,7 @@ int cmd_acquire(int argc, char **argv)
     if (tn - last_flush > 0.5) { fflush(st.raw); fflush(st.tab.cycles); fflush(st.tab.tracks); last_flush = tn; }
     if (tn - last_byte > 5.0) { fprintf(stderr, "\nminflux acquire: no bytes from the board for 5 s\n"); rc = 3; break; }
     if (tty && tn - last_status > 0.25) {
-      const double el = tn - t0, fw_s = st.tab.records / regs.cycle_hz_actual;
+      const double el = tn - t0, fw_s = (double)(st.tab.records * agg) / regs.cycle_hz_actual;
       fprintf(stderr, "\r  %6.2f s firmware / %6.1f s wall  %7" PRIu64 " records  %8.1f kHz counts  lost %" PRIu64 "   ",
               fw_s, el, st.tab.records, fw_s > 0 ? st.tab.photons / fw_s / 1e3 : 0.0, st.tab.gaps);
       last_status = tn;
@@ -279,6 +287,10 @@ int cmd_acquire(int argc, char **argv)
     fprintf(stderr, "minflux acquire: reading the final counters: %s\n", l.err);
     rc = 3;
   }
+  /* back to the default rate, so the next session finds the firmware where it expects it
+   * (it would fall back by itself 1.4 s later) */
+  if (rc != 3 && link_baud != 3000000u && mfx_link_set_rate(&l, 3000000u))
+    fprintf(stderr, "minflux acquire: warning: returning the link to 3 Mbaud: %s\n", l.err);
   const double wall = mono_s() - t0;
   t->close(t);   /* the virtual board writes truth.csv completely before it exits */
   if (fclose(st.raw) || st.raw_failed) { fprintf(stderr, "minflux acquire: writing %s failed: %s\n", raw_path, st.raw_err); rc = 1; }
@@ -288,11 +300,14 @@ int cmd_acquire(int argc, char **argv)
   if (rc == 0) tab.gaps += tab.records ? (uint16_t)(seq_end - tab.prev_seq - 1u) : (uint16_t)seq_end;
   if (mfx_tables_close(&st.tab, err, sizeof err)) { fprintf(stderr, "minflux acquire: %s\n", err); rc = 1; }
 
-  const double dur = tab.records ? (tab.last_ts_full - tab.first_ts_full) / (double)clk + 1.0 / regs.cycle_hz_actual : 0;
+  /* from the first record's first cycle to the end of the last record's last cycle */
+  const double dur = tab.records ? (tab.last_ts_full - tab.first_ts_full) / (double)clk + (double)agg / regs.cycle_hz_actual : 0;
   json_t *sum = json_object();
   json_object_set_new(sum, "records", json_integer((json_int_t)tab.records));
   json_object_set_new(sum, "cycles_run", json_integer(done));
   json_object_set_new(sum, "cycles_requested", json_integer((json_int_t)want));
+  json_object_set_new(sum, "cycles_per_record", json_integer((json_int_t)agg));
+  json_object_set_new(sum, "link_baud", json_integer((json_int_t)link_baud));
   json_object_set_new(sum, "gaps", json_integer((json_int_t)tab.gaps));
   json_object_set_new(sum, "crc_errors", json_integer((json_int_t)l.dec.crc_errors));
   json_object_set_new(sum, "skipped_bytes", json_integer((json_int_t)l.dec.skipped_bytes));
@@ -304,7 +319,8 @@ int cmd_acquire(int argc, char **argv)
   json_object_set_new(sum, "cycle_hz", json_real(regs.cycle_hz_actual));
   json_object_set_new(sum, "records_per_s", json_real(dur > 0 ? tab.records / dur : 0));
   json_object_set_new(sum, "count_rate_hz", json_real(dur > 0 ? tab.photons / dur : 0));
-  json_object_set_new(sum, "photons_per_cycle", json_real(tab.records ? (double)tab.photons / tab.records : 0));
+  json_object_set_new(sum, "photons_per_cycle", json_real(tab.records ? (double)tab.photons / (tab.records * agg) : 0));
+  json_object_set_new(sum, "photons_per_record", json_real(tab.records ? (double)tab.photons / tab.records : 0));
   json_object_set_new(sum, "valid_localizations", json_integer((json_int_t)tab.valid));
   json_object_set_new(sum, "mean_x_nm", tab.valid ? json_real(tab.sum_x / tab.valid) : json_null());
   json_object_set_new(sum, "mean_y_nm", tab.valid ? json_real(tab.sum_y / tab.valid) : json_null());
@@ -317,14 +333,16 @@ int cmd_acquire(int argc, char **argv)
     rc = rc ? rc : 1;
   }
   json_decref(sum);
+  if (agg > 1) printf("%" PRIu64 " cycles per record (agg); ", agg);
   printf("%" PRIu64 " records of %u cycles run (%" PRIu64 " requested), %" PRIu64 " gaps, %" PRIu64 " CRC errors, "
          "%u FIFO overflows; %.3f s firmware time in %.1f s wall%s\n", tab.records, done, want, tab.gaps,
          (uint64_t)l.dec.crc_errors, (uint16_t)(drop1 - drop0), dur, wall, g_interrupted ? " (stopped by Ctrl-C)" : "");
   if (tab.valid)
     printf("mean position of %" PRIu64 " valid localizations: (%.2f, %.2f) nm; %.1f photons per cycle\n",
-           tab.valid, tab.sum_x / tab.valid, tab.sum_y / tab.valid, (double)tab.photons / tab.records);
+           tab.valid, tab.sum_x / tab.valid, tab.sum_y / tab.valid, (double)tab.photons / (tab.records * agg));
   printf("files: %s/{raw.mfx,cycles.csv,tracks.csv,summary.json%s}\n", out, is_sim ? ",truth.csv" : "");
-  if (rc == 0 && tab.records + tab.gaps != done && !g_interrupted)
-    fprintf(stderr, "minflux acquire: warning: %" PRIu64 " records + %" PRIu64 " gaps != %u cycles run\n", tab.records, tab.gaps, done);
+  if (rc == 0 && (tab.records + tab.gaps) * agg != done && !g_interrupted)
+    fprintf(stderr, "minflux acquire: warning: (%" PRIu64 " records + %" PRIu64 " gaps) x %" PRIu64 " cycles != %u cycles run\n",
+            tab.records, tab.gaps, agg, done);
   return rc;
 }

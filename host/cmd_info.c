@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "link.h"
+#include "host_link.h"
 
 static void info_usage(FILE *f)
 {
@@ -29,12 +30,13 @@ int cmd_info(int argc, char **argv)
   if (!t) { fprintf(stderr, "minflux info: %s\n", err); return 1; }
   mfx_link l;
   mfx_link_init(&l, t);
-  uint32_t id = 0, ver = 0, clk = 0, st = 0, seq = 0, drop = 0, rxe = 0, ts = 0;
+  uint32_t id = 0, ver = 0, clk = 0, st = 0, seq = 0, drop = 0, rxe = 0, ts = 0, baud = 0;
   int rc = 0;
   if (mfx_ping(&l) || mfx_reg_read(&l, MINFLUX_REG_ID, &id) || mfx_reg_read(&l, MINFLUX_REG_VERSION, &ver) ||
       mfx_reg_read(&l, MINFLUX_REG_CLK_HZ, &clk) || mfx_reg_read(&l, MINFLUX_REG_STATUS, &st) ||
       mfx_reg_read(&l, MINFLUX_REG_TIMESTAMP, &ts) || mfx_reg_read(&l, MINFLUX_REG_REC_SEQ, &seq) ||
-      mfx_reg_read(&l, MINFLUX_REG_REC_DROPPED, &drop) || mfx_reg_read(&l, MINFLUX_REG_RX_ERRORS, &rxe)) {
+      mfx_reg_read(&l, MINFLUX_REG_REC_DROPPED, &drop) || mfx_reg_read(&l, MINFLUX_REG_RX_ERRORS, &rxe) ||
+      mfx_reg_read(&l, MINFLUX_REG_LINK_BAUD, &baud)) {
     fprintf(stderr, "minflux info: %s\n", l.err);
     rc = 1;
   } else if (id != MINFLUX_DESIGN_ID) {
@@ -47,8 +49,9 @@ int cmd_info(int argc, char **argv)
     printf("version:     %u.%u.%u%s\n", (ver >> 16) & 0xFF, (ver >> 8) & 0xFF, ver & 0xFF,
            ver == MINFLUX_DESIGN_VERSION ? "" : "  (this host was built for another version)");
     printf("clock:       %.3f MHz\n", clk / 1e6);
-    printf("link:        %u baud 8N1 (%s transport), %u records sent, %u dropped, %u refused frames\n",
-           t->baud, t->kind, seq, drop, rxe);
+    printf("link:        %u baud 8N1 (%s transport; firmware LINK_BAUD %u = %u baud, 6 and 12 Mbaud selectable), "
+           "%u records sent, %u dropped, %u refused frames\n", t->baud, t->kind, baud,
+           clk / host_link_div(baud), seq, drop, rxe);
     printf("status:      %s%s%s (STATUS 0x%02X), firmware time %.6f s\n", (st & 1) ? "running" : "idle",
            (st & 0x10) ? ", EMERGENCY STOP active" : "", (st & 0x08) ? ", a count saturated" : "", st, ts / (double)clk);
   }

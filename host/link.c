@@ -96,3 +96,38 @@ int mfx_reg_write(mfx_link *l, uint8_t addr, uint32_t val)
   mfx_put32(pl + 1, val);
   return transact(l, MINFLUX_PROTO_T_WRITE, pl, 5, MINFLUX_PROTO_T_WRITE_R, NULL);
 }
+
+int mfx_link_set_rate(mfx_link *l, unsigned baud)
+{
+  unsigned code;
+  const unsigned base = MINFLUX_CLK_HZ / MINFLUX_LINK_DIV_3M;
+  if (baud == base) code = 0;
+  else if (baud == 2 * base) code = 1;
+  else if (baud == 4 * base) code = 2;
+  else {
+    snprintf(l->err, sizeof l->err, "link rate %u baud is not one the firmware runs (allowed: %u, %u, %u)", baud, base,
+             2 * base, 4 * base);
+    return -1;
+  }
+  if (baud == l->t->baud) return 0;
+  const unsigned old = l->t->baud;
+  /* answered at the old rate; the firmware switches once that answer is out */
+  if (mfx_reg_write(l, MINFLUX_REG_LINK_BAUD, code)) return -1;
+  const struct timespec pause = { 0, 2000000 };   /* > 20 byte times at 3 Mbaud */
+  nanosleep(&pause, NULL);
+  if (!l->t->set_baud || l->t->set_baud(l->t, baud)) {
+    snprintf(l->err, sizeof l->err, "switching the host side to %u baud: %s", baud,
+             l->t->set_baud ? l->t->err : "this transport has a fixed rate");
+    return -1;
+  }
+  mfx_dec_init(&l->dec);   /* whatever was half-received at the old rate is gone */
+  if (mfx_ping(l)) {
+    char e[160];
+    snprintf(e, sizeof e, "%.159s", l->err);
+    if (l->t->set_baud) l->t->set_baud(l->t, old);
+    snprintf(l->err, sizeof l->err, "no answer at %u baud after switching (the firmware returns to %u baud after "
+             "1.4 s without commands): %s", baud, base, e);
+    return -1;
+  }
+  return 0;
+}

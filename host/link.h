@@ -26,5 +26,9 @@ long mfx_link_poll(mfx_link *l, int timeout_ms);
 int mfx_ping(mfx_link *l);
 int mfx_reg_read(mfx_link *l, uint8_t addr, uint32_t *val);
 int mfx_reg_write(mfx_link *l, uint8_t addr, uint32_t val);
+/* Switches the firmware (LINK_BAUD) and then the transport to `baud` (3, 6 or 12 Mbaud) and
+ * checks the link with a ping; 0 on success, -1 with a message in l->err. The firmware falls
+ * back to 3 Mbaud by itself after 1.4 s without commands. */
+int mfx_link_set_rate(mfx_link *l, unsigned baud);
 
 #endif

@@ -51,7 +51,9 @@ void mfx_tables_add(mfx_tables *t, const mfx_cycle *c)
     total += s;
   }
   t->photons += total;
-  const double t_s = (double)ts / t->p.clk_hz;
+  /* the record's timestamp is the start of its last cycle; t_s is the start of its first */
+  const uint64_t back = t->p.agg > 1 ? (uint64_t)(t->p.agg - 1) * t->p.period_cycles : 0;
+  const double t_s = (double)(ts >= back ? ts - back : 0) / t->p.clk_hz;
   const double cx = c->cx * t->p.eod_nm_per_lsb, cy = c->cy * t->p.eod_nm_per_lsb;
   const double ex = c->ex / 32.0, ey = c->ey / 32.0;   /* Q11.5 nm */
   const int valid = (c->flags & MFX_FLAG_EST_VALID) != 0;
@@ -128,7 +130,23 @@ int mfx_raw_params(const char *header_json, mfx_decode_params *p, char *err, siz
   if (!root) { snprintf(err, errlen, "raw header is not JSON: %s (column %d)", je.text, je.column); return -1; }
   json_t *clk = json_object_get(json_object_get(root, "firmware"), "clk_hz");
   json_t *gain = json_object_get(json_object_get(root, "config"), "eod_nm_per_lsb");
+  json_t *regs = json_object_get(root, "registers");
   int rc = 0;
+  /* headers written before aggregation existed have no agg: one cycle per record */
+  json_t *agg = json_object_get(regs, "agg");
+  p->agg = json_is_integer(agg) && json_integer_value(agg) >= 1 && json_integer_value(agg) <= 255
+           ? (unsigned)json_integer_value(agg) : 1;
+  p->period_cycles = 0;
+  json_t *jk = json_object_get(regs, "k"), *jd = json_object_get(regs, "delay"), *jg = json_object_get(regs, "gate"),
+         *jw = json_object_get(regs, "win");
+  if (json_is_integer(jk) && json_is_integer(jd) && json_is_integer(jg) && json_is_integer(jw))
+    p->period_cycles = (uint64_t)(json_integer_value(jk) * (json_integer_value(jd) + json_integer_value(jg)) +
+                                  json_integer_value(jw) + 1);
+  if (p->agg > 1 && p->period_cycles == 0) {
+    snprintf(err, errlen, "raw header has registers.agg = %u but not the cycle timing (registers k, delay, gate, win)", p->agg);
+    rc = -1;
+  }
+  if (rc) { json_decref(root); return rc; }
   if (!json_is_number(clk) || json_number_value(clk) <= 0) {
     snprintf(err, errlen, "raw header lacks a positive firmware.clk_hz");
     rc = -1;

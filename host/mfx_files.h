@@ -14,6 +14,8 @@
 typedef struct {
   double clk_hz;
   double eod_nm_per_lsb;
+  unsigned agg;              /* multiplex cycles per record (AGG; 1 when absent) */
+  uint64_t period_cycles;    /* multiplex cycle period in clk cycles (0: unknown) */
 } mfx_decode_params;
 
 /* Table writer fed with CYCLE records in stream order. */

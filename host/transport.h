@@ -14,6 +14,9 @@ struct mfx_transport {
   long (*read)(mfx_transport *t, uint8_t *p, size_t n, int timeout_ms);
   /* Releases the device / ends the virtual board; frees t. */
   void (*close)(mfx_transport *t);
+  /* Sets the host side of the line to `baud` (the firmware's LINK_BAUD must match);
+   * 0 on success, -1 with a message in err. */
+  int  (*set_baud)(mfx_transport *t, unsigned baud);
   unsigned baud;          /* line rate in baud */
   char     kind[8];       /* "ftdi" or "sim" */
   char     err[256];

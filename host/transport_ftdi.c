@@ -183,6 +183,17 @@ static void explain_open_failure(struct ftdi_context *ctx, int rc, int saved_err
   set_err(err, errlen, "cannot open the FT2232H%s%s: %s (libftdi error %d)", with, ser, msg, rc);
 }
 
+static int ftdi_link_set_baud(mfx_transport *t, unsigned baud)
+{
+  ftdi_link *l = (ftdi_link *)t;
+  if (baud > (unsigned)INT_MAX || ftdi_set_baudrate(l->ctx, (int)baud) < 0) {
+    snprintf(t->err, sizeof t->err, "FT2232H: baud rate %u not accepted: %s", baud, ftdi_get_error_string(l->ctx));
+    return -1;
+  }
+  t->baud = (unsigned)l->ctx->baudrate;
+  return 0;
+}
+
 mfx_transport *mfx_ftdi_open(const char *serial, unsigned baud, char *err, size_t errlen)
 {
   if (serial && !serial[0]) serial = NULL;
@@ -248,6 +259,7 @@ mfx_transport *mfx_ftdi_open(const char *serial, unsigned baud, char *err, size_
   l->t.write = ftdi_link_write;
   l->t.read = ftdi_link_read;
   l->t.close = ftdi_link_close;
+  l->t.set_baud = ftdi_link_set_baud;
   /* libftdi keeps the requested rate once the chip's divisor is within 5 % of it. */
   l->t.baud = (unsigned)ctx->baudrate;
   snprintf(l->t.kind, sizeof l->t.kind, "ftdi");

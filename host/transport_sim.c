@@ -84,6 +84,8 @@ static int vboard_path(char *out, size_t n)
   return 0;
 }
 
+static int sim_set_baud(mfx_transport *t, unsigned baud);
+
 mfx_transport *mfx_sim_open(const char *scenario, const mfx_board_opts *opts, char *err, size_t errlen)
 {
   char path[PATH_MAX + 32];
@@ -128,9 +130,18 @@ mfx_transport *mfx_sim_open(const char *scenario, const mfx_board_opts *opts, ch
   s->t.write = sim_write;
   s->t.read = sim_read;
   s->t.close = sim_close;
+  s->t.set_baud = sim_set_baud;
   s->t.baud = (unsigned)(MINFLUX_CLK_HZ / MINFLUX_LINK_DIV_3M);
   snprintf(s->t.kind, sizeof s->t.kind, "sim");
   return &s->t;
+}
+
+/* The virtual board's FT2232H model follows the firmware's divider (sim/vboard.cpp): only
+ * the rate the host reports changes. */
+static int sim_set_baud(mfx_transport *t, unsigned baud)
+{
+  t->baud = baud;
+  return 0;
 }
 
 mfx_transport *mfx_board_open(const char *spec, const mfx_board_opts *opts, char *err, size_t errlen)

@@ -68,6 +68,7 @@ class Cosim {
     top_->i_wr_data = in.wr_data;
     top_->i_rd_addr = in.rd_addr;
     top_->i_estop = in.estop;
+    top_->i_cnt_rd_addr = in.cnt_rd_addr;
     top_->clk = 1;
     top_->eval();
     minflux_core_step(&model_, &in);
@@ -132,18 +133,9 @@ class Cosim {
     ok &= cmp<uint32_t>(B_SEQ, "rec_cy", t->o_rec_cy, (uint16_t)m.seq.rec_cy, p_cy_);
     // photon counter
     ok &= cmp<uint32_t>(B_CNT, "rec_valid", t->o_rec_valid, m.cnt.rec_valid, p_rv_);
-    for (int e = 0; e < MINFLUX_K_MAX; e++)
-      for (int ch = 0; ch < MINFLUX_N_CH; ch++) {
-        const int idx = e * MINFLUX_N_CH + ch, bit = idx * MINFLUX_COUNT_W;
-        uint32_t v = 0;
-        for (int b = 0; b < MINFLUX_COUNT_W; b++)
-          v |= ((t->o_rec_counts[(bit + b) / 32] >> ((bit + b) % 32)) & 1u) << b;
-        char name[32];
-        snprintf(name, sizeof name, "count[%d][%d]", e, ch);
-        ok &= cmp<uint32_t>(B_CNT, name, v, m.cnt.counts[e][ch], p_counts_[idx]);
-        snprintf(name, sizeof name, "sat[%d][%d]", e, ch);
-        ok &= cmp<uint32_t>(B_CNT, name, (t->o_rec_sat >> idx) & 1u, m.cnt.sat[e][ch], p_sat_[idx]);
-      }
+    // the bank through its read port (the harness moves the address at random every cycle)
+    ok &= cmp<uint32_t>(B_CNT, "cnt_rd_data", t->o_cnt_rd_data, m.cnt.rd_data, p_cnt_rd_);
+    ok &= cmp<uint32_t>(B_CNT, "rec_sat", t->o_rec_sat, m.cnt.sat_any, p_sat_);
     // DAC
     ok &= cmp<uint32_t>(B_DAC, "sclk", t->o_dac_sclk, m.dac.sclk, p_sclk_);
     ok &= cmp<uint32_t>(B_DAC, "mosi", t->o_dac_mosi, m.dac.mosi, p_mosi_);
@@ -207,7 +199,7 @@ class Cosim {
            p_cx_ = 0, p_cy_ = 0, p_rv_ = 0, p_sclk_ = 0, p_mosi_ = 0, p_sync_ = 1, p_busy_ = 0,
            p_code_ = 0, p_clamp_ = 0, p_moved_ = 0, p_ev_ = 0, p_ex_ = 0, p_ey_ = 0, p_eok_ = 0, p_rd_ = 0;
   uint64_t p_xy_ = 0;
-  uint32_t p_counts_[MINFLUX_K_MAX * MINFLUX_N_CH] = {0}, p_sat_[MINFLUX_K_MAX * MINFLUX_N_CH] = {0};
+  uint32_t p_cnt_rd_ = 0, p_sat_ = 0;
   bool prev_sclk_ = false, prev_sync_ = true;
   uint32_t frame_bits_ = 0;
   std::vector<DacFrame> frames_;
@@ -386,8 +378,8 @@ bool directed_bursts_and_gate_edges(Cosim &s) {
       const minflux_core_t &m = s.model();
       for (unsigned e = 0; e < k; e++)
         for (int ch = 0; ch < 2; ch++)
-          CHECK(m.cnt.counts[e][ch] == cur[e * 2 + ch], "cycle %u exposure %u ch %d: counted %u, %u pulses in gate",
-                recs, e, ch, m.cnt.counts[e][ch], cur[e * 2 + ch]);
+          CHECK(m.cnt.bank[e][ch] == cur[e * 2 + ch], "cycle %u exposure %u ch %d: counted %u, %u pulses in gate",
+                recs, e, ch, m.cnt.bank[e][ch], cur[e * 2 + ch]);
       recs++;
       expo = 0;
       std::fill(cur.begin(), cur.end(), 0);
@@ -417,10 +409,9 @@ bool directed_saturation(Cosim &s) {
   }
   CHECK(got, "no record");
   const minflux_core_t &m = s.model();
-  CHECK(m.cnt.counts[0][0] == 4095 && m.cnt.sat[0][0] == 1, "ch0 %u sat %u, want 4095 and flag", m.cnt.counts[0][0],
-        m.cnt.sat[0][0]);
-  CHECK(m.cnt.counts[0][1] == 3000 && m.cnt.sat[0][1] == 0, "ch1 %u sat %u, want 3000 unsaturated",
-        m.cnt.counts[0][1], m.cnt.sat[0][1]);
+  CHECK(m.cnt.bank[0][0] == 4095 && m.cnt.sat_any == 1, "ch0 %u sat %u, want 4095 and the record flag",
+        m.cnt.bank[0][0], m.cnt.sat_any);
+  CHECK(m.cnt.bank[0][1] == 3000, "ch1 %u, want 3000", m.cnt.bank[0][1]);
   uint32_t st = 0;   // the sticky bit is set one cycle after the record
   if (!s.step(idle_in()) || !read_reg(s, MINFLUX_REG_STATUS, &st)) return false;
   CHECK((st & 8u) != 0, "STATUS saturation bit not set: 0x%x", st);
@@ -498,6 +489,62 @@ bool directed_k_lowered(Cosim &s) {
 
 // ---------------------------------------------------------------- random stimulus
 
+// Aggregation (AGG = 3, K = 2): pulses placed in the middle of gates and counted by the
+// harness per exposure; each record must hold the sum over its 3 cycles, the estimate
+// follows once per record, and a stop in the second cycle of a record ends the run after
+// that record's third cycle.
+bool directed_aggregation(Cosim &s) {
+  if (!reset(s, 4)) return false;
+  const uint32_t regs[][2] = {{MINFLUX_REG_K, 2}, {MINFLUX_REG_DELAY, 170}, {MINFLUX_REG_GATE, 40},
+                              {MINFLUX_REG_WIN, 30}, {MINFLUX_REG_NCYCLES, 6}, {MINFLUX_REG_AGG, 3}};
+  for (auto &rv : regs)
+    if (!write_reg(s, (uint8_t)rv[0], rv[1])) return false;
+  for (int pass = 0; pass < 2; pass++) {
+    if (pass == 1 && !write_reg(s, MINFLUX_REG_NCYCLES, 0)) return false;   // until stopped
+    if (!write_reg(s, MINFLUX_REG_CTRL, 1)) return false;
+    unsigned want[2][2] = {{0, 0}, {0, 0}}, recs = 0, ests = 0, cyc = 0, gate_len = 0;
+    bool prev_gate = false, stopped = false;
+    for (uint64_t n = 0; n < 20000; n++) {
+      minflux_core_in_t in = idle_in();
+      Vminflux_core *t = s.rtl();
+      gate_len = t->o_gate ? gate_len + 1 : 0;
+      if (t->o_gate && gate_len > 4 && gate_len < 35) {   // well inside the gate
+        const unsigned e = t->o_dbg_exp & 1u, ch = n % 3 == 0 ? 1u : 0u;
+        in.apd_edges[ch] = 1;
+        want[e][ch]++;
+      }
+      if (pass == 1 && !stopped && cyc == 2 && t->o_gate) {   // second cycle of the record
+        in.wr_en = 1; in.wr_addr = MINFLUX_REG_CTRL; in.wr_data = 2;
+        stopped = true;
+      }
+      if (!s.step(in)) return false;
+      if (!prev_gate && t->o_gate && (t->o_dbg_exp & 1u) == 0u) cyc++;
+      prev_gate = t->o_gate;
+      if (t->o_est_valid_reg) ests++;
+      if (t->o_rec_valid) {
+        const minflux_core_t &m = s.model();
+        for (int e = 0; e < 2; e++)
+          for (int ch = 0; ch < 2; ch++)
+            CHECK(m.cnt.bank[e][ch] == want[e][ch], "pass %d record %u count[%d][%d] = %u, harness counted %u",
+                  pass, recs, e, ch, m.cnt.bank[e][ch], want[e][ch]);
+        CHECK(cyc == 3 * (recs + 1), "pass %d record %u after %u cycles, want %u", pass, recs, cyc, 3 * (recs + 1));
+        memset(want, 0, sizeof want);
+        recs++;
+      }
+      if (!t->o_running && n > 400) break;
+    }
+    const unsigned want_recs = pass == 0 ? 2 : 1;
+    CHECK(recs == want_recs && cyc == 3 * want_recs, "pass %d: %u records over %u cycles, want %u over %u", pass,
+          recs, cyc, want_recs, 3 * want_recs);
+    for (int i = 0; i < 40; i++)
+      if (!s.step(idle_in())) return false;
+    CHECK(ests == want_recs, "pass %d: %u estimates for %u records", pass, ests, recs);
+  }
+  printf("directed aggregation: AGG 3, K 2: records hold the harness's pulse counts summed over 3 cycles; "
+         "one estimate per record; a stop in a record's 2nd cycle ends the run after its 3rd\n");
+  return write_reg(s, MINFLUX_REG_AGG, 1);
+}
+
 uint32_t pick(std::mt19937_64 &r, uint32_t lo, uint32_t hi) {
   return lo + (uint32_t)(r() % (uint64_t)(hi - lo + 1));
 }
@@ -526,6 +573,10 @@ bool random_segment(Cosim &s, uint64_t max_cycles) {
   cfg.push_back({MINFLUX_REG_CENTRE_X, (uint32_t)r()});
   cfg.push_back({MINFLUX_REG_CENTRE_Y, (uint32_t)r()});
   cfg.push_back({MINFLUX_REG_LASER_AMP, (uint32_t)r()});
+  {
+    const uint32_t a = pick(r, 0, 9);
+    cfg.push_back({MINFLUX_REG_AGG, a < 5 ? 1u : a < 8 ? pick(r, 2, 5) : a < 9 ? 0u : (uint32_t)r()});
+  }
   int16_t w[4];
   bool edge_window = false;
   if (pick(r, 0, 3) == 0) {
@@ -577,6 +628,7 @@ bool random_segment(Cosim &s, uint64_t max_cycles) {
     }
     if (edge_boost) edge_boost--;
     in.rd_addr = (uint8_t)(pick(r, 0, 3) ? pick(r, 0, 0x30) : pick(r, 0x38, 0x50));
+    in.cnt_rd_addr = (uint8_t)pick(r, 0, 7);
     const uint32_t act = pick(r, 0, 999);
     if (act < 4) {                       // centre moves mid-run (takes effect next cycle)
       in.wr_en = 1; in.wr_addr = pick(r, 0, 1) ? MINFLUX_REG_CENTRE_X : MINFLUX_REG_CENTRE_Y; in.wr_data = (uint32_t)r();
@@ -584,9 +636,10 @@ bool random_segment(Cosim &s, uint64_t max_cycles) {
       static const uint8_t regs[] = {MINFLUX_REG_K, MINFLUX_REG_DELAY, MINFLUX_REG_GATE, MINFLUX_REG_WIN,
                                      MINFLUX_REG_OFFSET0 + 3, MINFLUX_REG_NCYCLES, MINFLUX_REG_LASER_AMP,
                                      MINFLUX_REG_SAFE_XMIN, MINFLUX_REG_SAFE_YMAX, MINFLUX_REG_EST_BETA1,
-                                     MINFLUX_REG_EST_G, MINFLUX_REG_EST_THRESH};
-      in.wr_en = 1; in.wr_addr = regs[pick(r, 0, 11)];
-      in.wr_data = in.wr_addr == MINFLUX_REG_K ? pick(r, 0, 15) : in.wr_addr == MINFLUX_REG_NCYCLES ? pick(r, 0, 5) : pick(r, 0, 900);
+                                     MINFLUX_REG_EST_G, MINFLUX_REG_EST_THRESH, MINFLUX_REG_AGG};
+      in.wr_en = 1; in.wr_addr = regs[pick(r, 0, 12)];
+      in.wr_data = in.wr_addr == MINFLUX_REG_K ? pick(r, 0, 15) : in.wr_addr == MINFLUX_REG_NCYCLES ? pick(r, 0, 5) :
+                   in.wr_addr == MINFLUX_REG_AGG ? pick(r, 0, 4) : pick(r, 0, 900);
     } else if (act < 6) {                // control strobes in any combination
       in.wr_en = 1; in.wr_addr = MINFLUX_REG_CTRL; in.wr_data = pick(r, 0, 7);
     } else if (act < 7) {
@@ -671,7 +724,7 @@ bool demo(Cosim &s, unsigned ncycles, const char *csv_path) {
       rec_cycle = s.cycle();
       const minflux_core_t &m = s.model();
       unsigned nq[4];
-      for (int e = 0; e < 4; e++) { nq[e] = m.cnt.counts[e][0] + m.cnt.counts[e][1]; sum[e] += nq[e]; }
+      for (int e = 0; e < 4; e++) { nq[e] = m.cnt.bank[e][0] + m.cnt.bank[e][1]; sum[e] += nq[e]; }
       const double t_us = t->o_rec_ts / 48.0;
       fprintf(f, "%.3f,%d,%d,%u,%u,%u,%u\n", t_us, (int16_t)t->o_rec_cx, (int16_t)t->o_rec_cy, nq[0], nq[1], nq[2], nq[3]);
       if (recs < 8) printf("  %8.1f %4u %4u %4u %4u\n", t_us, nq[0], nq[1], nq[2], nq[3]);
@@ -711,7 +764,7 @@ int main(int argc, char **argv) {
   unsigned shortest = 0;
   bool ok = reset(s, 4) && directed_tracking_timing(s) && directed_imaging_timing(s) &&
             directed_shortest_exposure(s, &shortest) && directed_bursts_and_gate_edges(s) &&
-            directed_saturation(s) && directed_clamp(s) && directed_k_lowered(s);
+            directed_saturation(s) && directed_clamp(s) && directed_k_lowered(s) && directed_aggregation(s);
   const auto t0 = std::chrono::steady_clock::now();
   const uint64_t c0 = s.cycle();
   unsigned segments = 0;

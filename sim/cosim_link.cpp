@@ -64,14 +64,16 @@ const uint32_t kTimeout = MINFLUX_PROTO_RX_TIMEOUT;
   X(hn_reg, hn) X(hg_reg, hg) X(sat_any_reg, sat_any)                                         \
   X(w_len_reg, w_len) X(w_left_reg, w_left) X(w_cnt_reg, w_cnt) X(w_crc2_reg, w_crc2)         \
   X(w_data_reg, w_data) X(rec_len_reg, rec_len) X(rec_left_reg, rec_left) X(hdr_byte, hdr_byte) \
-  X(w_e_reg, w_e) X(w_b_reg, w_b) X(exp_cnt_reg, exp_cnt) X(w_seq_reg, w_seq)                 \
+  X(w_e_reg, w_e) X(w_b_reg, w_b) X(w_seq_reg, w_seq)                                         \
   X(room_rec_reg, room_rec) X(room_resp_reg, room_resp) X(fill_reg, fill)                     \
   X(a_valid_reg, a_valid) X(a_kind_reg, a_kind) X(a_byte_reg, a_byte) X(wcrc_reg, wcrc)       \
   X(wr_reg, wr) X(wbyte_reg, wbyte) X(wp_reg, wp) X(rp_reg, rp) X(rd_byte_reg, rd_byte)       \
   X(out_valid_reg, out_valid) X(fill_nz_reg, fill_nz) X(pop_q_reg, pop_q)                     \
   X(dec_rec_reg, dec_rec) X(dec_resp_reg, dec_resp) X(refuse_q_reg, refuse_q)                  \
   X(rto_top_reg, rto_top) X(wclr_reg, wclr) X(rv_reg, rv) X(rxd_reg, rxd) X(rx_err_reg, rx_err) \
-  X(rx_sync_reg, rx_sync) X(rx_zero_reg, rx_zero) X(rx_lenbad_reg, rx_lenbad)
+  X(rx_sync_reg, rx_sync) X(rx_zero_reg, rx_zero) X(rx_lenbad_reg, rx_lenbad)                 \
+  X(wbaud_reg, wbaud) X(baud_reg, baud) X(baud_req_reg, baud_req) X(baud_pend_reg, baud_pend)  \
+  X(tx_idle_reg, tx_idle) X(quiet_reg, quiet) X(quiet_top_reg, quiet_top)
 
 // Registers are read through Verilator's root by name. Verilator drops a register nothing
 // reads (a mutant can make one dead): such a register is listed once at start and skipped
@@ -97,7 +99,7 @@ uint32_t pick(std::mt19937_64 &r, uint32_t lo, uint32_t hi) {
   return lo + (uint32_t)(r() % ((uint64_t)hi - lo + 1));
 }
 
-bool is_link_addr(uint8_t a) { return a >= MINFLUX_REG_CLK_HZ && a <= MINFLUX_REG_LINK_RESET; }
+bool is_link_addr(uint8_t a) { return a >= MINFLUX_REG_CLK_HZ && a <= MINFLUX_REG_LINK_BAUD; }
 
 // ------------------------------------------------------------------ command bytes
 
@@ -138,6 +140,9 @@ class LinkCosim {
     ctx_.randReset(0);
     top_ = new Vhost_link(&ctx_);
     host_link_init(&m_);
+#ifdef COSIM_LINK_QUIET_W
+    m_.quiet_w = COSIM_LINK_QUIET_W;   // the RTL is Verilated with the same QUIET_W
+#endif
     memset(&in_, 0, sizeof in_);
     for (auto &v : regs_) v = (uint32_t)rng_();
     for (auto &h : addr_hist_) h = {0, 0};
@@ -167,6 +172,7 @@ class LinkCosim {
     const AddrAt &a3 = addr_hist_[3];
     in_.rd_data = a3.addr == MINFLUX_REG_TIMESTAMP ? (uint32_t)a3.cycle : regs_[a3.addr];
     drive_rtl();
+    const unsigned cnt_addr = top_->o_cnt_addr & 7u;   // the counts RAM reads it at this edge
     const host_link_t before = m_;
     const bool took_byte = top_->m_valid && in_.m_ready;
     const uint8_t byte = top_->m_data;
@@ -174,6 +180,8 @@ class LinkCosim {
     top_->eval();
     host_link_step(&m_, &in_);
     cycle_++;
+    // the counts RAM's registered output for the next cycle
+    in_.cnt_data = (uint32_t)(rec_counts_[cnt_addr][1] & 0xFFFu) << 12 | (rec_counts_[cnt_addr][0] & 0xFFFu);
     compare();
     if (took_byte) feed_stream(byte);
     after_edge(before);
@@ -384,6 +392,8 @@ class LinkCosim {
            " refusals counted, %" PRIu64 " timeouts; seq gaps %" PRIu64 "; max FIFO fill %u; resets %u\n",
            acc_[0], acc_[1], link_reads_, acc_[2], clears_, refused_busy_, refusals_, timeouts_, gaps_, max_fill_,
            resets_);
+    printf("link rate: %" PRIu64 " LINK_BAUD changes applied with an empty transmit path, %" PRIu64
+           " fallbacks to 3 Mbaud after 2^%u quiet cycles\n", rate_changes_, rate_fallbacks_, (unsigned)m_.quiet_w);
     printf("link corner cases: %" PRIu64 " command frames completed while an answer was being framed (%" PRIu64
            " directed), %" PRIu64
            " LINK_RESET clears while a record was being framed; record fields read up to %" PRIu64
@@ -418,14 +428,7 @@ class LinkCosim {
     t->i_est_y = in_.est_y;
     t->i_est_ok = in_.est_ok;
     t->i_rec_sat = in_.rec_sat;
-    for (int w = 0; w < 6; w++) t->i_rec_counts[w] = 0;
-    for (int e = 0; e < MINFLUX_K_MAX; e++)          // (e, ch) at bits (2e + ch) * 12
-      for (int ch = 0; ch < MINFLUX_N_CH; ch++) {
-        const unsigned bit = (unsigned)(e * MINFLUX_N_CH + ch) * 12u;
-        const uint64_t v = (uint64_t)(in_.rec_counts[e][ch] & 0xFFFu) << (bit % 32);
-        t->i_rec_counts[bit / 32] |= (uint32_t)v;
-        if ((bit % 32) + 12 > 32) t->i_rec_counts[bit / 32 + 1] |= (uint32_t)(v >> 32);
-      }
+    t->i_cnt_data = in_.cnt_data;
     t->m_ready = in_.m_ready;
   }
 
@@ -454,6 +457,7 @@ class LinkCosim {
     cmp<uint32_t>("o_wr_data_reg", t->o_wr_data_reg, m.o_wr_data, p_.wr_data);
     cmp<uint32_t>("m_valid", t->m_valid, host_link_m_valid(&m), p_.m_valid);
     cmp<uint32_t>("m_data", t->m_data, host_link_m_data(&m), p_.m_data);
+    cmp<uint32_t>("o_div_reg", t->o_div_reg, m.o_div, p_.div);
     // every register
     uint64_t v;
 #define LINK_REG_CMP(rtl, field) \
@@ -483,6 +487,7 @@ class LinkCosim {
     // the core's register file takes every bus write (it acts one edge later in the
     // core; no read can be accepted that soon)
     if (top_->o_wr_en_reg) regs_[top_->o_addr_reg] = top_->o_wr_data_reg;
+    check_rate();
     if (!in_.rst && top_->o_wr_en_reg != (ob.accepted == MINFLUX_PROTO_T_WRITE))
       stream_error("o_wr_en_reg %u after a type 0x%02x acceptance", top_->o_wr_en_reg, ob.accepted);
     for (int i = 3; i > 0; i--) addr_hist_[i] = addr_hist_[i - 1];
@@ -607,6 +612,7 @@ class LinkCosim {
     case MINFLUX_REG_REC_DROPPED: e->data = c.dropped; break;
     case MINFLUX_REG_RX_ERRORS:   e->data = c.rxerr; break;
     case MINFLUX_REG_LINK_RESET:  e->data = 0; break;
+    case MINFLUX_REG_LINK_BAUD:   e->data = hbaud_hist_[(cycle_ - 2) & 7]; break;
     case MINFLUX_REG_TIMESTAMP:   e->data = (uint32_t)e->accept_cycle; break;
     default:                      e->data = regs_[e->addr]; break;
     }
@@ -694,8 +700,8 @@ class LinkCosim {
     in_.est_x = (uint16_t)r();
     in_.est_y = (uint16_t)r();
     in_.est_ok = (int)pick(r, 0, 1);
-    in_.rec_sat = pick(r, 0, 1) ? 0 : (uint16_t)(1u << pick(r, 0, 15));
-    for (auto &e : in_.rec_counts)
+    in_.rec_sat = (int)pick(r, 0, 1);
+    for (auto &e : rec_counts_)
       for (auto &c : e) c = (uint16_t)(pick(r, 0, 7) == 0 ? pick(r, 0, 1) * 0xFFFu : pick(r, 0, 0xFFF));
     if (in_.rec_valid) {
       // what the record must carry (seq filled in when the builder decides)
@@ -711,7 +717,7 @@ class LinkCosim {
       e.c.flags = (uint8_t)(in_.state << MFX_FLAG_STATE_SHIFT | (in_.rec_sat ? MFX_FLAG_SATURATED : 0) |
                             (in_.est_ok ? MFX_FLAG_EST_VALID : 0));
       for (unsigned x = 0; x < k; x++)
-        for (int ch = 0; ch < 2; ch++) e.c.counts[x][ch] = in_.rec_counts[x][ch];
+        for (int ch = 0; ch < 2; ch++) e.c.counts[x][ch] = rec_counts_[x][ch];
       rec_q_.push_back(e);
     }
   }
@@ -757,8 +763,9 @@ class LinkCosim {
 
   uint8_t random_addr(bool write) {
     const uint32_t x = pick(rng_, 0, 99);
-    if (write) return x < 15 ? (uint8_t)MINFLUX_REG_LINK_RESET : x < 25 ? (uint8_t)pick(rng_, 0x12, 0x15) : (uint8_t)rng_();
-    return x < 35 ? (uint8_t)pick(rng_, 0x12, 0x16) : x < 45 ? (uint8_t)MINFLUX_REG_TIMESTAMP : (uint8_t)rng_();
+    if (write) return x < 15 ? (uint8_t)MINFLUX_REG_LINK_RESET : x < 20 ? (uint8_t)MINFLUX_REG_LINK_BAUD :
+                      x < 25 ? (uint8_t)pick(rng_, 0x12, 0x15) : (uint8_t)rng_();
+    return x < 35 ? (uint8_t)pick(rng_, 0x12, 0x17) : x < 45 ? (uint8_t)MINFLUX_REG_TIMESTAMP : (uint8_t)rng_();
   }
 
   TxItem make_item() {
@@ -954,7 +961,7 @@ class LinkCosim {
     uint64_t last_edge = 0;
   };
   struct Prev {   // last value of each compared signal (events = changes)
-    uint32_t wr_en = 0, addr = 0, wr_data = 0, m_valid = 0, m_data = 0;
+    uint32_t wr_en = 0, addr = 0, wr_data = 0, m_valid = 0, m_data = 0, div = 0;
 #define LINK_REG_PREV(rtl, field) uint64_t field = 0;
     LINK_REGS(LINK_REG_PREV)
 #undef LINK_REG_PREV
@@ -984,6 +991,43 @@ class LinkCosim {
   uint64_t epoch_ = 0, last_dec_epoch_ = ~0ull;
   bool have_last_ = false;
   Counters hist_[8] = {};
+  // the record's counts as the photon counter's bank holds them (the link reads them
+  // through its counts port, modelled in step())
+  uint16_t rec_counts_[MINFLUX_K_MAX][MINFLUX_N_CH] = {};
+  // The link rate, followed independently: a LINK_BAUD write (seen on the bus) asks for a
+  // code; the divider may change only to that code's divider once nothing waits for the
+  // UART, or back to 3 Mbaud after 2^QUIET_W edges without an accepted command.
+  uint8_t hbaud_ = 0, hbaud_req_ = 0, hbaud_hist_[8] = {};
+  bool hbaud_pend_ = false;
+  uint64_t last_cmd_edge_ = 0, rate_changes_ = 0, rate_fallbacks_ = 0;
+  uint32_t prev_div_ = MINFLUX_LINK_DIV_3M;
+  void check_rate() {
+    if (in_.rst) {
+      hbaud_ = 0; hbaud_pend_ = false; prev_div_ = MINFLUX_LINK_DIV_3M; last_cmd_edge_ = cycle_;
+      for (auto &h : hbaud_hist_) h = 0;
+      return;
+    }
+    if (m_.obs.accepted) last_cmd_edge_ = cycle_;
+    const uint32_t div = top_->o_div_reg;
+    if (div != prev_div_) {
+      // o_div_reg follows the code one edge later
+      if (hbaud_pend_ && div == host_link_div(hbaud_req_)) {
+        if (top_->m_valid) stream_error("link rate changed while a byte waits for the UART");
+        hbaud_ = hbaud_req_; hbaud_pend_ = false; rate_changes_++;
+      } else if (div == MINFLUX_LINK_DIV_3M && cycle_ - last_cmd_edge_ >= (1ull << m_.quiet_w)) {
+        hbaud_ = 0; rate_fallbacks_++;
+      } else {
+        stream_error("link divider %u -> %u without a request (pending %d, code %u)", prev_div_, div, hbaud_pend_, hbaud_req_);
+      }
+      prev_div_ = div;
+    } else if (hbaud_pend_ && hbaud_req_ == hbaud_ && !m_.baud_pend) {
+      hbaud_ = hbaud_req_; hbaud_pend_ = false;   // the same divider: applied without a visible change
+    }
+    if (top_->o_wr_en_reg && top_->o_addr_reg == MINFLUX_REG_LINK_BAUD) {
+      hbaud_req_ = (top_->o_wr_data_reg & 3u) == 3u ? 0 : top_->o_wr_data_reg & 3u; hbaud_pend_ = true;
+    }
+    hbaud_hist_[cycle_ & 7] = hbaud_;
+  }
   // responses
   std::deque<RespExp> resp_q_;
   Expect expect_;

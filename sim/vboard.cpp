@@ -30,7 +30,10 @@
 
 namespace {
 
-const unsigned kDiv = MINFLUX_LINK_DIV_3M;   // clocks per UART bit
+// Clocks per UART bit on both lines: the firmware's LINK_BAUD divider (o_dbg_link_div). The
+// FT2232H side switches with it; the host switches after the firmware's answer, so the
+// bytes on the socket are the same as with a real board.
+unsigned g_div = MINFLUX_LINK_DIV_3M;
 
 // Host -> FPGA line: 8N1 bytes back to back, LSB first.
 struct UartDriver {
@@ -52,7 +55,7 @@ struct UartDriver {
       tick = 0;
       return;
     }
-    if (++tick == kDiv) {
+    if (++tick == g_div) {
       tick = 0;
       if (++bit > 9) bit = -1;
     }
@@ -72,7 +75,7 @@ struct UartReceiver {
       if (!line) { bit = 0; tick = 0; }
       return 0;
     }
-    if (++tick != (bit == 0 ? kDiv / 2 : kDiv)) return 0;
+    if (++tick != (bit == 0 ? g_div / 2 : g_div)) return 0;
     tick = 0;
     if (bit == 0) {              // middle of the start bit
       if (line) bit = -1;        // glitch
@@ -248,6 +251,7 @@ int main(int argc, char **argv) {
     top->eval();
     cyc++;
     if (cyc > 32) to_fpga.step();   // the line stays idle while the firmware is in reset
+    if (top->o_dbg_link_div >= 4) g_div = top->o_dbg_link_div;
 
     uint8_t b;
     if (from_fpga.step(top->o_tx, &b)) {
@@ -261,7 +265,7 @@ int main(int argc, char **argv) {
     if (dac.step(top->o_dac_sclk, top->o_dac_mosi, top->o_dac_sync_n)) rate_dirty = true;
     if ((bool)top->o_laser_en != prev_laser) { prev_laser = top->o_laser_en; rate_dirty = true; }
 
-    if (top->o_dbg_rec_valid && truth) {
+    if (top->o_dbg_cycle_end && truth) {   // one row per multiplex cycle
       const uint32_t ts = top->o_dbg_rec_ts;
       if (ts < prev_ts) ts_hi += 1ull << 32;
       prev_ts = ts;

@@ -6,16 +6,22 @@ import os, shutil, subprocess, sys
 
 MUTANTS = [
     ("hdl/apd_capture.v", "else     o_cnt_reg <= bin2 - prev_reg;", "else     o_cnt_reg <= bin2 + prev_reg;"),
-    ("hdl/photon_counter.v", "assign sat_next[g] = (gd_prev & acc_sat_reg[g]) | sum[COUNT_W];",
-     "assign sat_next[g] = (gd_prev & acc_sat_reg[g]) & sum[COUNT_W];"),
-    ("hdl/photon_counter.v", "      acc_reg     <= acc_next;", "      acc_reg     <= acc_next + 1'b1;"),
+    ("hdl/photon_counter.v", "o_sat_any_reg <= (first_open ? 1'b0 : o_sat_any_reg) | (gd && |ovf);",
+     "o_sat_any_reg <= (first_open ? 1'b0 : o_sat_any_reg) | (gd && &ovf);"),
+    ("hdl/photon_counter.v", "    if (gd) acc_reg <= acc_next;", "    if (gd) acc_reg <= acc_next + 1'b1;"),
+    ("hdl/photon_counter.v", "    base_reg <= keep_reg ? base_q_reg : {W{1'b0}};", "    base_reg <= base_q_reg;"),
     ("hdl/mux_sequencer.v", "add_s16 = {a[15], a} + {b[15], b};", "add_s16 = {a[15], a} - {b[15], b};"),
-    ("hdl/mux_sequencer.v", "k_last <= ({1'b0, o_exp_reg} >= k_eff - 4'd1);", "k_last <= ({1'b0, o_exp_reg} == k_eff - 4'd1);"),
-    ("hdl/mux_sequencer.v", "tmr_last_reg <= (i_gate[15:1] == 15'd0);", "tmr_last_reg <= (i_gate[15:1] != 15'd0);"),
+    ("hdl/mux_sequencer.v", "((a[1] ~^ b[1]) & (a[0] | ~b[0]))", "((a[1] ~^ b[1]) & (a[0] & ~b[0]))"),
+    ("hdl/mux_sequencer.v", "tmr_last_reg <= tmr_last_reg || ((tmr_reg[15:2] == 14'd0) && !(tmr_reg[1] && tmr_reg[0]));",
+     "tmr_last_reg <= tmr_last_reg || ((tmr_reg[15:2] == 14'd0) && !(tmr_reg[1] || tmr_reg[0]));"),
     ("hdl/dac_spi.v", "x_lt_reg <= {~x_raw_reg[16], x_raw_reg[15:0]} < {~i_xmin[15], i_xmin};",
      "x_lt_reg <= {~x_raw_reg[16], x_raw_reg[15:0]} <= {~i_xmin[15], i_xmin};"),
     ("hdl/dac_spi.v", "ph_lt47_reg <= (ph_next < 6'd47);", "ph_lt47_reg <= (ph_next < 6'd46);"),
     ("hdl/minflux_core.v", "ts_reg <= rst ? 32'd0 : ts_reg + 32'd1;", "ts_reg <= rst ? 32'd0 : ts_reg + 32'd2;"),
+    ("hdl/minflux_core.v", "agg_last_reg <= {1'b0, agg_cnt_reg} + 9'd1 >= {1'b0, agg_m};",
+     "agg_last_reg <= {1'b0, agg_cnt_reg} + 9'd1 > {1'b0, agg_m};"),
+    ("hdl/minflux_core.v", "(ctrl_reg[1] || stop_hold_reg) && (!o_running || rec_win_reg || rec_end)",
+     "(ctrl_reg[1] || stop_hold_reg) && (!o_running || rec_end)"),
 ]
 
 def main():

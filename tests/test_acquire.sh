@@ -97,7 +97,58 @@ check "Ctrl-C: some records ($r)" [ "${r:-0}" -gt 0 ]
 check "Ctrl-C: cycles.csv holds every record" [ "$(wc -l <"$I/cycles.csv")" = $((r + 1)) ]
 check "Ctrl-C: records = cycles run" [ "$r" = "$(jget "$I/summary.json" cycles_run)" ]
 
+# ---- above the link's capacity: 16 kHz, K = 4 is 16000 records/s, 3 Mbaud carries 9375 ----
+O=$tmp/over
+if "$MF" acquire --board sim --duration 0.2 --out "$O" cycle_hz=16000 >"$tmp/out" 2>"$tmp/err"; then
+  S=$O/summary.json
+  r=$(jget "$S" records); g=$(jget "$S" gaps); c=$(jget "$S" cycles_run); f=$(jget "$S" fifo_overflows)
+  check "over capacity: FIFO overflows counted ($f)" [ "$f" -gt 0 ]
+  check "over capacity: every lost record is a gap ($g = $f)" [ "$g" = "$f" ]
+  check "over capacity: records + gaps = cycles run ($r + $g = $c)" [ $((r + g)) = "$c" ]
+else
+  fail "over-capacity acquire: $(cat "$tmp/err")"
+fi
+A=$tmp/agg
+if "$MF" acquire --board sim --duration 0.2 --out "$A" cycle_hz=16000 agg=2 >"$tmp/out" 2>"$tmp/err"; then
+  S=$A/summary.json
+  check "agg 2: 1600 records ($(jget "$S" records))" [ "$(jget "$S" records)" = 1600 ]
+  check "agg 2: 3200 cycles run" [ "$(jget "$S" cycles_run)" = 3200 ]
+  check "agg 2: nothing lost" [ "$(jget "$S" gaps)/$(jget "$S" fifo_overflows)" = 0/0 ]
+  check "agg 2: cycles_per_record" [ "$(jget "$S" cycles_per_record)" = 2 ]
+  check "agg 2: records 125 us apart" [ "$(awk -F, 'NR>2{d=$2-p; if (d<0.0001249||d>0.0001251) bad++} NR>1{p=$2} END{print bad+0}' "$A/cycles.csv")" = 0 ]
+  check "agg 2: record t_s = start of its first cycle (= truth row 2i)" \
+    [ "$(paste -d, <(cut -d, -f2 "$A/cycles.csv" | tail -n +2) <(awk -F, 'NR>1 && NR%2==0{print $1}' "$A/truth.csv") | awk -F, '$1!=$2{bad++} END{print bad+0}')" = 0 ]
+  check "agg 2: photons per record = 2 x per cycle" \
+    awk -v a="$(jget "$S" photons_per_record)" -v b="$(jget "$S" photons_per_cycle)" 'BEGIN{exit !(a > 0 && a == 2*b)}'
+  "$MF" decode "$A/raw.mfx" --out "$tmp/adec" >/dev/null 2>&1
+  check "agg 2: decode reproduces cycles.csv" cmp -s "$A/cycles.csv" "$tmp/adec/cycles.csv"
+else
+  fail "agg acquire: $(cat "$tmp/err")"
+fi
+B=$tmp/baud
+if "$MF" acquire --board sim --duration 0.2 --out "$B" cycle_hz=16000 baud=12000000 >"$tmp/out" 2>"$tmp/err"; then
+  S=$B/summary.json
+  check "12 Mbaud: 3200 records, nothing lost ($(jget "$S" records), $(jget "$S" gaps))" \
+    [ "$(jget "$S" records)/$(jget "$S" gaps)/$(jget "$S" fifo_overflows)" = 3200/0/0 ]
+  check "12 Mbaud: link_baud in the summary" [ "$(jget "$S" link_baud)" = 12000000 ]
+  check "12 Mbaud: back at 3 Mbaud afterwards" sh -c "'$MF' info --board sim | grep -q 'LINK_BAUD 0'"
+else
+  fail "12 Mbaud acquire: $(cat "$tmp/err")"
+fi
+I=$tmp/intagg
+"$MF" acquire --board sim --mode track --duration 60 --out "$I" agg=3 >"$tmp/iout" 2>"$tmp/ierr" &
+pid=$!
+for _ in $(seq 50); do [ -s "$I/cycles.csv" ] && break; sleep 0.1; done
+sleep 0.3
+kill -INT $pid
+wait $pid; rc=$?
+r=$(jget "$I/summary.json" records)
+check "Ctrl-C with agg 3: exit 0 (rc $rc)" [ $rc = 0 ]
+check "Ctrl-C with agg 3: whole records ($r x 3 = $(jget "$I/summary.json" cycles_run))" [ $((${r:-0} * 3)) = "$(jget "$I/summary.json" cycles_run)" ]
+
 # ---- refusals ----
+refused "link rate" "not a link rate of the firmware \(allowed: 3000000, 6000000, 12000000" "$MF" acquire --board sim --duration 0.1 --out "$tmp/x10" baud=9600
+refused "agg out of range" "agg = '256' is not an integer in \[1, 255\]" "$MF" acquire --board sim --duration 0.1 --out "$tmp/x11" agg=256
 refused "unknown key" "unknown key 'foo'" "$MF" acquire --board sim --mode track --duration 0.1 --out "$tmp/x1" foo=1
 refused "k out of range" "k = '9' is not an integer in \[1, 8\]" "$MF" acquire --board sim --mode track --duration 0.1 --out "$tmp/x2" k=9
 refused "mode image" "only 'track'" "$MF" acquire --board sim --mode image --duration 0.1 --out "$tmp/x3"
