@@ -9,15 +9,17 @@
 #include <string.h>
 #include "est_float.h"
 #include "est_regs.h"
+#include "mle2d.h"
+#include "numlms.h"
 
 #define COUNT_MAX ((1u << MINFLUX_EST_N_W) - 1u)   /* 13-bit estimator input */
 
-enum est_kind { EST_MLMS, EST_MLMS2, EST_GAUSS1D };
+enum est_kind { EST_MLMS, EST_MLMS2, EST_GAUSS1D, EST_NUMLMS, EST_MLE };
 
 static void loc_usage(FILE *f)
 {
   fprintf(f,
-    "usage: minflux localize --estimator mlms|mlms2|gauss1d --L NM --fwhm NM\n"
+    "usage: minflux localize --estimator mlms|mlms2|gauss1d|numlms|mle --L NM --fwhm NM\n"
     "                        [--arith fixed|float] [--beta0 B --beta1 B --beta2 B]\n"
     "                        [--threshold N] [--sbr S]\n"
     "Reads CSV on stdin with the header n0,n1,n2,n3 (gauss1d: n0,n1 or n0,n1,n2,n3) and one\n"
@@ -27,17 +29,22 @@ static void loc_usage(FILE *f)
     "  --estimator mlms2    mLMS k=2 with beta0..beta2 (beta2 defaults to 0)\n"
     "  --estimator gauss1d  1D Gaussian MLE (S40): x = fwhm^2/(8 ln2 L) ln(n0/n1) (Gaussian beam\n"
     "                       of n0 at +L/2), y from n2,n3 likewise; 0 when a count is 0\n"
+    "  --estimator numlms   numerically unbiased mLMS (S52-S58): k=2 mLMS with beta_opt for the\n"
+    "                       quartet's N and --sbr, mapped through the interpolant F (docs/analysis.md)\n"
+    "  --estimator mle      2D MLE (S37) by grid search (5/1/0.1/0.01 nm over 240 nm), background\n"
+    "                       from --sbr; numlms and mle add a column region (1 = inside the\n"
+    "                       calibrated region / not on the search edge) and run in double precision\n"
     "  --arith fixed        (default) the firmware's bit-exact fixed-point model (Q11.5 nm)\n"
     "  --arith float        the double-precision reference\n"
     "  --threshold N        reaction threshold: valid = 1 when N = sum of the counts is > 0\n"
     "                       and >= N (default 0)\n"
-    "  --sbr S              accepted for interface compatibility; these estimators have no\n"
-    "                       background term\n"
+    "  --sbr S              SBR at the pattern centre for numlms and mle (default: no background);\n"
+    "                       mlms, mlms2 and gauss1d have no background term and ignore it\n"
     "  --board B            accepted like every minflux command; localize uses no board\n"
     "Counts: integers 0..%u (n_i = ch0 + ch1 of 12-bit channels). Ranges: 1 <= L <= 1000 nm,\n"
     "1 <= fwhm <= 10000 nm; mLMS: L < fwhm/sqrt(ln 2) and the register limits of\n"
     "hls-c/regmap_est.h (-8 < beta < 8, 0 <= B(p0) < 8, 1/(1 - L^2 ln2/fwhm^2) < 8).\n"
-    "(numlms and mle are not available yet.)\n", COUNT_MAX);
+    , COUNT_MAX);
 }
 
 static int parse_num(const char *opt, const char *s, double *v)
@@ -112,6 +119,7 @@ static int parse_count(const char *field, long lineno, int col, unsigned *out)
 int cmd_localize(int argc, char **argv)
 {
   const char *est_name = NULL, *arith = "fixed";
+  int arith_set = 0;
   double L = NAN, fwhm = NAN, sbr = NAN, thr = 0.0;
   double beta[3] = {1.27, 3.8, 0.0};
   int beta_set[3] = {0, 0, 0};
@@ -127,7 +135,7 @@ int cmd_localize(int argc, char **argv)
     }
     const char *v = argv[++i];
     if (!strcmp(o, "--estimator")) est_name = v;
-    else if (!strcmp(o, "--arith")) arith = v;
+    else if (!strcmp(o, "--arith")) { arith = v; arith_set = 1; }
     else if (!strcmp(o, "--L")) { if (parse_num(o, v, &L)) return 2; }
     else if (!strcmp(o, "--fwhm")) { if (parse_num(o, v, &fwhm)) return 2; }
     else if (!strcmp(o, "--sbr")) { if (parse_num(o, v, &sbr)) return 2; }
@@ -144,18 +152,16 @@ int cmd_localize(int argc, char **argv)
   }
   enum est_kind kind;
   if (!est_name) {
-    fprintf(stderr, "minflux localize: --estimator is required: mlms, mlms2 or gauss1d\n");
+    fprintf(stderr, "minflux localize: --estimator is required: mlms, mlms2, gauss1d, numlms or mle\n");
     return 2;
   } else if (!strcmp(est_name, "mlms")) kind = EST_MLMS;
   else if (!strcmp(est_name, "mlms2")) kind = EST_MLMS2;
   else if (!strcmp(est_name, "gauss1d")) kind = EST_GAUSS1D;
-  else if (!strcmp(est_name, "numlms") || !strcmp(est_name, "mle")) {
-    fprintf(stderr, "minflux localize: estimator '%s' is not available yet; available: mlms, "
-            "mlms2, gauss1d\n", est_name);
-    return 2;
-  } else {
-    fprintf(stderr, "minflux localize: unknown estimator '%s'; available: mlms, mlms2, gauss1d\n",
-            est_name);
+  else if (!strcmp(est_name, "numlms")) kind = EST_NUMLMS;
+  else if (!strcmp(est_name, "mle")) kind = EST_MLE;
+  else {
+    fprintf(stderr, "minflux localize: unknown estimator '%s'; available: mlms, mlms2, gauss1d, "
+            "numlms, mle\n", est_name);
     return 2;
   }
   int fixed;
@@ -183,16 +189,28 @@ int cmd_localize(int argc, char **argv)
             "use --estimator mlms2 for beta2\n", beta[2]);
     return 2;
   }
-  if (kind == EST_GAUSS1D && (beta_set[0] || beta_set[1] || beta_set[2])) {
-    fprintf(stderr, "minflux localize: gauss1d takes no --betaN parameters\n");
+  if ((kind == EST_GAUSS1D || kind == EST_NUMLMS || kind == EST_MLE) && (beta_set[0] || beta_set[1] || beta_set[2])) {
+    fprintf(stderr, "minflux localize: %s takes no --betaN parameters%s\n", est_name,
+            kind == EST_NUMLMS ? " (beta_opt is computed per N and SBR)" : "");
     return 2;
   }
+  const int host_est = kind == EST_NUMLMS || kind == EST_MLE;
+  if (host_est && arith_set && fixed) {
+    fprintf(stderr, "minflux localize: %s runs on the host in double precision: --arith fixed does not apply\n", est_name);
+    return 2;
+  }
+  if (host_est) fixed = 0;
   char err[256];
   mlms_regs_t mr;
   gauss1d_regs_t gr;
   const unsigned thresh = (unsigned)thr;
   if (kind == EST_GAUSS1D) {
     if (est_gauss1d_regs(L, fwhm, thresh, &gr, err, sizeof err)) {
+      fprintf(stderr, "minflux localize: %s\n", err);
+      return 2;
+    }
+  } else if (host_est) {
+    if (est_check_geometry(L, fwhm, err, sizeof err)) {
       fprintf(stderr, "minflux localize: %s\n", err);
       return 2;
     }
@@ -206,9 +224,26 @@ int cmd_localize(int argc, char **argv)
       return 2;
     }
   }
-  if (!isnan(sbr))
+  if (!isnan(sbr) && !host_est)
     fprintf(stderr, "minflux localize: note: --sbr is not used by %s (no background term)\n",
             est_name);
+  const double sbr_h = isnan(sbr) ? INFINITY : sbr;
+  numlms_table *nt = NULL;
+  mle2d_ctx mle;
+  int have_mle = 0;
+  if (kind == EST_NUMLMS && !(nt = numlms_table_new(L, fwhm, NULL, 0, &sbr_h, 1, NULL))) {
+    fprintf(stderr, "minflux localize: out of memory\n");
+    return 1;
+  }
+  if (kind == EST_MLE) {
+    mf_ebp_t e;
+    mf_ebp4(L, fwhm, &e);
+    if (mle2d_init(&mle, &e, sbr_h, 240, err, sizeof err)) {
+      fprintf(stderr, "minflux localize: %s\n", err);
+      return 1;
+    }
+    have_mle = 1;
+  }
 
   char *line = NULL;
   size_t cap = 0;
@@ -230,7 +265,7 @@ int cmd_localize(int argc, char **argv)
         break;
       }
       ncols = n;
-      printf("x_nm,y_nm,valid\n");
+      printf(host_est ? "x_nm,y_nm,valid,region\n" : "x_nm,y_nm,valid\n");
       continue;
     }
     const int n = split(s, f, 8);
@@ -246,7 +281,21 @@ int cmd_localize(int argc, char **argv)
     if (rc) break;
     const unsigned N = c[0] + c[1] + c[2] + c[3];
     double x, y;
-    int valid;
+    int valid, region = 0;
+    if (host_est) {
+      const double nd[4] = {c[0], c[1], c[2], c[3]};
+      const int v = kind == EST_NUMLMS ? numlms_table_eval(nt, nd, sbr_h, &x, &y)
+                                       : mle2d_eval(&mle, nd, &x, &y, NULL);
+      if (v == -2) {
+        fprintf(stderr, "minflux localize: %s\n", numlms_table_error(nt));
+        rc = 1;
+        break;
+      }
+      region = v == 1;
+      valid = N > 0 && N >= thresh;
+      printf("%.5f,%.5f,%d,%d\n", x, y, valid, region);
+      continue;
+    }
     if (fixed) {
       const uint16_t q[4] = {(uint16_t)c[0], (uint16_t)c[1], (uint16_t)c[2], (uint16_t)c[3]};
       est_out_t o;
@@ -268,6 +317,8 @@ int cmd_localize(int argc, char **argv)
     printf("%.5f,%.5f,%d\n", x, y, valid);
   }
   free(line);
+  numlms_table_free(nt);
+  if (have_mle) mle2d_free(&mle);
   if (rc == 0 && ncols == 0) {
     fprintf(stderr, "minflux localize: no input: expected the header line %s on stdin\n",
             kind == EST_GAUSS1D ? "n0,n1" : "n0,n1,n2,n3");
