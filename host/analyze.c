@@ -162,19 +162,32 @@ static an_track *push_trk(an_result *r, size_t *cap)
   return t;
 }
 
-/* Truth row of a cycle (same start time within a quarter period), or NULL. */
-static const an_truth_row *truth_at(const an_raw *raw, double t_s, double dt, size_t *hint)
+/* The truth of a record: the mean of the truth rows (one per multiplex cycle, each the
+ * emitter averaged over its cycle) of the record's agg cycles (S82 over the record), with
+ * on = the emitter was on in most of them. 0 when truth.csv does not cover the record. */
+static int truth_of(const an_raw *raw, double t_s, double cycle_s, unsigned agg, size_t *hint,
+                    double *x, double *y, int *on)
 {
-  if (!raw->truth) return NULL;
+  if (!raw->truth) return 0;
   size_t lo = 0, hi = raw->ntruth;
-  if (*hint < raw->ntruth && raw->truth[*hint].t_s <= t_s) lo = *hint;
+  if (*hint < raw->ntruth && raw->truth[*hint].t_s <= t_s + 0.25 * cycle_s) lo = *hint;
   while (hi - lo > 1) {
     const size_t m = (lo + hi) / 2;
-    if (raw->truth[m].t_s <= t_s) lo = m; else hi = m;
+    if (raw->truth[m].t_s <= t_s + 0.25 * cycle_s) lo = m; else hi = m;
   }
-  for (size_t i = lo; i < raw->ntruth && i <= lo + 1; i++)
-    if (fabs(raw->truth[i].t_s - t_s) < 0.25 * dt) { *hint = i; return &raw->truth[i]; }
-  return NULL;
+  if (fabs(raw->truth[lo].t_s - t_s) >= 0.25 * cycle_s || lo + agg > raw->ntruth) return 0;
+  double sx = 0, sy = 0;
+  unsigned non = 0;
+  for (unsigned i = 0; i < agg; i++) {
+    sx += raw->truth[lo + i].x_nm;
+    sy += raw->truth[lo + i].y_nm;
+    non += raw->truth[lo + i].on != 0;
+  }
+  *hint = lo;
+  *x = sx / agg;
+  *y = sy / agg;
+  *on = 2 * non > agg;
+  return 1;
 }
 
 static void fill_counts(const an_rec *rec, double *n, uint32_t *N, uint32_t *n0)
@@ -254,8 +267,8 @@ static int run_tracks(const an_raw *raw, const an_opts *o, const uint32_t *obs, 
     l.valid = v == 1;
     l.used = 1;
     res->outside += v == 0;
-    const an_truth_row *tr = truth_at(raw, rec->t_s, res->dt_s, &hint);
-    if (tr && tr->on) { l.has_truth = 1; l.tx_nm = tr->x_nm; l.ty_nm = tr->y_nm; }
+    int ton;
+    if (truth_of(raw, rec->t_s, an_period_s(h), h->agg, &hint, &l.tx_nm, &l.ty_nm, &ton) && ton) l.has_truth = 1;
     if (push_loc(res, &lcap, &l)) { rc = -1; break; }
     cur->count++;
     photons += N;
@@ -438,8 +451,8 @@ int an_run(const an_raw *raw, const an_opts *o, an_result *res, char *err, size_
   err[0] = 0;
   const an_header *h = &raw->h;
   res->pipeline = o->pipeline != AN_PIPE_AUTO ? o->pipeline : !strcmp(h->mode, "image") ? AN_PIPE_IMAGE : AN_PIPE_TRACK;
-  res->dt_s = an_period_s(h);
-  res->R_blur = h->gate_cycles ? olsf_blur_R(h->k, h->delay_cycles, h->gate_cycles, h->win_cycles) : 1.0 / 6;
+  res->dt_s = an_record_period_s(h);
+  res->R_blur = h->gate_cycles ? olsf_blur_R(h->k, h->delay_cycles, h->gate_cycles, h->win_cycles, (int)h->agg) : 1.0 / 6;
   res->D_um2_s = res->sigma_nm = res->err_nm = res->sbr = NAN;
   if (!raw->n) { snprintf(err, errlen, "no CYCLE record could be decoded: nothing to analyse"); return -1; }
   const uint64_t s0 = raw->rec[0].seq, s1 = raw->rec[raw->n - 1].seq;

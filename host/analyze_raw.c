@@ -55,6 +55,7 @@ int an_header_parse(const char *json, an_header *h, char *err, size_t errlen)
   memset(h, 0, sizeof *h);
   h->clk_hz = p.clk_hz;
   h->eod_nm_per_lsb = p.eod_nm_per_lsb;
+  h->agg = p.agg >= 1 ? p.agg : 1;
   json_error_t je;
   json_t *root = json_loads(json, 0, &je);
   if (!root) { snprintf(err, errlen, "raw header is not JSON: %s", je.text); return -1; }
@@ -89,6 +90,8 @@ double an_period_s(const an_header *h)
     return (h->k * (double)(h->delay_cycles + h->gate_cycles) + h->win_cycles + 1) / h->clk_hz;
   return 1.0 / h->cycle_hz;
 }
+
+double an_record_period_s(const an_header *h) { return h->agg * an_period_s(h); }
 
 /* ---- records ---- */
 
@@ -156,7 +159,9 @@ static int follows(const frame_pos *a, const frame_pos *b, double P)
  * kept, because the records after it fit each other. Then seq and ts are unwrapped. */
 static void validate(an_raw *r, feed_ctx *x)
 {
-  const double P = r->h.gate_cycles ? an_period_s(&r->h) * r->h.clk_hz : 0;
+  const double P = r->h.gate_cycles ? an_record_period_s(&r->h) * r->h.clk_hz : 0;
+  /* the timestamp is the start of a record's last cycle (agg > 1): t_s is its first */
+  const double back = r->h.agg > 1 ? (r->h.agg - 1) * an_period_s(&r->h) : 0;
   const frame_pos *fp = x->fp;
   size_t w = 0, prev = SIZE_MAX;
   uint64_t seq = 0, ts_hi = 0;
@@ -180,7 +185,7 @@ static void validate(an_raw *r, feed_ctx *x)
     }
     an_rec a = r->rec[i];
     a.seq = seq;
-    a.t_s = (double)(ts_hi + fp[i].ts) / r->h.clk_hz;
+    a.t_s = (double)(ts_hi + fp[i].ts) / r->h.clk_hz - back;
     r->rec[w++] = a;
     prev = i;
   }

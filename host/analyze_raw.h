@@ -14,7 +14,7 @@
 /* One multiplex cycle as recorded. */
 typedef struct {
   uint64_t seq;            /* unwrapped sequence number (cycle index, gaps included) */
-  double   t_s;            /* cycle start on the firmware clock */
+  double   t_s;            /* start of the record's (first) cycle on the firmware clock */
   float    cx_nm, cy_nm;   /* pattern centre */
   float    ex_nm, ey_nm;   /* live estimate relative to the centre */
   uint16_t n[8];           /* counts per exposure, both APDs summed */
@@ -40,6 +40,7 @@ typedef struct {
   double beta[3];
   double thresh;
   unsigned delay_cycles, gate_cycles, win_cycles;   /* registers (0 when absent) */
+  unsigned agg;                    /* multiplex cycles summed into one record (1 when absent) */
 } an_header;
 
 typedef struct {
@@ -77,5 +78,7 @@ void an_raw_free(an_raw *r);
 
 /* Multiplex cycle period in seconds (from the registers when known). */
 double an_period_s(const an_header *h);
+/* Record period: agg cycles. */
+double an_record_period_s(const an_header *h);
 
 #endif

@@ -9,6 +9,7 @@
 #include <time.h>
 #include "analyze.h"
 #include "analyze_out.h"
+#include "plot.h"
 
 static void an_usage(FILE *f)
 {
@@ -177,5 +178,6 @@ int cmd_analyze(int argc, char **argv)
   }
   an_result_free(&res);
   an_raw_free(&raw);
+  if (png) plot_shutdown();
   return rc;
 }

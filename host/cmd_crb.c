@@ -113,6 +113,7 @@ static int crb_map(double L, double fwhm, double N, double sbr0, const char *map
                                   y0 + (ny - 0.5) * step, title, "x (nm)", "y (nm)", "sigma_CRB (nm)", 0, 0, NULL,
                                   err, sizeof err);
   free(v);
+  plot_shutdown();
   if (rc) { fprintf(stderr, "minflux crb: %s\n", err); return 1; }
   printf("%d x %d points, sigma_CRB %.3g .. %.3g nm -> %s, %s\n", nx, ny, lo, hi, out, png);
   return 0;

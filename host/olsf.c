@@ -92,16 +92,19 @@ static double seg(double a, double h)
   return (b * b / 2 - b * b * b / 3) - (a * a / 2 - a * a * a / 3);
 }
 
-double olsf_blur_R(int K, double delay, double gate, double win)
+double olsf_blur_R(int K, double delay, double gate, double win, int agg)
 {
   if (K < 1 || !(gate > 0)) return 1.0 / 6;
-  const double T = 1 + K * (delay + gate) + win, h = 1.0 / K;
+  if (agg < 1) agg = 1;
+  const double T = agg * (1 + K * (delay + gate) + win), h = 1.0 / (K * agg);
   double I = 0, integral = 0;
-  for (int k = 0; k < K; k++) {
-    integral += I * (1 - I) * (k == 0 ? 1 + delay : delay);   /* laser off: I constant */
-    integral += gate / h * seg(I, h);                         /* gate: I rises linearly by 1/K */
-    I += h;
+  for (int a = 0; a < agg; a++) {
+    for (int k = 0; k < K; k++) {
+      integral += I * (1 - I) * (k == 0 ? 1 + delay : delay);   /* laser off: I constant */
+      integral += gate / h * seg(I, h);                         /* gate: I rises linearly by 1/(K agg) */
+      I += h;
+    }
+    integral += I * (1 - I) * win;
   }
-  integral += I * (1 - I) * win;   /* I = 1: no contribution */
   return integral / T;
 }

@@ -33,8 +33,9 @@ int olsf_estimate(const double *x, const double *y, const uint8_t *q, size_t S, 
                   double R, olsf_result *res);
 /* S70 */
 double olsf_s_opt(double X);
-/* S66 for a multiplex cycle (in clock cycles): 1 start cycle, then K times (delay, gate)
- * with the laser on in the gates only, then the window. Uniform exposure gives 1/6. */
-double olsf_blur_R(int K, double delay, double gate, double win);
+/* S66 for a record of agg multiplex cycles (in clock cycles): each cycle is 1 start cycle,
+ * then K times (delay, gate) with the laser on in the gates only, then the window.
+ * Uniform exposure gives 1/6. */
+double olsf_blur_R(int K, double delay, double gate, double win, int agg);
 
 #endif

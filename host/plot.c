@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cairo.h>
+#include <fontconfig/fontconfig.h>
 #include "plot.h"
 
 struct plot {
@@ -333,4 +334,11 @@ int plot_heatmap_png(const char *path, const double *v, int nx, int ny, double x
   const int rc = plot_write_png(p, path, err, errlen);
   plot_free(p);
   return rc;
+}
+
+void plot_shutdown(void)
+{
+  /* cairo's font caches hold fontconfig objects: release them, then fontconfig's own */
+  cairo_debug_reset_static_data();
+  FcFini();
 }

@@ -35,4 +35,7 @@ int plot_heatmap_png(const char *path, const double *v, int nx, int ny, double x
                      const char *cbar_label, int hot, double scalebar, const char *scalebar_label,
                      char *err, size_t errlen);
 
+/* Releases the font caches of cairo and fontconfig (call once, after the last plot). */
+void plot_shutdown(void);
+
 #endif
