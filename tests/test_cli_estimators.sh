@@ -144,8 +144,8 @@ refused_in "empty field" "line 2: n1 is empty" 'n0,n1,n2,n3\n1,,3,4\n' "$MF" loc
 refused_in "bad header" "line 1: expected the header n0,n1,n2,n3" 'x,y\n1,2\n' "$MF" localize --estimator mlms "${L[@]}"
 refused_in "gauss header" "expected the header n0,n1 or n0,n1,n2,n3" 'n0,n1,n2\n1,2,3\n' "$MF" localize --estimator gauss1d --L 300 --fwhm 360
 refused_in "no input" "no input" '' "$MF" localize --estimator mlms "${L[@]}"
-refused "numlms" "not available yet; available: mlms, mlms2, gauss1d" "$MF" localize --estimator numlms "${L[@]}"
-refused "mle" "not available yet" "$MF" localize --estimator mle "${L[@]}"
+refused "numlms takes no betas" "takes no --betaN" "$MF" localize --estimator numlms "${L[@]}" --beta0 1
+refused "mle is double precision" "double precision" "$MF" localize --estimator mle --arith fixed "${L[@]}"
 refused "unknown est" "unknown estimator 'lms'" "$MF" localize --estimator lms "${L[@]}"
 refused "no est" "--estimator is required" "$MF" localize "${L[@]}"
 refused "singular" "L = 433 nm with fwhm = 360 nm: L must be < fwhm/sqrt\(ln 2\) = 432.4 nm" "$MF" localize --estimator mlms --L 433 --fwhm 360
