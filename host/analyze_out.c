@@ -154,6 +154,7 @@ int an_write_msd(const char *dir, const an_raw *raw, const an_result *res, int p
     char title[160];
     snprintf(title, sizeof title, "MSD with blinking (S68) and OLSF fits (S67), %zu longest of %zu tracks", nplot, res->accepted);
     plot *p = plot_new(800, 560, title, "lag (ms)", "MSD (nm^2)", 0, xmax * 1.02, 0, ymax * 1.1, 0);
+    if (p) plot_legend_bottom(p);
     for (size_t j = 0; p && j < nplot; j++) {
       const an_track *t = &res->trk[ord[j]];
       if (!px[j]) continue;

@@ -15,6 +15,7 @@ struct plot {
   double l, r, t, b;           /* plot area in pixels */
   double x0, x1, y0, y1;
   int nlegend, nnote;
+  int legend_bottom;
 };
 
 plot_rgb plot_color(int i)
@@ -183,7 +184,7 @@ void plot_errbars(plot *p, const double *x, const double *y, const double *e, si
 void plot_legend(plot *p, const char *label, plot_rgb c, int as_line)
 {
   cairo_t *cr = p->cr;
-  const double y = p->t + 16 + 18 * p->nlegend++, x = p->r - 170;
+  const double y = p->legend_bottom ? p->b - 16 - 18 * p->nlegend++ : p->t + 16 + 18 * p->nlegend++, x = p->r - 170;
   cairo_set_source_rgba(cr, 1, 1, 1, 0.85);
   cairo_rectangle(cr, x - 6, y - 9, 172, 18);
   cairo_fill(cr);
@@ -198,6 +199,8 @@ void plot_legend(plot *p, const char *label, plot_rgb c, int as_line)
   cairo_set_font_size(cr, 12);
   text_at(cr, x + 28, y, label, 0, 0.5);
 }
+
+void plot_legend_bottom(plot *p) { p->legend_bottom = 1; }
 
 void plot_note(plot *p, const char *text)
 {

@@ -20,6 +20,8 @@ void plot_points(plot *p, const double *x, const double *y, size_t n, plot_rgb c
 /* Vertical error bars of half-length e. */
 void plot_errbars(plot *p, const double *x, const double *y, const double *e, size_t n, plot_rgb c);
 void plot_legend(plot *p, const char *label, plot_rgb c, int as_line);
+/* Legend entries from the lower right corner upwards instead of the upper right downwards. */
+void plot_legend_bottom(plot *p);
 /* A line of text under the title (e.g. fit results). */
 void plot_note(plot *p, const char *text);
 /* A scale bar of `length` data units labelled `label` at the lower right of the plot area. */

@@ -394,8 +394,8 @@ END_TEST
 /* Bias maps of the live mLMS (fixed point, k = 1, beta 1.27/3.8) and of numLMS at the
  * positions of a 10 nm grid with |r| <= L/2, M Poisson quartets each; N photons expected
  * with the emitter at the centre. Returns the RMS of |bias| over the grid. */
-static void bias_maps(double L, double fwhm, double Nc, double sbr, int M, unsigned long salt,
-                      double *rms_live, double *rms_num, double *max_live, double *max_num)
+static int bias_maps(double L, double fwhm, double Nc, double sbr, int M, unsigned long salt,
+                     double *rms_live, double *rms_num, double *max_live, double *max_num)
 {
   mf_ebp_t e;
   mf_ebp4(L, fwhm, &e);
@@ -405,7 +405,7 @@ static void bias_maps(double L, double fwhm, double Nc, double sbr, int M, unsig
   mlms_regs_t mr;
   char err[256];
   const double beta[3] = { 1.27, 3.8, 0 };
-  ck_assert_int_eq(est_mlms_regs(L, fwhm, 1, beta, 0, &mr, err, sizeof err), 0);
+  if (est_mlms_regs(L, fwhm, 1, beta, 0, &mr, err, sizeof err)) { printf("bias maps: %s\n", err); return -1; }
   const double sb[1] = { sbr };
   numlms_table *t = numlms_table_new(L, fwhm, NULL, 0, sb, 1, NULL);
   gsl_rng *r = rng(salt);
@@ -436,7 +436,7 @@ static void bias_maps(double L, double fwhm, double Nc, double sbr, int M, unsig
         mlms_eval(&mr, q, &o);
         const double nd[4] = { n[0], n[1], n[2], n[3] };
         double ux, uy;
-        ck_assert_int_ge(numlms_table_eval(t, nd, sbr, &ux, &uy), 0);
+        if (numlms_table_eval(t, nd, sbr, &ux, &uy) < -1) { printf("bias maps: %s\n", numlms_table_error(t)); return -1; }
         ax += est_pos_nm(o.x); ay += est_pos_nm(o.y); nx += ux; ny += uy;
         m++;
       }
@@ -454,15 +454,16 @@ static void bias_maps(double L, double fwhm, double Nc, double sbr, int M, unsig
          *rms_num, *rms_live / *rms_num, *max_live, *max_num);
   numlms_table_free(t);
   gsl_rng_free(r);
+  return 0;
 }
 
 START_TEST(numlms_bias)
 {
   double a, b, ma, mb;
   /* 100 photons, no background, and with SBR 5 */
-  bias_maps(100, 360, 100, INFINITY, 3000, 11, &a, &b, &ma, &mb);
+  ck_assert_int_eq(bias_maps(100, 360, 100, INFINITY, 3000, 11, &a, &b, &ma, &mb), 0);
   ck_assert_msg(a / b >= 5, "numLMS reduces the RMS bias only %.2fx (%.3f -> %.3f nm; seed %lu)", a / b, a, b, g_seed);
-  bias_maps(100, 360, 100, 5, 3000, 12, &a, &b, &ma, &mb);
+  ck_assert_int_eq(bias_maps(100, 360, 100, 5, 3000, 12, &a, &b, &ma, &mb), 0);
   ck_assert_msg(a / b >= 5, "numLMS with SBR 5 reduces the RMS bias only %.2fx (%.3f -> %.3f nm; seed %lu)", a / b, a, b, g_seed);
 }
 END_TEST
@@ -514,11 +515,17 @@ START_TEST(mle_exact_and_precision)
 }
 END_TEST
 
-int main(void)
+int main(int argc, char **argv)
 {
   const char *s = getenv("ANALYZE_SEED");
   g_seed = s ? strtoul(s, NULL, 0) : (unsigned long)time(NULL);
   printf("test_analyze: seed %lu (repeat with ANALYZE_SEED=%lu)\n", g_seed, g_seed);
+  if (argc == 6 && !strcmp(argv[1], "--bias-map")) {
+    /* test_analyze --bias-map L FWHM PHOTONS SBR: the bias maps alone (SBR 0 = none) */
+    double a, b, ma, mb;
+    const double sbr = atof(argv[5]);
+    return bias_maps(atof(argv[2]), atof(argv[3]), atof(argv[4]), sbr > 0 ? sbr : INFINITY, 3000, 11, &a, &b, &ma, &mb) ? 1 : 0;
+  }
   Suite *su = suite_create("analyze");
   TCase *tc = tcase_create("all");
   tcase_set_timeout(tc, 120);

@@ -95,6 +95,19 @@ else
   fail "analyze (tracking): $(cat "$tmp/err")"
 fi
 
+# ---- records of 2 aggregated cycles (agg = 2): record period, blur, truth per record ----
+A=$tmp/agg
+"$GEN" "$A" scenario=track seed=$SEED duration_s=4 agg=2 brightness_hz=0.75e6 background_hz=50e3 >/dev/null || fail "generator (agg)"
+if "$MF" analyze "$A" --no-png >"$tmp/out" 2>"$tmp/err"; then
+  D=$(jnum "$A/summary.json" "['D_um2_s']"); SG=$(jnum "$A/summary.json" "['sigma_nm']"); E=$(jnum "$A/summary.json" "['tracking_error_nm']")
+  echo "agg = 2: median D $D um^2/s, OLSF sigma $SG nm, tracking error $E nm"
+  check "agg 2: record period 250 us" [ "$(jnum "$A/summary.json" "['analysis']['record_period_s']")" = 0.00025 ]
+  check "agg 2: median D $D within 15 % of 0.4" awk -v d="$D" 'BEGIN{exit !(d > 0.34 && d < 0.46)}'
+  check "agg 2: sigma $SG within 20 % of the tracking error $E" awk -v s="$SG" -v e="$E" 'BEGIN{exit !(s > 0.8*e && s < 1.2*e)}'
+else
+  fail "analyze (agg 2): $(cat "$tmp/err")"
+fi
+
 # ---- damaged raw files ----
 HL=$(( $(head -2 "$T/raw.mfx" | wc -c) ))          # magic + header line
 C=$T-cut; mkdir -p "$C"; head -c $(( HL + 32 * 10000 + 17 )) "$T/raw.mfx" >"$C/raw.mfx"

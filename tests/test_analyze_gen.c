@@ -35,6 +35,7 @@ typedef struct {
   double L_nm, fwhm_nm, gain, thresh;
   double event_ms, dark_ms;
   double x_nm, y_nm;
+  double agg;
 } gen_par;
 
 static void defaults(gen_par *p)
@@ -59,6 +60,7 @@ static void defaults(gen_par *p)
   p->dark_ms = 60;
   p->x_nm = 12;
   p->y_nm = -8;
+  p->agg = 1;
 }
 
 static int set(gen_par *p, const char *k, const char *v)
@@ -76,7 +78,7 @@ static int set(gen_par *p, const char *k, const char *v)
     { "t_on_ms", &p->t_on_ms }, { "t_off_ms", &p->t_off_ms }, { "bleach_s", &p->bleach_s },
     { "gap_s", &p->gap_s }, { "brightness_hz", &p->brightness_hz }, { "background_hz", &p->background_hz },
     { "L_nm", &p->L_nm }, { "fwhm_nm", &p->fwhm_nm }, { "gain", &p->gain }, { "thresh", &p->thresh },
-    { "event_ms", &p->event_ms }, { "dark_ms", &p->dark_ms }, { "x_nm", &p->x_nm }, { "y_nm", &p->y_nm } };
+    { "event_ms", &p->event_ms }, { "dark_ms", &p->dark_ms }, { "x_nm", &p->x_nm }, { "y_nm", &p->y_nm }, { "agg", &p->agg } };
   if (!strcmp(k, "seed")) { p->seed = (unsigned long)d; return 0; }
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
     if (!strcmp(k, keys[i].n)) { *keys[i].f = d; return 0; }
@@ -136,10 +138,10 @@ static void write_header(gen *g)
           "\"firmware\":{\"id\":%u,\"version\":%u,\"clk_hz\":%d},\"config\":{\"mode\":\"%s\",\"cycle_hz\":\"8000\",\"k\":\"4\","
           "\"delay_us\":\"7.4\",\"window_us\":\"2\",\"L_nm\":\"%.17g\",\"fwhm_nm\":\"%.17g\",\"eod_nm_per_lsb\":\"0.1\","
           "\"centre_x_nm\":\"0\",\"centre_y_nm\":\"0\",\"est_k\":\"1\",\"beta0\":\"1.27\",\"beta1\":\"3.8\",\"beta2\":\"0\","
-          "\"thresh\":\"%g\"},\"registers\":{\"k\":%d,\"delay\":%d,\"gate\":%d,\"win\":%d,\"ncycles\":%.0f},"
+          "\"thresh\":\"%g\",\"agg\":\"%g\"},\"registers\":{\"k\":%d,\"delay\":%d,\"gate\":%d,\"win\":%d,\"ncycles\":%.0f,\"agg\":%g},"
           "\"duration_s_requested\":%.9g,\"cycle_hz\":%.6f}\n",
           p->scenario, p->seed, (unsigned)MINFLUX_DESIGN_ID, (unsigned)MINFLUX_DESIGN_VERSION, (int)CLK,
-          img ? "image" : "track", p->L_nm, p->fwhm_nm, p->thresh, K, DELAY, GATE, WIN, p->cycles,
+          img ? "image" : "track", p->L_nm, p->fwhm_nm, p->thresh, p->agg, K, DELAY, GATE, WIN, p->cycles, p->agg,
           p->cycles / (CLK / PERIOD), CLK / PERIOD);
 }
 
@@ -191,14 +193,17 @@ static int run(gen *g, uint64_t ncycles)
   const double D = p->D_um2_s * 1e6;   /* nm^2/s */
   const double sub_s = GATE / CLK / 3;
   uint8_t payload[64], frame[MFX_FRAME_MAX];
-  for (uint64_t c = 0; c < ncycles; c++) {
-    const double t0 = (double)(c * PERIOD) / CLK;
-    double sx = 0, sy = 0;
-    int ns = 0, on_sub = 0;
+  const unsigned agg = (unsigned)p->agg;
+  for (uint64_t rc = 0; rc < ncycles / agg; rc++) {
     mfx_cycle rec;
     memset(&rec, 0, sizeof rec);
     rec.k = K;
-    uint16_t q[4];
+    unsigned cnt[K][2] = { { 0 } };
+    for (unsigned a = 0; a < agg; a++) {   /* agg cycles summed into one record */
+    const uint64_t c = rc * agg + a;
+    const double t0 = (double)(c * PERIOD) / CLK;
+    double sx = 0, sy = 0;
+    int ns = 0, on_sub = 0;
     /* the time line of the cycle: start, then K x (delay, gate), window */
     double t = t0 + (1 + DELAY) / CLK;
     for (int k = 0; k < K; k++) {
@@ -214,15 +219,23 @@ static int run(gen *g, uint64_t ncycles)
       }
       lam += p->background_hz * GATE / CLK;
       const unsigned n = gsl_ran_poisson(g->r, lam);
-      const unsigned a = gsl_ran_binomial(g->r, 0.5, n);
-      rec.counts[k][0] = (uint16_t)(a > 4095 ? 4095 : a);
-      rec.counts[k][1] = (uint16_t)(n - a > 4095 ? 4095 : n - a);
-      q[k] = (uint16_t)(rec.counts[k][0] + rec.counts[k][1]);
+      const unsigned b = gsl_ran_binomial(g->r, 0.5, n);
+      cnt[k][0] += b;
+      cnt[k][1] += n - b;
       t += (DELAY + GATE) / CLK;
     }
+    fprintf(g->truth, "%.9f,%.3f,%.3f,%d\n", t0, sx / ns, sy / ns, 2 * on_sub > ns);
+    }
+    uint16_t q[4];
+    for (int k = 0; k < K; k++) {
+      rec.counts[k][0] = (uint16_t)(cnt[k][0] > 4095 ? 4095 : cnt[k][0]);
+      rec.counts[k][1] = (uint16_t)(cnt[k][1] > 4095 ? 4095 : cnt[k][1]);
+      q[k] = (uint16_t)(rec.counts[k][0] + rec.counts[k][1]);
+    }
+    const uint64_t c = rc * agg + agg - 1;   /* the record's timestamp: its last cycle */
     est_out_t o;
     mlms_eval(&g->mr, q, &o);
-    rec.seq = (uint16_t)c;
+    rec.seq = (uint16_t)rc;
     rec.ts = (uint32_t)(c * PERIOD);
     rec.cx = (int16_t)lround(g->cx / EOD);
     rec.cy = (int16_t)lround(g->cy / EOD);
@@ -232,7 +245,6 @@ static int run(gen *g, uint64_t ncycles)
     const size_t len = mfx_cycle_encode(&rec, payload);
     const size_t fl = mfx_frame_encode(frame, MINFLUX_PROTO_T_CYCLE, payload, (uint8_t)len);
     if (fwrite(frame, 1, fl, g->raw) != fl) return -1;
-    fprintf(g->truth, "%.9f,%.3f,%.3f,%d\n", t0, sx / ns, sy / ns, 2 * on_sub > ns);
     /* the controller (tracking only): move by a fraction of a valid estimate; declare the
      * emitter lost when <n0/N> (running, 16 cycles) reaches 0.25 or nothing valid came for
      * 100 cycles, then park for 40 cycles and re-initiate near the emitter (6.4.2) */
@@ -265,7 +277,7 @@ int main(int argc, char **argv)
     printf("usage: test_analyze_gen DIR [key=value ...]\n"
            "keys: scenario=track|image|static seed=1 duration_s=2 (or cycles=N) D_um2_s=0.4 t_on_ms=2 t_off_ms=0.6\n"
            "      bleach_s=0.5 gap_s=0.15 brightness_hz=1.5e6 background_hz=15e3 L_nm=130 fwhm_nm=450 gain=0.5\n"
-           "      thresh=6 event_ms=30 dark_ms=60 (image) x_nm=12 y_nm=-8 (static)\n");
+           "      thresh=6 event_ms=30 dark_ms=60 (image) x_nm=12 y_nm=-8 (static) agg=1 (cycles per record)\n");
     return argc < 2 ? 2 : 0;
   }
   gen g;
@@ -278,7 +290,9 @@ int main(int argc, char **argv)
     if (set(&g.p, argv[i], eq + 1)) { fprintf(stderr, "test_analyze_gen: bad key or value '%s=%s'\n", argv[i], eq + 1); return 2; }
   }
   gen_par *p = &g.p;
+  if (p->agg < 1 || p->agg > 255 || p->agg != floor(p->agg)) { fprintf(stderr, "test_analyze_gen: agg = %g: must be an integer 1..255\n", p->agg); return 2; }
   if (p->cycles <= 0) p->cycles = round(p->duration_s * CLK / PERIOD);
+  p->cycles = p->agg * floor(p->cycles / p->agg);
   if (mkdir(argv[1], 0777) && errno != EEXIST) { fprintf(stderr, "test_analyze_gen: cannot create %s: %s\n", argv[1], strerror(errno)); return 1; }
   char path[4200], err[256];
   const double beta[3] = { 1.27, 3.8, 0 };
