@@ -3,11 +3,11 @@
 LINT_TOPS  += hdl/host_link.v hdl/minflux_system.v
 HOST_SRCS  += host/protocol.c
 HOST_SRCS  += host/link.c host/transport_sim.c host/cmd_info.c host/acq_config.c host/mfx_files.c \
-              host/cmd_acquire.c host/cmd_decode.c sim/physics.c
+              host/cmd_acquire.c host/cmd_decode.c sim/physics.c sim/scenario.c
 HOST_LIBS  += -lgsl -lgslcblas -linih -ljansson
 
 # The virtual board: the Verilated system top + physics, protocol bytes on stdin/stdout.
-VL_EXTRA_vboard := $(BUILD)/obj/sim/physics.o
+VL_EXTRA_vboard := $(BUILD)/obj/sim/physics.o $(BUILD)/obj/sim/scenario.o
 VL_LIBS_vboard  := -lgsl -lgslcblas -linih
 $(eval $(call vl_exe,vboard,minflux_system,$(HDL_CORE) $(HDL_SYSTEM),sim/vboard.cpp))
 $(BUILD)/vl/vboard/vboard: $(GEN)/est_tables.vh

@@ -1,32 +1,89 @@
-/* Physics of the virtual board's sample (first model, issue #4): a static emitter under
- * a doughnut beam (seed 003 S17), laser-induced background and dark counts, Poisson
- * photon arrivals split over two APDs. Scenario files: sim/scenarios/NAME.ini (keys below). */
+/* Physics of the virtual board's sample (issue #5; docs/physics.md): emitter trajectories
+ * (static, Brownian, Lissajous, stepping, scripted), photophysics (two-state blinking,
+ * bleaching after a photon budget, activation by 405 nm light), excitation at the beam
+ * position by a doughnut (seed 003 S17) or a Gaussian (S19) with a finite emitter size,
+ * the beam's first-order settling lag, background (constant + proportional to laser
+ * power), detection (efficiency, two APDs with dead time and pulse width, dark counts).
+ *
+ * The model is an event simulation in continuous time (seconds): photon arrivals are a
+ * Poisson process whose rate is piecewise constant, updated at every physics step
+ * ([sim] step_us), every input change (beam, laser, beam shape, 405 nm) and every
+ * photophysical event; by the memorylessness of the exponential the next arrival is
+ * redrawn whenever the rate changes. The caller (sim/vboard.cpp, the tests) sets the
+ * inputs when they change and asks for the detected pulses up to a time. */
 #ifndef MINFLUX_PHYSICS_H
 #define MINFLUX_PHYSICS_H
 #include <stddef.h>
 #include <stdint.h>
+#include "scenario.h"
 #ifdef __cplusplus
 extern "C" {
 #endif
 
+/* What the firmware drives (sampled by the caller, held until the next call). */
 typedef struct {
-  double x_nm, y_nm;          /* [emitter] position relative to the DAC origin */
-  double brightness_hz;       /* [emitter] detected count rate at the doughnut crest (A0 of S17) */
-  double background_hz;       /* [background] detected rate while the laser is on, position independent */
-  double dark_hz;             /* [background] detector dark counts, always (both APDs together) */
-  double fwhm_nm;             /* [beam] doughnut fwhm */
-  double eod_nm_per_lsb;      /* [beam] deflection per DAC LSB */
-  double apd1_fraction;       /* [detection] share of photons on APD1 (rest on APD2) */
-  double tx_error_rate;       /* [link] probability that a byte to the host arrives corrupted */
-  uint64_t seed;              /* [sim] random seed (0 = from the clock) */
-} phys_scenario;
+  double beam_x_nm, beam_y_nm;  /* commanded beam position: DAC code x eod_nm_per_lsb */
+  int    laser_on;              /* LASER_EN */
+  double amp_code;              /* laser amplitude, DAC channel C code */
+  int    gauss;                 /* o_beam_gauss: 1 = Gaussian beam (search, pre-localization) */
+  int    act405;                /* o_act405: 405 nm activation light on */
+} phys_inputs;
 
-void phys_defaults(phys_scenario *s);
-/* Loads an INI scenario over the defaults. Unknown sections/keys and malformed or
- * out-of-range values are refused: returns -1 with one line in err. */
-int phys_load(const char *path, phys_scenario *s, char *err, size_t errlen);
-/* Expected detected count rate (Hz, both APDs) with the beam zero at (bx, by) nm. */
-double phys_rate_hz(const phys_scenario *s, double bx_nm, double by_nm, int laser_on);
+typedef struct { double t_s; int apd; } phys_pulse;   /* rising edge of an APD pulse */
+
+typedef struct {
+  uint64_t signal, background, dark;   /* detected arrivals by origin (before dead time) */
+  uint64_t pulses[2];                  /* pulses out of APD1/APD2 */
+  uint64_t lost_dead;                  /* arrivals inside an APD's dead time or pulse */
+  uint64_t activations, bleaches, blinks_off;
+  double   on_time_s;                  /* time spent fluorescent (on state) */
+} phys_stats;
+
+/* Photophysical state of the current molecule. */
+enum phys_mol { PHYS_WAIT, PHYS_ON, PHYS_OFF, PHYS_DONE };
+
+typedef struct phys_model phys_model;
+/* Called on activations and bleaches: t in model seconds, molecule index from 0. */
+typedef void (*phys_event_fn)(void *ctx, double t_s, const char *what, int molecule, double x_nm, double y_nm);
+
+/* A model of scenario s at t = 0 with the laser off; seed 0 is taken as is (callers
+ * choose). NULL with a message on failure (e.g. an unreadable csv script). */
+phys_model *phys_new(const phys_scenario *s, uint64_t seed, char *err, size_t errlen);
+void phys_free(phys_model *m);
+void phys_on_event(phys_model *m, phys_event_fn fn, void *ctx);
+
+/* Advances the model to t_s (>= its time) and applies new inputs from then on. */
+void phys_set_inputs(phys_model *m, double t_s, const phys_inputs *in);
+/* Pulses with t < t_end in time order, at most max; call again while it returns max.
+ * Time only moves forward. */
+size_t phys_advance(phys_model *m, double t_end, phys_pulse *out, size_t max);
+/* Time of the next internal event (arrival, step, switch): phys_advance with an earlier
+ * t_end does nothing, so a caller may skip it until then. */
+double phys_next_event(const phys_model *m);
+
+/* Advances the state to t_s; pulses before t_s not yet collected are discarded. */
+void phys_sync(phys_model *m, double t_s);
+
+/* The emitter averaged over [t0, t1] (S82) from the model's recent history (t1 is
+ * taken as the model's time if later; the history covers >= 16384 steps): mean x, y and
+ * the fraction of the interval the emitter was fluorescent. -1 when t0 is older than
+ * the history. */
+int phys_mean(phys_model *m, double t0, double t1, double *x_nm, double *y_nm, double *on_frac);
+
+/* Present state: emitter position, molecule state, beam position (after the lag),
+ * expected detected rates (Hz, before dead time). */
+double phys_time(const phys_model *m);
+void phys_emitter(const phys_model *m, double *x_nm, double *y_nm, int *state);
+void phys_beam(const phys_model *m, double *x_nm, double *y_nm);
+void phys_rates(const phys_model *m, double *signal_hz, double *background_hz, double *dark_hz);
+const phys_stats *phys_get_stats(const phys_model *m);
+
+/* Relative excitation (A0 = 1) at offset (dx, dy) from the beam centre for an emitter of
+ * diameter size_nm: S17 doughnut or S19 Gaussian blurred by the emitter's projected
+ * extent (a uniform sphere approximated by a Gaussian of the same second moment,
+ * sigma^2 = (size/2)^2 / 5 per axis; exact convolution of both beam shapes). */
+double phys_doughnut(double dx, double dy, double fwhm, double size_nm);
+double phys_gauss(double dx, double dy, double fwhm, double size_nm);
 
 #ifdef __cplusplus
 }

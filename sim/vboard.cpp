@@ -1,10 +1,10 @@
 // The virtual board: the Verilated firmware (hdl/minflux_system.v at 48 MHz, no PLL) with
 // its UART pins modelled at bit level, the DAC SPI frames decoded into the beam position
-// and a physics model of the sample (sim/physics.c) producing APD pulses. It speaks the
-// protocol bytes on stdin/stdout, exactly what the FT2232H would carry; `minflux
-// --board sim[:SCENARIO.ini]` spawns it over a socketpair.
+// and a physics model of the sample (sim/physics.c, docs/physics.md) producing APD pulses.
+// It speaks the protocol bytes on stdin/stdout, exactly what the FT2232H would carry;
+// `minflux --board sim[:SCENARIO.ini]` spawns it over a socketpair.
 //
-// usage: vboard [--scenario F.ini] [--truth TRUTH.csv] [--seed S]
+// usage: vboard [--scenario F.ini] [--truth TRUTH.csv] [--seed S] [--stats]
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <deque>
+#include <string>
 #include <vector>
 
 #include <gsl/gsl_randist.h>
@@ -128,12 +129,62 @@ struct DacDecoder {
   int16_t y_code() const { return (int16_t)(uint16_t)(out[1] ^ 0x8000u); }
 };
 
+// Firmware outputs that the physics reads when the firmware has them (the tracking
+// controller adds them): o_beam_gauss (1 = Gaussian beam) and o_act405 (405 nm light).
+// Without the pin the value is 0 (doughnut, no activation light).
+template <class T> auto pin_beam_gauss(const T *t, int) -> decltype((int)t->o_beam_gauss) { return t->o_beam_gauss; }
+template <class T> int pin_beam_gauss(const T *, long) { return 0; }
+template <class T> auto pin_act405(const T *t, int) -> decltype((int)t->o_act405) { return t->o_act405; }
+template <class T> int pin_act405(const T *, long) { return 0; }
+
+// The firmware's TIMESTAMP counts from the clock edge after reset is released: a cycle
+// stamped ts started at board clock cycle ts + kTsOffset (physics time = cycles / clk).
+const uint64_t kResetCycles = 16;
+const uint64_t kTsOffset = kResetCycles;
+
+// Activations and bleaches of the sample, for DIR/physics.json.
+struct PhysEvent { double t_s; const char *what; int molecule; double x, y; };
+void on_phys_event(void *ctx, double t_s, const char *what, int molecule, double x, double y) {
+  static_cast<std::vector<PhysEvent> *>(ctx)->push_back({t_s, what, molecule, x, y});
+}
+
+// DIR/physics.json next to truth.csv: seed, scenario, photon statistics, events.
+void write_physics_json(const char *truth_path, const char *scenario, uint64_t seed, const phys_model *pm,
+                        const std::vector<PhysEvent> &ev, double clk_hz) {
+  std::string path(truth_path);
+  const size_t slash = path.rfind('/');
+  path = (slash == std::string::npos ? std::string() : path.substr(0, slash + 1)) + "physics.json";
+  FILE *f = fopen(path.c_str(), "w");
+  if (!f) { fprintf(stderr, "vboard: cannot write %s: %s\n", path.c_str(), strerror(errno)); return; }
+  const phys_stats *st = phys_get_stats(pm);
+  fprintf(f, "{\n  \"seed\": %" PRIu64 ",\n  \"scenario\": \"", seed);
+  for (const char *c = scenario ? scenario : ""; *c; c++) {
+    if (*c == '"' || *c == '\\') fputc('\\', f);
+    if ((unsigned char)*c >= 0x20) fputc(*c, f);
+  }
+  fprintf(f, "\",\n  \"t_end_s\": %.9f,\n", phys_time(pm) - kTsOffset / clk_hz);
+  fprintf(f, "  \"signal\": %" PRIu64 ", \"background\": %" PRIu64 ", \"dark\": %" PRIu64 ",\n",
+          st->signal, st->background, st->dark);
+  fprintf(f, "  \"pulses_apd1\": %" PRIu64 ", \"pulses_apd2\": %" PRIu64 ", \"lost_dead_time\": %" PRIu64 ",\n",
+          st->pulses[0], st->pulses[1], st->lost_dead);
+  fprintf(f, "  \"activations\": %" PRIu64 ", \"bleaches\": %" PRIu64 ", \"blinks_off\": %" PRIu64 ", \"on_time_s\": %.6f,\n",
+          st->activations, st->bleaches, st->blinks_off, st->on_time_s);
+  fprintf(f, "  \"events\": [");
+  for (size_t i = 0; i < ev.size(); i++)
+    fprintf(f, "%s\n    {\"t_s\": %.9f, \"what\": \"%s\", \"molecule\": %d, \"x_nm\": %.3f, \"y_nm\": %.3f}",
+            i ? "," : "", ev[i].t_s - kTsOffset / clk_hz, ev[i].what, ev[i].molecule, ev[i].x, ev[i].y);
+  fprintf(f, "\n  ]\n}\n");
+  fclose(f);
+}
+
 volatile sig_atomic_t g_stop = 0;
 void on_signal(int) { g_stop = 1; }
 
 int usage(FILE *f) {
-  fprintf(f, "usage: vboard [--scenario F.ini] [--truth TRUTH.csv] [--seed S]\n"
-             "The virtual minflux board: protocol bytes on stdin/stdout (spawned by `minflux --board sim`).\n");
+  fprintf(f, "usage: vboard [--scenario F.ini] [--truth TRUTH.csv] [--seed S] [--stats]\n"
+             "The virtual minflux board: protocol bytes on stdin/stdout (spawned by `minflux --board sim`).\n"
+             "--truth also writes physics.json (seed, photon statistics, activations, bleaches) next to it;\n"
+             "--stats prints the seed, photon statistics and speed on stderr at the end.\n");
   return f == stdout ? 0 : 2;
 }
 
@@ -141,12 +192,13 @@ int usage(FILE *f) {
 
 int main(int argc, char **argv) {
   const char *scenario = nullptr, *truth_path = nullptr;
-  bool seed_given = false;
+  bool seed_given = false, stats = false;
   uint64_t seed = 0;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--scenario") && i + 1 < argc) scenario = argv[++i];
     else if (!strcmp(argv[i], "--truth") && i + 1 < argc) truth_path = argv[++i];
     else if (!strcmp(argv[i], "--seed") && i + 1 < argc) { seed = strtoull(argv[++i], nullptr, 0); seed_given = true; }
+    else if (!strcmp(argv[i], "--stats")) stats = true;
     else if (!strcmp(argv[i], "--help")) return usage(stdout);
     else { fprintf(stderr, "vboard: unknown argument '%s'\n", argv[i]); return usage(stderr); }
   }
@@ -169,8 +221,13 @@ int main(int argc, char **argv) {
   signal(SIGTERM, on_signal);
   signal(SIGINT, SIG_IGN);   // the host handles Ctrl-C and ends us by closing the pipe
 
-  gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-  gsl_rng_set(rng, (unsigned long)ph.seed);
+  gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);          // the link's noise
+  gsl_rng_set(rng, (unsigned long)(ph.seed ^ 0x9E3779B97F4A7C15ull));
+  phys_model *pm = phys_new(&ph, ph.seed, err, sizeof err);   // the sample
+  if (!pm) { fprintf(stderr, "vboard: %s\n", err); return 2; }
+  std::vector<PhysEvent> events;
+  phys_on_event(pm, on_phys_event, &events);
+  const struct timespec wall0 = [] { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t; }();
 
   VerilatedContext ctx;
   ctx.randReset(0);
@@ -190,9 +247,14 @@ int main(int argc, char **argv) {
 
   const double clk_hz = MINFLUX_CLK_HZ;
   uint64_t cyc = 0;
-  double next_photon = INFINITY;   // cycle of the next photon arrival
-  bool rate_dirty = true;
-  bool prev_laser = false;
+  phys_inputs pin = {};            // what the firmware drives, as the physics last saw it
+  phys_pulse pulses[16];
+  // the clock cycle holding the model's next event (its start may lie just before it)
+  auto next_cycle = [clk_hz](const phys_model *m) {
+    const double e = phys_next_event(m) * clk_hz;
+    return e < 1.8e19 ? (e >= 1 ? (uint64_t)e - 1 : 0) : UINT64_MAX;   // one early: rounding
+  };
+  uint64_t phys_next_cyc = 0;
   uint64_t quiet = 0;              // cycles without activity on either UART line
   uint64_t ts_hi = 0;              // unwrapping of the 32-bit record timestamps
   uint32_t prev_ts = 0;
@@ -226,24 +288,21 @@ int main(int argc, char **argv) {
     }
 
     // ---- one clock cycle ----
-    top->rst = cyc < 16;
+    top->rst = cyc < kResetCycles;
     top->i_rx = (uint8_t)to_fpga.line();
-    // Photons that arrive during this cycle: one APD pulse each.
-    if (rate_dirty) {
-      const double bx = dac.x_code() * ph.eod_nm_per_lsb, by = dac.y_code() * ph.eod_nm_per_lsb;
-      const double rate = phys_rate_hz(&ph, bx, by, prev_laser) / clk_hz;   // per cycle
-      next_photon = rate > 0 ? (double)cyc + gsl_ran_exponential(rng, 1.0 / rate) : INFINITY;
-      rate_dirty = false;
-    }
-    while (next_photon < (double)cyc + 1) {
-      const int ch = gsl_rng_uniform(rng) < ph.apd1_fraction ? 0 : 1;
-      top->i_apd = (uint8_t)(1u << ch);
-      top->eval();
-      top->i_apd = 0;
-      top->eval();
-      const double bx = dac.x_code() * ph.eod_nm_per_lsb, by = dac.y_code() * ph.eod_nm_per_lsb;
-      const double rate = phys_rate_hz(&ph, bx, by, prev_laser) / clk_hz;
-      next_photon = rate > 0 ? next_photon + gsl_ran_exponential(rng, 1.0 / rate) : INFINITY;
+    // APD pulses whose rising edge falls in this clock cycle (nothing to do before the
+    // model's next event: its cycle is cached).
+    if (cyc >= phys_next_cyc) {
+      for (size_t np = sizeof pulses / sizeof pulses[0]; np == sizeof pulses / sizeof pulses[0];) {
+        np = phys_advance(pm, (double)(cyc + 1) / clk_hz, pulses, np);
+        for (size_t i = 0; i < np; i++) {
+          top->i_apd = (uint8_t)(1u << pulses[i].apd);
+          top->eval();
+          top->i_apd = 0;
+          top->eval();
+        }
+      }
+      phys_next_cyc = next_cycle(pm);
     }
     top->clk = 1;
     top->eval();
@@ -262,15 +321,34 @@ int main(int argc, char **argv) {
     }
     if (!top->o_tx || !to_fpga.idle() || from_fpga.bit >= 0) quiet = 0;
     else quiet++;
-    if (dac.step(top->o_dac_sclk, top->o_dac_mosi, top->o_dac_sync_n)) rate_dirty = true;
-    if ((bool)top->o_laser_en != prev_laser) { prev_laser = top->o_laser_en; rate_dirty = true; }
+    // what the firmware drives from this cycle on: beam (DAC x, y, laser amplitude C), laser, pins
+    const bool dac_changed = dac.step(top->o_dac_sclk, top->o_dac_mosi, top->o_dac_sync_n);
+    const int gauss = pin_beam_gauss(top, 0), act = pin_act405(top, 0);
+    if (dac_changed || (int)top->o_laser_en != pin.laser_on || gauss != pin.gauss || act != pin.act405) {
+      pin.beam_x_nm = dac.x_code() * ph.eod_nm_per_lsb;
+      pin.beam_y_nm = dac.y_code() * ph.eod_nm_per_lsb;
+      pin.amp_code = dac.out[2];
+      pin.laser_on = top->o_laser_en;
+      pin.gauss = gauss;
+      pin.act405 = act;
+      phys_set_inputs(pm, (double)cyc / clk_hz, &pin);
+      phys_next_cyc = next_cycle(pm);
+    }
 
     if (top->o_dbg_cycle_end && truth) {   // one row per multiplex cycle
       const uint32_t ts = top->o_dbg_rec_ts;
       if (ts < prev_ts) ts_hi += 1ull << 32;
       prev_ts = ts;
-      // static emitter: its position averaged over the cycle (S82) is the position itself
-      fprintf(truth, "%.9f,%.3f,%.3f,%d\n", (double)(ts_hi + ts) / clk_hz, ph.x_nm, ph.y_nm, 1);
+      // the emitter averaged over the cycle, from its start to its last gate (S82); on =
+      // fluorescent for at least half of that time
+      double mx, my, on;
+      if (phys_mean(pm, (double)(ts_hi + ts + kTsOffset) / clk_hz, (double)cyc / clk_hz, &mx, &my, &on)) {
+        int st;
+        phys_emitter(pm, &mx, &my, &st);   // a cycle longer than the history: present position
+        on = st == PHYS_ON;
+      }
+      phys_next_cyc = next_cycle(pm);
+      fprintf(truth, "%.9f,%.3f,%.3f,%d\n", (double)(ts_hi + ts) / clk_hz, mx, my, on >= 0.5);
     }
     if (out.size() > 32768) {   // keep the pipe moving during long runs
       size_t off = 0;
@@ -283,6 +361,18 @@ int main(int argc, char **argv) {
     }
   }
   if (truth) fclose(truth);
+  if (truth_path) write_physics_json(truth_path, scenario, ph.seed, pm, events, clk_hz);
+  if (stats) {
+    struct timespec w;
+    clock_gettime(CLOCK_MONOTONIC, &w);
+    const double wall = (double)(w.tv_sec - wall0.tv_sec) + 1e-9 * (double)(w.tv_nsec - wall0.tv_nsec);
+    const phys_stats *st = phys_get_stats(pm);
+    fprintf(stderr, "vboard: seed %" PRIu64 "; %.4f s simulated in %.2f s (%.3f of real time); photons: signal %" PRIu64
+            ", background %" PRIu64 ", dark %" PRIu64 ", lost to dead time %" PRIu64 "; activations %" PRIu64 ", bleaches %" PRIu64 "\n",
+            ph.seed, (double)cyc / clk_hz, wall, (double)cyc / clk_hz / wall, st->signal, st->background, st->dark,
+            st->lost_dead, st->activations, st->bleaches);
+  }
+  phys_free(pm);
   if (from_fpga.framing_errors || dac.bad_frames)
     fprintf(stderr, "vboard: %" PRIu64 " UART framing errors, %" PRIu64 " malformed DAC frames\n",
             from_fpga.framing_errors, dac.bad_frames);
