@@ -201,7 +201,9 @@ static int on_kv(void *user, const char *section, const char *name, const char *
       prev = keys[i].section;
     }
   }
-  if (sec_known)
+  if (!*section)
+    snprintf(c->err, c->errlen, "%s: unknown key %s outside a section (keys go in %s; see docs/physics.md)", c->path, name, allowed);
+  else if (sec_known)
     snprintf(c->err, c->errlen, "%s: unknown key [%s] %s (allowed in [%s]: %s)", c->path, section, name, section, allowed);
   else
     snprintf(c->err, c->errlen, "%s: unknown section [%s] (allowed: %s; see docs/physics.md)", c->path, section, allowed);

@@ -571,6 +571,7 @@ START_TEST(test_parser_refusals)
   refused("[photophysics]\nmolecules = 3\nspontaneous_hz = 1\n", "bleach_photons = 0", NULL);
   refused("[emitter]\nsize_nm = 400\n", "size_nm = 400 must be smaller than [beam] fwhm_nm", NULL);
   refused("just words\n", "not an INI line", NULL);
+  refused("fwhm_nm = 300\n[beam]\n", "unknown key fwhm_nm outside a section", "[beam]");
   char csv[300];
   snprintf(csv, sizeof csv, "%s/bad.csv", g_tmpdir);
   FILE *f = fopen(csv, "w");
