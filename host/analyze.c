@@ -8,6 +8,9 @@
 #include "est_float.h"
 #include "mle2d.h"
 #include "numlms.h"
+#include "protocol.h"
+
+#define AN_STATE_TRACK 3   /* controller state of MINFLUX tracking (issue #5: CTL_TRACK) */
 
 void an_default_opts(an_opts *o)
 {
@@ -463,8 +466,18 @@ int an_run(const an_raw *raw, const an_opts *o, an_result *res, char *err, size_
   uint8_t *path = malloc(T);
   if (!obs || !idx || !path) { free(obs); free(idx); free(path); snprintf(err, errlen, "out of memory (%zu cycles)", T); return -1; }
   for (size_t t = 0; t < T; t++) { obs[t] = HMM_MISSING; idx[t] = -1; }
+  /* which controller states are MINFLUX tracking records: records of the others (raster
+   * search, Gaussian pre-localization) are not quartets of the doughnut pattern and count
+   * as not observed */
+  unsigned seen = 0;
+  for (size_t i = 0; i < raw->n; i++) seen |= 1u << (raw->rec[i].flags >> MFX_FLAG_STATE_SHIFT);
+  unsigned use = o->track_states;
+  if (!use) use = (seen & (1u << AN_STATE_TRACK)) ? 1u << AN_STATE_TRACK : 0xFFFFu;
+  if (res->pipeline == AN_PIPE_IMAGE) use = 0xFFFFu;
+  res->track_states = use & seen;
   for (size_t i = 0; i < raw->n; i++) {
     const an_rec *r = &raw->rec[i];
+    if (!(use & 1u << (r->flags >> MFX_FLAG_STATE_SHIFT))) { res->other_state++; continue; }
     uint32_t N = 0;
     for (int k = 0; k < r->k; k++) N += r->n[k];
     const size_t t = (size_t)(r->seq - s0);

@@ -32,6 +32,9 @@ typedef struct {
   int    min_locs;         /* accepted tracks have at least this many localizations (100, 6.4.7) */
   double min_photons;      /* imaging: events with fewer photons are not localized (50) */
   double jump_nm;          /* a centre step larger than this between records splits a track (0: 2 L) */
+  unsigned track_states;   /* tracking: bit s set = records in controller state s (flags 7:4) are
+                              tracking records; 0 = auto: state 3 (MINFLUX tracking of the
+                              controller, issue #5) when the stream has any, else all states */
   int    verbose;
 } an_opts;
 
@@ -87,6 +90,8 @@ typedef struct {
   size_t   accepted;
   size_t   timeline;       /* samples of the cycle timeline (records + gaps) */
   size_t   outside;        /* refined localizations outside the calibrated region */
+  unsigned track_states;   /* the states used (bit mask) */
+  size_t   other_state;    /* records of other controller states (search, pre-localization) */
   double   numlms_build_s; /* time spent building numLMS entries */
   int      numlms_entries;
   char     note[256];

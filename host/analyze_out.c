@@ -266,8 +266,16 @@ int an_write_pngs(const char *dir, const an_raw *raw, const an_result *res, char
   double x0, x1, y0, y1;
   extent(res, &x0, &x1, &y0, &y1);
   const int img = res->pipeline == AN_PIPE_IMAGE;
-  snprintf(title, sizeof title, img ? "%zu localized events (%s)" : "%zu accepted tracks (%s refinement)",
-           res->accepted, res->estimator == AN_EST_MLE ? "MLE" : res->estimator == AN_EST_NUMLMS ? "numLMS" : "live mLMS");
+  /* at most ~150000 points are drawn (every stride-th localization of each track): cairo
+   * needs ~15 us per segment, and the render below shows every localization anyway */
+  size_t drawn = 0;
+  for (size_t k = 0; k < res->ntrk; k++) if (res->trk[k].accepted) drawn += res->trk[k].count;
+  const size_t stride = drawn > 150000 ? (drawn + 149999) / 150000 : 1;
+  char every[48] = "";
+  if (stride > 1) snprintf(every, sizeof every, ", every %zuth point", stride);
+  snprintf(title, sizeof title, img ? "%zu localized events (%s%s)" : "%zu accepted tracks (%s refinement%s)",
+           res->accepted, res->estimator == AN_EST_MLE ? "MLE" : res->estimator == AN_EST_NUMLMS ? "numLMS" : "live mLMS",
+           every);
   plot *p = plot_new(720, 720, title, "x (nm)", "y (nm)", x0, x1, y0, y1, 1);
   if (!p) { snprintf(err, errlen, "out of memory"); return -1; }
   double *bx = malloc((res->nloc + 1) * sizeof *bx), *by = malloc((res->nloc + 1) * sizeof *by);
@@ -275,9 +283,10 @@ int an_write_pngs(const char *dir, const an_raw *raw, const an_result *res, char
   for (size_t k = 0; k < res->ntrk; k++) {
     const an_track *t = &res->trk[k];
     if (!t->accepted) continue;
-    for (size_t i = 0; i < t->count; i++) { bx[i] = res->loc[t->first + i].x_nm; by[i] = res->loc[t->first + i].y_nm; }
-    if (img) plot_points(p, bx, by, t->count, plot_color((int)k), 2);
-    else plot_lines(p, bx, by, t->count, plot_color((int)k), 1);
+    size_t m = 0;
+    for (size_t i = 0; i < t->count; i += stride) { bx[m] = res->loc[t->first + i].x_nm; by[m++] = res->loc[t->first + i].y_nm; }
+    if (img) plot_points(p, bx, by, m, plot_color((int)k), 2);
+    else plot_lines(p, bx, by, m, plot_color((int)k), 1);
   }
   snprintf(path, sizeof path, "%s/tracks.png", dir);
   int rc = plot_write_png(p, path, err, errlen);
@@ -381,6 +390,8 @@ int an_write_summary(const char *dir, const char *raw_path, const an_raw *raw, c
   json_object_set_new(a, "tracks_accepted", json_integer((json_int_t)res->accepted));
   json_object_set_new(a, "localizations", json_integer((json_int_t)res->nloc));
   json_object_set_new(a, "outside_calibrated_region", json_integer((json_int_t)res->outside));
+  json_object_set_new(a, "track_states_mask", json_integer((json_int_t)res->track_states));
+  json_object_set_new(a, "records_other_states", json_integer((json_int_t)res->other_state));
   if (img) {
     json_object_set_new(a, "hmm3_lambda_per_cycle", json_pack("[fff]", res->h3.lambda[0], res->h3.lambda[1], res->h3.lambda[2]));
     json_object_set_new(a, "hmm3_cycles_per_state", json_pack("[III]", (json_int_t)res->h3.occupancy[0],

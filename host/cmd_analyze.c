@@ -16,7 +16,8 @@ static void an_usage(FILE *f)
   fprintf(f,
     "usage: minflux analyze DIR [--estimator numlms|mle|mlms] [--pipeline auto|track|image]\n"
     "                           [--sbr S] [--split-off SECONDS] [--min-locs N] [--min-counts N]\n"
-    "                           [--n0-max R] [--min-photons N] [--no-png] [--quiet]\n"
+    "                           [--n0-max R] [--min-photons N] [--track-state S[,S...]]\n"
+    "                           [--no-png] [--quiet]\n"
     "Analyses the acquisition in DIR (DIR/raw.mfx as `minflux acquire` wrote it, DIR/truth.csv\n"
     "when present) and writes into DIR:\n"
     "  tracks_refined.csv       (tracking) every localization: tid,t_s,x_nm,y_nm,live_x_nm,... \n"
@@ -33,6 +34,8 @@ static void an_usage(FILE *f)
     "recorded). --sbr fixes the SBR instead of the HMM's estimate. Tracks end after\n"
     "--split-off seconds dark (0.1) and are accepted with >= --min-locs localizations (100)\n"
     "and <n0/N> < --n0-max (0.23); cycles with < --min-counts photons (3) are discarded.\n"
+    "--track-state: the controller states (record flags 7:4) of tracking records; default: state\n"
+    "3 (tracking) when the run has any, else all (open loop = 0).\n"
     "Damaged raw files are analysed as far as they decode; every damaged stretch is reported\n"
     "with its byte offset (stderr and summary.json \"analysis.damage\").\n");
 }
@@ -100,6 +103,23 @@ int cmd_analyze(int argc, char **argv)
       else if (!strcmp(a, "--min-photons")) { if (parse_pos(a, v, 1, 1e9, &o.min_photons)) return 2; }
       else if (!strcmp(a, "--min-locs")) { if (parse_int(a, v, 4, 1000000000, &o.min_locs)) return 2; }
       else if (!strcmp(a, "--min-counts")) { if (parse_int(a, v, 1, 1000000, &o.min_counts)) return 2; }
+      else if (!strcmp(a, "--track-state")) {
+        /* comma-separated controller states 0..15 */
+        unsigned m = 0;
+        char buf[128], *save = NULL;
+        snprintf(buf, sizeof buf, "%s", v);
+        for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+          char *end;
+          const long st = strtol(t, &end, 10);
+          if (end == t || *end || st < 0 || st > 15) {
+            fprintf(stderr, "minflux analyze: --track-state '%s': expected controller states 0..15, comma-separated\n", v);
+            return 2;
+          }
+          m |= 1u << st;
+        }
+        if (!m) { fprintf(stderr, "minflux analyze: --track-state '%s': expected controller states 0..15, comma-separated\n", v); return 2; }
+        o.track_states = m;
+      }
       else if (!strcmp(a, "--board")) { /* accepted like every minflux command; no board is used */ }
       else { fprintf(stderr, "minflux analyze: unknown option '%s' (minflux analyze --help)\n", a); return 2; }
       continue;

@@ -53,7 +53,9 @@ int olsf_estimate(const double *x, const double *y, const uint8_t *q, size_t S, 
   res->S = S;
   for (size_t i = 0; i < S; i++) res->used += q[i] != 0;
   if (S < 4) return -1;
-  const size_t smax = S - 1;
+  /* lags beyond 1200 (the largest fit length of section 5.2.1.3) are not used: a track
+   * without visible diffusion (X -> infinity) would otherwise ask for all S - 1 lags */
+  const size_t smax = S - 1 < OLSF_MAX_LAGS ? S - 1 : OLSF_MAX_LAGS;
   double *rho = malloc((smax + 1) * sizeof *rho), *pairs = malloc((smax + 1) * sizeof *pairs);
   if (!rho || !pairs) { free(rho); free(pairs); return -1; }
   size_t have = 0;   /* lags computed so far */

@@ -3,11 +3,14 @@
  * an accepted localization), fitted by least squares to rho_s = 2d(sigma^2 - 2 R D dt)
  * + 2 d D s dt (S67, d = 2) over the lags 1..s, with s chosen by the recursion of S71:
  * s0 = S/10, then s = 2 + 4.6 X^0.62 (S70) from X = sigma^2/(D dt) - 2R, 10 iterations,
- * stopped early when an s value repeats. R is the motion-blur coefficient of S66. */
+ * stopped early when an s value repeats, s at most OLSF_MAX_LAGS. R is the motion-blur
+ * coefficient of S66. */
 #ifndef MINFLUX_OLSF_H
 #define MINFLUX_OLSF_H
 #include <stddef.h>
 #include <stdint.h>
+
+#define OLSF_MAX_LAGS 1200   /* the longest fit (s in [2, 1200] in section 5.2.1.3) */
 
 /* S68: rho[s] for s = 1..smax (rho[0] = 0) and pairs[s] = sum q_i q_{i+s} (may be NULL).
  * Positions x, y in any unit; samples with q[i] = 0 are ignored. */

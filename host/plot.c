@@ -137,14 +137,25 @@ void plot_lines(plot *p, const double *x, const double *y, size_t n, plot_rgb c,
   cairo_t *cr = p->cr;
   cairo_set_source_rgb(cr, c.r, c.g, c.b);
   cairo_set_line_width(cr, width);
-  cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+  cairo_set_line_join(cr, CAIRO_LINE_JOIN_BEVEL);
+  cairo_set_antialias(cr, CAIRO_ANTIALIAS_FAST);
   int open = 0;
+  size_t seg = 0;
+  double lx = 0, ly = 0;
   for (size_t i = 0; i < n; i++) {
     if (!isfinite(x[i]) || !isfinite(y[i])) { if (open) cairo_stroke(cr); open = 0; continue; }
-    if (!open) cairo_move_to(cr, px(p, x[i]), py(p, y[i]));
-    else cairo_line_to(cr, px(p, x[i]), py(p, y[i]));
+    const double X = px(p, x[i]), Y = py(p, y[i]);
+    if (!open) {
+      cairo_move_to(cr, X, Y);
+    } else {
+      /* points within a third of a pixel of the last one drawn change nothing visible:
+       * skipped (a million-point track would otherwise take minutes) */
+      if (fabs(X - lx) < 0.33 && fabs(Y - ly) < 0.33 && i + 1 < n) continue;
+      cairo_line_to(cr, X, Y);
+    }
+    lx = X; ly = Y;
     open = 1;
-    if ((i & 1023) == 1023) { cairo_stroke(cr); cairo_move_to(cr, px(p, x[i]), py(p, y[i])); }
+    if (++seg == 16) { cairo_stroke(cr); cairo_move_to(cr, X, Y); seg = 0; }   /* short strokes: cairo is slow on long self-overlapping paths */
   }
   if (open) cairo_stroke(cr);
   cairo_restore(cr);

@@ -241,13 +241,15 @@ static int run(gen *g, uint64_t ncycles)
     rec.cy = (int16_t)lround(g->cy / EOD);
     rec.ex = o.x;
     rec.ey = o.y;
-    rec.flags = (uint8_t)((o.ok ? MFX_FLAG_EST_VALID : 0) | (diffuse ? (g->scan_left ? 2 : 1) << MFX_FLAG_STATE_SHIFT : 0));
+    /* controller states as in issue #5: 3 tracking, 1 search (the re-initiation) */
+    rec.flags = (uint8_t)((o.ok ? MFX_FLAG_EST_VALID : 0) | (diffuse ? (g->scan_left ? 1 : 3) << MFX_FLAG_STATE_SHIFT : 0));
     const size_t len = mfx_cycle_encode(&rec, payload);
     const size_t fl = mfx_frame_encode(frame, MINFLUX_PROTO_T_CYCLE, payload, (uint8_t)len);
     if (fwrite(frame, 1, fl, g->raw) != fl) return -1;
     /* the controller (tracking only): move by a fraction of a valid estimate; declare the
      * emitter lost when <n0/N> (running, 16 cycles) reaches 0.25 or nothing valid came for
-     * 100 cycles, then park for 40 cycles and re-initiate near the emitter (6.4.2) */
+     * 100 cycles, then park for 40 records (state 1, search) and re-initiate near the emitter
+     * (6.4.2) */
     if (diffuse) {
       if (g->scan_left) {
         if (--g->scan_left == 0 && g->alive) {
