@@ -9,6 +9,7 @@
 #include "mle2d.h"
 #include "numlms.h"
 #include "protocol.h"
+#include "track_error.h"
 
 #define AN_STATE_TRACK 3   /* controller state of MINFLUX tracking (issue #5: CTL_TRACK) */
 
@@ -37,14 +38,6 @@ double an_median(double *v, size_t n)
   if (!n) return NAN;
   qsort(v, n, sizeof *v, cmp_double);
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-double an_tracking_error(const double *x, const double *y, const double *tx, const double *ty, size_t M)
-{
-  if (!M) return NAN;
-  double s = 0;
-  for (size_t i = 0; i < M; i++) s += (x[i] - tx[i]) * (x[i] - tx[i]) + (y[i] - ty[i]) * (y[i] - ty[i]);
-  return sqrt(s / (2.0 * M));
 }
 
 static double mono_s(void)
@@ -165,34 +158,6 @@ static an_track *push_trk(an_result *r, size_t *cap)
   return t;
 }
 
-/* The truth of a record: the mean of the truth rows (one per multiplex cycle, each the
- * emitter averaged over its cycle) of the record's agg cycles (S82 over the record), with
- * on = the emitter was on in most of them. 0 when truth.csv does not cover the record. */
-static int truth_of(const an_raw *raw, double t_s, double cycle_s, unsigned agg, size_t *hint,
-                    double *x, double *y, int *on)
-{
-  if (!raw->truth) return 0;
-  size_t lo = 0, hi = raw->ntruth;
-  if (*hint < raw->ntruth && raw->truth[*hint].t_s <= t_s + 0.25 * cycle_s) lo = *hint;
-  while (hi - lo > 1) {
-    const size_t m = (lo + hi) / 2;
-    if (raw->truth[m].t_s <= t_s + 0.25 * cycle_s) lo = m; else hi = m;
-  }
-  if (fabs(raw->truth[lo].t_s - t_s) >= 0.25 * cycle_s || lo + agg > raw->ntruth) return 0;
-  double sx = 0, sy = 0;
-  unsigned non = 0;
-  for (unsigned i = 0; i < agg; i++) {
-    sx += raw->truth[lo + i].x_nm;
-    sy += raw->truth[lo + i].y_nm;
-    non += raw->truth[lo + i].on != 0;
-  }
-  *hint = lo;
-  *x = sx / agg;
-  *y = sy / agg;
-  *on = 2 * non > agg;
-  return 1;
-}
-
 static void fill_counts(const an_rec *rec, double *n, uint32_t *N, uint32_t *n0)
 {
   *N = 0;
@@ -221,7 +186,7 @@ static int run_tracks(const an_raw *raw, const an_opts *o, const uint32_t *obs, 
   if (refiner_init(&rf, est, h, sbr, 0, err, errlen)) return -1;
   const double jump = o->jump_nm > 0 ? o->jump_nm : 2 * h->L_nm;
   const double split = o->split_off_s / res->dt_s;
-  size_t lcap = 0, tcap = 0, hint = 0;
+  size_t lcap = 0, tcap = 0;
   an_track *cur = NULL;
   int64_t last_on = -1;
   const an_rec *prev = NULL;
@@ -270,8 +235,6 @@ static int run_tracks(const an_raw *raw, const an_opts *o, const uint32_t *obs, 
     l.valid = v == 1;
     l.used = 1;
     res->outside += v == 0;
-    int ton;
-    if (truth_of(raw, rec->t_s, an_period_s(h), h->agg, &hint, &l.tx_nm, &l.ty_nm, &ton) && ton) l.has_truth = 1;
     if (push_loc(res, &lcap, &l)) { rc = -1; break; }
     cur->count++;
     photons += N;
@@ -280,6 +243,18 @@ static int run_tracks(const an_raw *raw, const an_opts *o, const uint32_t *obs, 
   if (rc) { if (!err[0]) snprintf(err, errlen, "out of memory"); refiner_free(&rf); return -1; }
   res->photons_per_loc = nphot ? photons / nphot : NAN;
   res->numlms_build_s = rf.build_s;
+  /* the truth of each localization: S82 over the cycles of its record (host/track_error.c) */
+  if (raw->have_truth && res->nloc) {
+    double *tl = malloc(res->nloc * sizeof *tl), *mx = malloc(res->nloc * sizeof *mx), *my = malloc(res->nloc * sizeof *my);
+    int *on = malloc(res->nloc * sizeof *on);
+    if (tl && mx && my && on) {
+      for (size_t i = 0; i < res->nloc; i++) tl[i] = res->loc[i].t_s;
+      te_match_truth(&raw->truth, tl, res->nloc, res->dt_s, mx, my, on);
+      for (size_t i = 0; i < res->nloc; i++)
+        if (on[i] && isfinite(mx[i])) { an_loc *l = &res->loc[i]; l->has_truth = 1; l->tx_nm = mx[i]; l->ty_nm = my[i]; }
+    }
+    free(tl); free(mx); free(my); free(on);
+  }
   if (rf.tab) numlms_table_each(rf.tab, count_cb, &res->numlms_entries);
   refiner_free(&rf);
 
@@ -327,7 +302,7 @@ static int run_tracks(const an_raw *raw, const an_opts *o, const uint32_t *obs, 
       if (isfinite(tr->sigma_nm)) Ss[nS++] = tr->sigma_nm;
     }
     if (m) {
-      tr->err_nm = an_tracking_error(ex, ey, etx, ety, m);
+      tr->err_nm = te_epsilon(ex, ey, etx, ety, m, 2);   /* S81, d = 2 */
       tr->err_n = m;
       Es[nE++] = tr->err_nm;
     }

@@ -101,9 +101,6 @@ typedef struct {
 int  an_run(const an_raw *raw, const an_opts *o, an_result *res, char *err, size_t errlen);
 void an_result_free(an_result *r);
 
-/* S81: sqrt(1/(d M) sum |r_i - <r_i>|^2), d = 2, over the M pairs given. */
-double an_tracking_error(const double *x, const double *y, const double *tx, const double *ty, size_t M);
-
 double an_median(double *v, size_t n);   /* sorts v; NAN for n = 0 */
 
 #endif

@@ -49,12 +49,12 @@ int an_write_csv(const char *dir, const an_raw *raw, const an_result *res, char 
               l->n0, l->sbr, l->x_nm, l->y_nm, l->cx_nm, l->cy_nm, l->valid);
     }
   } else {
-    fprintf(f, "tid,t_s,x_nm,y_nm,live_x_nm,live_y_nm,n,n0,valid,accepted%s\n", raw->truth ? ",truth_x_nm,truth_y_nm" : "");
+    fprintf(f, "tid,t_s,x_nm,y_nm,live_x_nm,live_y_nm,n,n0,valid,accepted%s\n", raw->have_truth ? ",truth_x_nm,truth_y_nm" : "");
     for (size_t i = 0; i < res->nloc; i++) {
       const an_loc *l = &res->loc[i];
       fprintf(f, "%u,%.9f,%.3f,%.3f,%.3f,%.3f,%u,%u,%d,%d", l->tid, l->t_s, l->x_nm, l->y_nm, l->lx_nm, l->ly_nm,
               l->n, l->n0, l->valid, res->trk[l->tid - 1].accepted);
-      if (raw->truth) {
+      if (raw->have_truth) {
         if (l->has_truth) fprintf(f, ",%.3f,%.3f", l->tx_nm, l->ty_nm);
         else fprintf(f, ",,");
       }

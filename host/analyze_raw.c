@@ -249,31 +249,22 @@ int an_raw_read(const char *path, an_raw *r, char *err, size_t errlen)
 
 int an_truth_read(const char *path, an_raw *r)
 {
+  r->truth_note[0] = 0;
   FILE *f = fopen(path, "r");
   if (!f) return 1;
-  char line[512];
-  size_t cap = 0;
-  long lineno = 0;
-  r->truth_note[0] = 0;
-  while (fgets(line, sizeof line, f)) {
-    lineno++;
-    if (lineno == 1) {
-      if (strncmp(line, "t_s,x_nm,y_nm,on", 16)) {
-        snprintf(r->truth_note, sizeof r->truth_note, "%s: header is not t_s,x_nm,y_nm,on: not used", path);
-        break;
-      }
-      continue;
-    }
-    an_truth_row t;
-    char tail;
-    if (sscanf(line, "%lf,%lf,%lf,%d%c", &t.t_s, &t.x_nm, &t.y_nm, &t.on, &tail) != 5 || tail != '\n') {
-      snprintf(r->truth_note, sizeof r->truth_note, "%s line %ld is malformed: rows after it not used", path, lineno);
-      break;
-    }
-    if (grow((void **)&r->truth, &cap, r->ntruth + 1, sizeof *r->truth)) break;
-    r->truth[r->ntruth++] = t;
-  }
   fclose(f);
+  char err[256];
+  if (te_read_csv(path, &r->truth, err, sizeof err)) {
+    snprintf(r->truth_note, sizeof r->truth_note, "%s: not used", err);
+    return -1;
+  }
+  if (te_col(&r->truth, "t_s") < 0 || te_col(&r->truth, "x_nm") < 0 || te_col(&r->truth, "y_nm") < 0 ||
+      te_col(&r->truth, "on") < 0) {
+    snprintf(r->truth_note, sizeof r->truth_note, "%s lacks the columns t_s,x_nm,y_nm,on: not used", path);
+    te_free(&r->truth);
+    return -1;
+  }
+  r->have_truth = 1;
   return 0;
 }
 
@@ -282,6 +273,6 @@ void an_raw_free(an_raw *r)
   free(r->header_json);
   free(r->rec);
   free(r->dmg);
-  free(r->truth);
+  if (r->have_truth) te_free(&r->truth);
   memset(r, 0, sizeof *r);
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "mfx_files.h"
+#include "track_error.h"
 
 /* One multiplex cycle as recorded. */
 typedef struct {
@@ -44,11 +45,6 @@ typedef struct {
 } an_header;
 
 typedef struct {
-  double t_s, x_nm, y_nm;
-  int on;
-} an_truth_row;
-
-typedef struct {
   char *header_json;
   an_header h;
   an_rec *rec;
@@ -60,9 +56,9 @@ typedef struct {
   uint64_t gaps;                   /* missing sequence numbers between records */
   uint64_t crc_errors, skipped_bytes, frames_other, rejected;
   int read_error;                  /* an I/O error stopped reading (damage entry added) */
-  an_truth_row *truth;             /* truth.csv, NULL when absent */
-  size_t ntruth;
-  char truth_note[160];            /* why truth.csv was not (fully) used, or "" */
+  te_table truth;                  /* truth.csv (host/track_error.h reader) */
+  int have_truth;
+  char truth_note[320];            /* why truth.csv was not (fully) used, or "" */
 } an_raw;
 
 /* Reads DIR-less path `raw` (a raw.mfx file). Returns 0 when the header was readable
@@ -71,8 +67,8 @@ typedef struct {
 int  an_raw_read(const char *path, an_raw *r, char *err, size_t errlen);
 /* Parses the header JSON into h (also used by tests). */
 int  an_header_parse(const char *json, an_header *h, char *err, size_t errlen);
-/* Reads truth.csv (t_s,x_nm,y_nm,on) into r->truth; a missing file is not an error
- * (returns 1), a malformed line stops reading there (note set, rows so far kept). */
+/* Reads truth.csv (t_s,x_nm,y_nm,on) into r->truth with te_read_csv; a missing file is
+ * not an error (returns 1); a malformed file is not used (truth_note says why, returns -1). */
 int  an_truth_read(const char *path, an_raw *r);
 void an_raw_free(an_raw *r);
 

@@ -26,6 +26,7 @@
 #include "numlms.h"
 #include "olsf.h"
 #include "protocol.h"
+#include "track_error.h"
 
 static unsigned long g_seed;
 
@@ -339,7 +340,7 @@ START_TEST(msd_gaps)
   ck_assert(pairs[2] == 1 && fabs(rho[2] - 25) < 1e-12);                  /* (1,3) */
   ck_assert(pairs[3] == 2 && fabs(rho[3] - (36 + 81) / 2.0) < 1e-12);     /* (0,3), (1,4) */
   const double tx[2] = { 3, 0 }, ty[2] = { 4, 0 }, zx[2] = { 0, 0 }, zy[2] = { 0, 0 };
-  ck_assert(fabs(an_tracking_error(tx, ty, zx, zy, 2) - sqrt(25.0 / 4)) < 1e-12);   /* S81, d = 2 */
+  ck_assert(fabs(te_epsilon(tx, ty, zx, zy, 2, 2) - sqrt(25.0 / 4)) < 1e-12);   /* S81, d = 2 (host/track_error.c) */
 }
 END_TEST
 
