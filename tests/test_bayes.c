@@ -1,0 +1,304 @@
+/* test_bayes: unit tests of Bayesian MINFLUX (issue #6).
+ * - float reference host/bayes_float.c: the doughnut g (eq 1); the EIG of a Gaussian prior
+ *   (eq 5, 6) against an independent Gauss-Hermite integration and against its sigma -> 0
+ *   Fisher limit; D(sigma) (eq 8) is a maximum, tends to D0, and D0 solves its own
+ *   stationarity condition; the D table file round trip; the re-centring/refining grid
+ *   posterior against a brute-force fine grid fed the same exposures; the hexagon MLE
+ *   spread against its Cramer-Rao bound.
+ * Random tests print their seed (BAYES_SEED=S to repeat). */
+#include <check.h>
+#include <gsl/gsl_integration.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "bayes_float.h"
+
+static unsigned long g_seed;
+
+/* ------------------------------------------------------------ float: physics ---- */
+
+START_TEST(test_doughnut)
+{
+  const double s = 200.0, b = 0.01;
+  ck_assert_double_eq_tol(bf_g(0.0, 0.0, s, b), b, 1e-15);
+  ck_assert_double_eq_tol(bf_g(s, 0.0, s, b), 1.0 + b, 1e-12);               /* maximum at |x - r| = s */
+  ck_assert_double_eq_tol(bf_g(0.0, -s, s, b), 1.0 + b, 1e-12);
+  ck_assert_double_eq_tol(bf_g(30.0, 40.0, s, b), bf_g(-50.0, 0.0, s, b), 1e-15);  /* isotropic */
+  const double q = 2500.0 / (s * s);
+  ck_assert_double_eq_tol(bf_g(30.0, 40.0, s, b), M_E * q * exp(-q) + b, 1e-15);
+  ck_assert(bf_g(s * 0.99, 0, s, b) < 1.0 + b && bf_g(s * 1.01, 0, s, b) < 1.0 + b);
+}
+END_TEST
+
+/* EIG by a product Gauss-Hermite rule (GSL fixed quadrature), an integration independent of
+ * the Cartesian grid of bf_eig_gauss; the Poisson sums run to 60 + 10 lambda_max. */
+static double eig_hermite(double sigma, double d, double mu, double b, double s, int nn)
+{
+  gsl_integration_fixed_workspace *w =
+      gsl_integration_fixed_alloc(gsl_integration_fixed_hermite, (size_t)nn, 0.0, 1.0 / (2.0 * sigma * sigma), 0.0, 0.0);
+  const double *x = gsl_integration_fixed_nodes(w), *wt = gsl_integration_fixed_weights(w);
+  double norm = 0.0, fsum = 0.0, fmaxv = 0.0;
+  for (int i = 0; i < nn; i++)
+    for (int j = 0; j < nn; j++) {
+      const double f = bf_g(x[i] - d, x[j], s, b);
+      norm += wt[i] * wt[j];
+      fsum += wt[i] * wt[j] * f;
+      if (f > fmaxv) fmaxv = f;
+    }
+  const double eta = mu * norm / fsum;
+  const int nmax = (int)(60 + 10 * eta * fmaxv);
+  double *P = calloc((size_t)nmax + 1, sizeof(double)), A = 0.0;
+  for (int i = 0; i < nn; i++)
+    for (int j = 0; j < nn; j++) {
+      const double lam = eta * bf_g(x[i] - d, x[j], s, b), ww = wt[i] * wt[j] / norm;
+      for (int n = 0; n <= nmax; n++) {
+        const double lp = n * log(lam) - lam - lgamma(n + 1.0), p = exp(lp);
+        A += ww * p * lp;
+        P[n] += ww * p;
+      }
+    }
+  double B = 0.0;
+  for (int n = 0; n <= nmax; n++)
+    if (P[n] > 0.0) B += P[n] * log(P[n]);
+  free(P);
+  gsl_integration_fixed_free(w);
+  return A - B;
+}
+
+START_TEST(test_eig_independent_integration)
+{
+  const struct { double sigma, d, mu, b; } c[] = {
+      {30.0, 0.0, 0.1, 0.01}, {30.0, 60.0, 0.5, 0.01}, {10.0, 15.0, 2.0, 0.05}, {60.0, 250.0, 0.1, 0.05},
+  };
+  for (size_t k = 0; k < sizeof c / sizeof c[0]; k++) {
+    const double a = bf_eig_gauss(c[k].sigma, c[k].d, c[k].mu, c[k].b, 200.0);
+    const double h = eig_hermite(c[k].sigma, c[k].d, c[k].mu, c[k].b, 200.0, 48);
+    ck_assert_msg(a > 0.0 && fabs(a / h - 1.0) < 1e-4, "EIG(sigma %g, d %g, mu %g, b %g): grid %.9g, "
+                  "Gauss-Hermite %.9g", c[k].sigma, c[k].d, c[k].mu, c[k].b, a, h);
+  }
+}
+END_TEST
+
+START_TEST(test_eig_small_sigma_limit)
+{
+  const double s = 200.0;
+  const double ds[3] = {5.0, 12.0, 40.0};
+  for (int k = 0; k < 3; k++) {
+    const double sg = 0.25;
+    const double e = bf_eig_gauss(sg, ds[k], 0.5, 0.01, s) / (sg * sg);
+    const double f = bf_fisher_gauss0(ds[k], 0.5, 0.01, s);
+    ck_assert_msg(fabs(e / f - 1.0) < 5e-3, "EIG/sigma^2 at d = %g: %.6g, Fisher limit %.6g", ds[k], e, f);
+  }
+}
+END_TEST
+
+/* d/dq of log(Fisher) of the sigma -> 0 limit, by a central difference in q. */
+static double dlogfisher(double q, double b, double s)
+{
+  const double h = q * 1e-5;
+  return (log(bf_fisher_gauss0(s * sqrt(q + h), 1.0, b, s)) - log(bf_fisher_gauss0(s * sqrt(q - h), 1.0, b, s))) / (2 * h);
+}
+
+START_TEST(test_dopt)
+{
+  const double s = 200.0;
+  const double bs[2] = {0.01, 0.05};
+  for (int k = 0; k < 2; k++) {
+    /* D0 solves d(Fisher)/dq = 0: bisection on the sign change, independent of Brent */
+    double lo = 1e-5, hi = 1.0;
+    for (int it = 0; it < 80; it++) {
+      const double m = sqrt(lo * hi);
+      if (dlogfisher(m, bs[k], s) > 0) lo = m;
+      else hi = m;
+    }
+    double D0;
+    ck_assert_int_eq(bf_dopt(0.0, 0.1, bs[k], s, &D0, NULL), 0);
+    ck_assert_msg(fabs(D0 / (s * sqrt(lo)) - 1.0) < 1e-3, "b %g: D0 %.5g nm, bisection %.5g nm", bs[k], D0, s * sqrt(lo));
+    /* the small-b estimate q = b/e (where the doughnut signal equals the background) */
+    ck_assert(fabs(D0 / (s * sqrt(bs[k] / M_E)) - 1.0) < 0.05);
+    /* D(sigma) tends to D0 for small sigma */
+    double D, e;
+    ck_assert_int_eq(bf_dopt(0.05, 0.1, bs[k], s, &D, &e), 0);
+    ck_assert_msg(fabs(D / D0 - 1.0) < 1e-3, "b %g: D(0.05 nm) = %.5g, D0 = %.5g", bs[k], D, D0);
+  }
+  /* D is the maximum: no distance on a fine scan does better */
+  const double sig[3] = {3.0, 20.0, 150.0};
+  for (int k = 0; k < 3; k++) {
+    double D, e;
+    ck_assert_int_eq(bf_dopt(sig[k], 0.1, 0.01, s, &D, &e), 0);
+    for (double d = 0.0; d < 4 * sig[k] + 3 * s; d += (4 * sig[k] + 3 * s) / 300.0)
+      ck_assert_msg(bf_eig_gauss(sig[k], d, 0.1, 0.01, s) <= e * (1 + 1e-9),
+                    "sigma %g: EIG(%g) = %.9g above EIG(D = %g) = %.9g", sig[k], d,
+                    bf_eig_gauss(sig[k], d, 0.1, 0.01, s), D, e);
+  }
+}
+END_TEST
+
+START_TEST(test_dtable_file)
+{
+  char err[256], path[] = "/tmp/test_bayes_dtable_XXXXXX";
+  const int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  bf_dtable_t t, r;
+  ck_assert_int_eq(bf_dtable_make(&t, 0.5, 0.05, 200.0, 0.5, 2, 5, 2, err, sizeof err), 0);
+  ck_assert_int_eq(bf_dtable_write(&t, path, err, sizeof err), 0);
+  ck_assert_int_eq(bf_dtable_read(&r, path, err, sizeof err), 0);
+  ck_assert_int_eq(r.n, 5);
+  for (int k = 0; k < 5; k++) {
+    ck_assert_double_eq_tol(r.D[k], t.D[k], 1e-6 * t.D[k]);
+    ck_assert_double_eq_tol(bf_dtable_eval(&t, 0.5 * pow(2.0, k / 2.0)), t.D[k], 1e-9 * t.D[k]);
+  }
+  ck_assert_double_eq_tol(bf_dtable_eval(&t, 0.5 * pow(2.0, 0.25)), 0.5 * (t.D[0] + t.D[1]), 1e-9 * t.D[0]);
+  ck_assert_double_eq(bf_dtable_eval(&t, 1e-3), t.D[0]);
+  ck_assert_double_eq(bf_dtable_eval(&t, 1e6), t.D[4]);
+  FILE *f = fopen(path, "w");
+  fputs("sigma_nm,D_nm\n1,2\n", f);
+  fclose(f);
+  ck_assert_int_eq(bf_dtable_read(&r, path, err, sizeof err), -1);
+  ck_assert_msg(strstr(err, "not a D table") != NULL, "message: %s", err);
+  unlink(path);
+  bf_dtable_free(&t);
+}
+END_TEST
+
+/* -------------------------------------------------------- float: posterior ---- */
+
+/* The adaptive 32 x 32 posterior against a brute-force 601 x 601 grid (2 nm spacing, +-600 nm,
+ * never moved) fed the same exposures until the adaptive std is below 12 nm: mean and std
+ * agree. */
+START_TEST(test_posterior_vs_fine_grid)
+{
+  enum { F = 601 };
+  const double s = 200.0, b = 0.01, mu = 2.0, sg0 = 150.0, hf = 2.0;
+  gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(g, g_seed);
+  bf_grid_cfg_t cfg;
+  bf_grid_cfg_default(&cfg);
+  bf_post_t *p = malloc(sizeof *p);
+  double *L = malloc(sizeof(double) * F * F);
+  char err[128];
+  ck_assert_int_eq(bf_post_init(p, &cfg, s, b, 0.0, 0.0, sg0, 37.5, err, sizeof err), 0);
+  for (int j = 0; j < F; j++)
+    for (int i = 0; i < F; i++) {
+      const double x = (i - F / 2) * hf, y = (j - F / 2) * hf;
+      L[j * F + i] = -(x * x + y * y) / (2 * sg0 * sg0);
+    }
+  const double x0 = fmax(fmin(gsl_ran_gaussian(g, 100.0), 300.0), -300.0);
+  const double y0 = fmax(fmin(gsl_ran_gaussian(g, 100.0), 300.0), -300.0);
+  /* until the posterior is narrow enough to have been refined a few times, but still wide
+   * against the 2 nm reference spacing */
+  for (int k = 0; k < 400 && p->std > 12.0; k++) {
+    const double a = 2 * M_PI * gsl_rng_uniform(g), d = fmax(1.5 * p->std, 30.0);
+    const double rx = p->map_x + d * cos(a), ry = p->map_y + d * sin(a);
+    const double eta = bf_post_eta(p, rx, ry, mu);
+    const unsigned n = gsl_ran_poisson(g, eta * bf_g(x0 - rx, y0 - ry, s, b));
+    bf_post_update(p, rx, ry, eta, n);
+    for (int q = 0; q < F * F; q++) {
+      const double gg = bf_g((q % F - F / 2) * hf - rx, (q / F - F / 2) * hf - ry, s, b);
+      L[q] += n * log(gg) - eta * gg;
+    }
+  }
+  double mx = -INFINITY, W = 0, sx = 0, sy = 0, sxx = 0, syy = 0;
+  for (int q = 0; q < F * F; q++) mx = fmax(mx, L[q]);
+  for (int q = 0; q < F * F; q++) {
+    const double w = exp(L[q] - mx), x = (q % F - F / 2) * hf, y = (q / F - F / 2) * hf;
+    W += w;
+    sx += w * x;
+    sy += w * y;
+    sxx += w * x * x;
+    syy += w * y * y;
+  }
+  const double ex = sx / W, ey = sy / W, es = sqrt((sxx / W - ex * ex + syy / W - ey * ey) / 2);
+  printf("test_bayes posterior: adaptive grid std %.3f nm mean (%.2f, %.2f), 601^2 fine grid std %.3f nm "
+         "mean (%.2f, %.2f), %d re-grids\n", p->std, p->mean_x, p->mean_y, es, ex, ey, p->regrids);
+  ck_assert_msg(es > 4.0 && es < 60.0, "seed %lu: the reference std %.2f nm is outside the tested range", g_seed, es);
+  ck_assert_msg(fabs(p->std / es - 1.0) < 0.03 && hypot(p->mean_x - ex, p->mean_y - ey) < 0.05 * es,
+                "seed %lu: grid mean (%.2f, %.2f) std %.3f, fine grid (%.2f, %.2f) std %.3f", g_seed,
+                p->mean_x, p->mean_y, p->std, ex, ey, es);
+  ck_assert_msg(p->regrids > 0, "the window never moved or changed its spacing");
+  free(L);
+  free(p);
+  gsl_rng_free(g);
+}
+END_TEST
+
+/* Stage-3-like hexagon: L = 40 nm, 300 photons, emitter at the centre: the MLE spread against
+ * the CRB sqrt(1 / J) per axis, J = sum over a cycle of grad(lambda) grad(lambda)^T / lambda. */
+START_TEST(test_hex_mle_vs_crb)
+{
+  const double s = 200.0, b = 0.01, mu = 0.1, L = 40.0;
+  gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(g, g_seed + 1);
+  double bx[7], by[7], gm = 0.0;
+  for (int k = 0; k < 7; k++) {
+    bf_hex_pos(k, L, &bx[k], &by[k]);
+    gm += bf_g(bx[k], by[k], s, b) / 7;
+  }
+  ck_assert_double_eq_tol(hypot(bx[3], by[3]), L / 2, 1e-12);
+  const double eta = mu / gm;
+  double J = 0.0, ncyc = 0.0;   /* Fisher (x axis) and photons per cycle */
+  for (int k = 0; k < 7; k++) {
+    const double h = 1e-4;
+    const double d = eta * (bf_g(h - bx[k], -by[k], s, b) - bf_g(-h - bx[k], -by[k], s, b)) / (2 * h);
+    const double lam = eta * bf_g(-bx[k], -by[k], s, b);
+    J += d * d / lam;
+    ncyc += lam;
+  }
+  const int R = 300;
+  const unsigned target = 300;
+  double sxx = 0.0, sx = 0.0;
+  unsigned cycles = 0;
+  for (int r = 0; r < R; r++) {
+    unsigned n[7] = {0}, m[7] = {0}, tot = 0;
+    for (int k = 0; tot < target; k = (k + 1) % 7) {
+      const unsigned c = gsl_ran_poisson(g, eta * bf_g(-bx[k], -by[k], s, b));
+      n[k] += c;
+      m[k]++;
+      tot += c;
+      cycles += k == 6;
+    }
+    double x, y;
+    bf_mle(7, bx, by, n, m, eta, s, b, 0.0, 0.0, 60.0, 0.0, &x, &y);
+    sx += x;
+    sxx += x * x;
+  }
+  const double sd = sqrt(sxx / R - sx * sx / R / R), crb = sqrt(1.0 / (J * (target / ncyc)));
+  printf("test_bayes hexagon: MLE std %.3f nm, CRB %.3f nm (%d runs of %u photons)\n", sd, crb, R, target);
+  ck_assert_msg(fabs(sd / crb - 1.0) < 0.12, "seed %lu: MLE std %.3f nm, CRB %.3f nm", g_seed + 1, sd, crb);
+  gsl_rng_free(g);
+}
+END_TEST
+
+static Suite *bayes_suite(void)
+{
+  Suite *s = suite_create("bayes");
+  TCase *t = tcase_create("float");
+  tcase_set_timeout(t, 120);
+  tcase_add_test(t, test_doughnut);
+  tcase_add_test(t, test_eig_independent_integration);
+  tcase_add_test(t, test_eig_small_sigma_limit);
+  tcase_add_test(t, test_dopt);
+  tcase_add_test(t, test_dtable_file);
+  tcase_add_test(t, test_posterior_vs_fine_grid);
+  tcase_add_test(t, test_hex_mle_vs_crb);
+  suite_add_tcase(s, t);
+  return s;
+}
+
+int main(void)
+{
+  const char *env = getenv("BAYES_SEED");
+  g_seed = env && *env ? strtoul(env, NULL, 0) : (unsigned long)time(NULL);
+  printf("test_bayes: seed %lu (BAYES_SEED=%lu to repeat)\n", g_seed, g_seed);
+  fflush(stdout);
+  SRunner *sr = srunner_create(bayes_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  const int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? 1 : 0;
+}
