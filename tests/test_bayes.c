@@ -20,6 +20,12 @@
 
 static unsigned long g_seed;
 
+static int cmp_double(const void *a, const void *b)
+{
+  const double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
 /* ------------------------------------------------------------ float: physics ---- */
 
 START_TEST(test_doughnut)
@@ -169,25 +175,24 @@ END_TEST
 /* -------------------------------------------------------- float: posterior ---- */
 
 /* The adaptive 32 x 32 posterior against a brute-force 601 x 601 grid (2 nm spacing, +-600 nm,
- * never moved) fed the same exposures until the adaptive std is below 12 nm: mean and std
- * agree. */
-START_TEST(test_posterior_vs_fine_grid)
+ * never moved) fed the same exposures until the adaptive std is below 12 nm; returns the
+ * relative std difference and the mean difference in units of the reference std. */
+static void post_vs_fine(unsigned long seed, double *dstd, double *dmean, int *regrids)
 {
   enum { F = 601 };
   const double s = 200.0, b = 0.01, mu = 2.0, sg0 = 150.0, hf = 2.0;
   gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
-  gsl_rng_set(g, g_seed);
+  gsl_rng_set(g, seed);
   bf_grid_cfg_t cfg;
   bf_grid_cfg_default(&cfg);
   bf_post_t *p = malloc(sizeof *p);
   double *L = malloc(sizeof(double) * F * F);
   char err[128];
   ck_assert_int_eq(bf_post_init(p, &cfg, s, b, 0.0, 0.0, sg0, 37.5, err, sizeof err), 0);
-  for (int j = 0; j < F; j++)
-    for (int i = 0; i < F; i++) {
-      const double x = (i - F / 2) * hf, y = (j - F / 2) * hf;
-      L[j * F + i] = -(x * x + y * y) / (2 * sg0 * sg0);
-    }
+  for (int q = 0; q < F * F; q++) {
+    const double x = (q % F - F / 2) * hf, y = (q / F - F / 2) * hf;
+    L[q] = -(x * x + y * y) / (2 * sg0 * sg0);
+  }
   const double x0 = fmax(fmin(gsl_ran_gaussian(g, 100.0), 300.0), -300.0);
   const double y0 = fmax(fmin(gsl_ran_gaussian(g, 100.0), 300.0), -300.0);
   /* until the posterior is narrow enough to have been refined a few times, but still wide
@@ -214,16 +219,34 @@ START_TEST(test_posterior_vs_fine_grid)
     syy += w * y * y;
   }
   const double ex = sx / W, ey = sy / W, es = sqrt((sxx / W - ex * ex + syy / W - ey * ey) / 2);
-  printf("test_bayes posterior: adaptive grid std %.3f nm mean (%.2f, %.2f), 601^2 fine grid std %.3f nm "
-         "mean (%.2f, %.2f), %d re-grids\n", p->std, p->mean_x, p->mean_y, es, ex, ey, p->regrids);
-  ck_assert_msg(es > 4.0 && es < 60.0, "seed %lu: the reference std %.2f nm is outside the tested range", g_seed, es);
-  ck_assert_msg(fabs(p->std / es - 1.0) < 0.03 && hypot(p->mean_x - ex, p->mean_y - ey) < 0.05 * es,
-                "seed %lu: grid mean (%.2f, %.2f) std %.3f, fine grid (%.2f, %.2f) std %.3f", g_seed,
-                p->mean_x, p->mean_y, p->std, ex, ey, es);
-  ck_assert_msg(p->regrids > 0, "the window never moved or changed its spacing");
+  ck_assert_msg(es > 4.0 && es < 60.0, "seed %lu: the reference std %.2f nm is outside the tested range", seed, es);
+  *dstd = fabs(p->std / es - 1.0);
+  *dmean = hypot(p->mean_x - ex, p->mean_y - ey) / es;
+  *regrids = p->regrids;
   free(L);
   free(p);
   gsl_rng_free(g);
+}
+
+/* Over 9 posteriors: the median differences are small. Single runs can differ more where
+ * re-centring on the MAP dropped a secondary mode earlier (docs/bayes.md, grid method). */
+START_TEST(test_posterior_vs_fine_grid)
+{
+  enum { R = 9 };
+  double ds[R], dm[R];
+  int rg = 0;
+  for (int k = 0; k < R; k++) {
+    int r;
+    post_vs_fine(g_seed * 16 + k, &ds[k], &dm[k], &r);
+    rg += r > 0;
+  }
+  qsort(ds, R, sizeof(double), cmp_double);
+  qsort(dm, R, sizeof(double), cmp_double);
+  printf("test_bayes posterior vs 601^2 fine grid, %d runs: |std difference| median %.4f max %.4f; "
+         "|mean difference|/std median %.4f max %.4f\n", R, ds[R / 2], ds[R - 1], dm[R / 2], dm[R - 1]);
+  ck_assert_msg(ds[R / 2] < 0.02 && dm[R / 2] < 0.06, "seeds %lu..%lu: median std difference %.4f, "
+                "median mean difference %.4f std", g_seed * 16, g_seed * 16 + R - 1, ds[R / 2], dm[R / 2]);
+  ck_assert_msg(rg == R, "the window never moved or changed its spacing in %d runs", R - rg);
 }
 END_TEST
 
