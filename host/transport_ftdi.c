@@ -1,6 +1,7 @@
 /* The FT2232H transport: channel B of the iCEBreaker's FT2232H is a plain UART to the
  * FPGA (8N1, no flow control), driven through libftdi1 from user space. See docs/ftdi.md. */
 #include "transport.h"
+#include "mpsse.h"        /* mfx_ftdi_explain_open, shared with channel A (flashing) */
 
 #include <errno.h>
 #include <limits.h>
@@ -133,17 +134,17 @@ static int probe_open_error(struct ftdi_context *ctx)
 }
 
 /* Turns ftdi_usb_open_desc()'s code into the one-line reason the user can act on. */
-static void explain_open_failure(struct ftdi_context *ctx, int rc, int saved_errno,
-                                 const char *serial, char *err, size_t errlen)
+void mfx_ftdi_explain_open(struct ftdi_context *ctx, int rc, int saved_errno, const char *serial,
+                           char channel, char *err, size_t errlen)
 {
   const char *msg = ftdi_get_error_string(ctx);
   const char *with = serial ? " with serial " : "";
   const char *ser = serial ? serial : "";
   static const char perm[] =
     "permission denied opening the FT2232H: install the udev rule in docs/ftdi.md (or run as root)";
-  static const char busy[] =
-    "FT2232H channel B is busy: another program (minflux, iceprog, a serial terminal, "
-    "or the ftdi_sio kernel driver) holds it";
+  char busy[160];
+  snprintf(busy, sizeof busy, "FT2232H channel %c is busy: another program (minflux, iceprog, "
+           "a serial terminal, or the ftdi_sio kernel driver) holds it", channel);
 
   switch (rc) {
   case -3:
@@ -220,7 +221,7 @@ mfx_transport *mfx_ftdi_open(const char *serial, unsigned baud, char *err, size_
   const int rc = ftdi_usb_open_desc(ctx, FT_VID, FT_PID, NULL, serial);
   const int saved_errno = errno;
   if (rc < 0) {
-    explain_open_failure(ctx, rc, saved_errno, serial, err, errlen);
+    mfx_ftdi_explain_open(ctx, rc, saved_errno, serial, 'B', err, errlen);
     ftdi_free(ctx);
     return NULL;
   }
