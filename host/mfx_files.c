@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 #include <jansson.h>
 #include "mfx_files.h"
 
@@ -150,8 +151,9 @@ int mfx_raw_params(const char *header_json, mfx_decode_params *p, char *err, siz
   if (!json_is_number(clk) || json_number_value(clk) <= 0) {
     snprintf(err, errlen, "raw header lacks a positive firmware.clk_hz");
     rc = -1;
-  } else if (!json_is_string(gain) || (p->eod_nm_per_lsb = strtod(json_string_value(gain), NULL)) <= 0) {
-    snprintf(err, errlen, "raw header lacks a positive config.eod_nm_per_lsb");
+  } else if (!json_is_string(gain) || !((p->eod_nm_per_lsb = strtod(json_string_value(gain), NULL)) > 0) ||
+             !isfinite(p->eod_nm_per_lsb)) {   /* NaN and inf too (found by tests/fuzz/fuzz_rawfile) */
+    snprintf(err, errlen, "raw header lacks a positive finite config.eod_nm_per_lsb");
     rc = -1;
   } else {
     p->clk_hz = json_number_value(clk);

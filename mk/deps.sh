@@ -3,7 +3,8 @@
 # As root it runs apt-get; otherwise it prints the exact command and fails.
 set -eu
 PKGS="build-essential pkg-config verilator yosys nextpnr-ice40 fpga-icestorm \
-libftdi1-dev check libgsl-dev libinih-dev libcairo2-dev libjansson-dev z3 clang python3-numpy"
+libftdi1-dev check libgsl-dev libinih-dev libcairo2-dev libjansson-dev z3 clang python3-numpy \
+libclang-rt-14-dev"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
