@@ -23,3 +23,12 @@ CMD_test_flash = $(MAKE) --no-print-directory $(BUILD)/icebreaker.bin && $(BUILD
 
 BENCHES += bench_flash
 CMD_bench_flash = $(MAKE) --no-print-directory $(BUILD)/icebreaker.bin && $(BUILD)/tests/test_flash_bench $(BUILD)/icebreaker.bin
+
+# The same checks built with ASan + UBSan (mk/sanitize.mk's compiler and run-time options)
+# into $(ASAN_BUILD)/: the emulator and the bitstream parser see every byte of the image.
+TESTS += asan_test_flash
+CMD_asan_test_flash = $(MAKE) --no-print-directory $(BUILD)/icebreaker.bin && \
+  { $(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) CC="$(ASAN_CC)" $(ASAN_BUILD)/tests/test_flash \
+    >$(BUILD)/asan-flash-build.log 2>&1 || { cat $(BUILD)/asan-flash-build.log; exit 1; }; } && \
+  ldd $(ASAN_BUILD)/tests/test_flash | grep -q libasan && \
+  $(ASAN_ENV) $(ASAN_BUILD)/tests/test_flash $(BUILD)/icebreaker.bin

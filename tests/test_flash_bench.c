@@ -69,7 +69,7 @@ static int run(const char *label, int sram, int verify, const uint8_t *img, size
     return 1;
   }
   const double t = s->t_ns;
-  printf("| %-18s | %6.3f | %6.3f | %6.3f | %6.3f | %6.3f | %5lu | %7lu | %7lu | %5.2f |\n", label, t * 1e-9,
+  printf("| %-18s | %7.3f | %6.3f | %6.3f | %6.3f | %7.3f | %6lu | %9lu | %8lu | %5.2f |\n", label, t * 1e-9,
          s->sck_ns * 1e-9, (s->usb_ns + s->latency_ns) * 1e-9, rep.busy_s, rep.cdone_s, s->usb_writes,
          s->usb_write_bytes, s->usb_read_bytes, cpu);
   printf("|   phases           | open %.3f", t_open * 1e-9);
