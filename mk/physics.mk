@@ -10,3 +10,7 @@ TESTS += test_physics test_track_error test_physics_vboard
 CMD_test_physics       = $(BUILD)/tests/test_physics
 CMD_test_track_error   = $(BUILD)/tests/test_track_error
 CMD_test_physics_vboard = tests/test_physics_vboard.sh $(BUILD)
+
+# The must-show runs of issue #5 on the virtual board with their tables (minutes).
+BENCHES += bench_track
+CMD_bench_track = tests/bench_track.sh $(BUILD)
