@@ -144,4 +144,119 @@ module dac_spi #(
       end
     end
   end
+
+`ifdef FORMAL
+  // ==== Formal properties (make formal; docs/reliability.md) =============================
+  // Safety: the x and y codes the DAC puts out at every update lie inside the safe window
+  // that was in force when the move was clamped (an empty window, min > max, gives min or
+  // max: x below min -> min, else max); every update
+  // comes after an x and a y store of the same move. The DAC is modelled from the pins
+  // (24 bits on SCLK falling edges while SYNC is low; SYNC high early aborts the frame).
+  // With FORMAL_DAC_SPI this block is the top and the window and strobe inputs are
+  // constrained as minflux_core drives them; inside the core the same are asserted.
+  reg f_past_valid = 1'b0;
+  always @(posedge clk) f_past_valid <= 1'b1;
+  wire [63:0] f_win = {i_xmin, i_xmax, i_ymin, i_ymax};
+  reg  [63:0] f_win_q;                      // the window, the strobe and reset a cycle ago
+  reg         f_win_wr_q, f_rst1_q;
+  always @(posedge clk) begin f_win_q <= f_win; f_win_wr_q <= i_win_wr; f_rst1_q <= rst; end
+  // the window changes only in the cycle after i_win_wr (the register write) or a reset
+  wire        f_win_ok = !f_past_valid || f_win_wr_q || f_rst1_q || f_win == f_win_q;
+`ifdef FORMAL_DAC_SPI
+  always @(*) if (!f_past_valid) assume(rst);
+  always @(*) assume(f_win_ok);
+`ifdef FORMAL_COVER
+  // cover traces only (a move takes ~160 cycles): inputs chosen once after the reset, so
+  // the solver searches one move instead of every input in every cycle
+  reg [49:0] f_in_q;
+  always @(posedge clk) f_in_q <= {i_x, i_y, i_amp};
+  always @(*) if (f_past_valid && !f_rst1_q) assume({i_x, i_y, i_amp} == f_in_q && !i_win_wr && f_win == f_win_q);
+`endif
+`else
+  always @(*) A_dac_win_stable: assert(f_win_ok);
+`endif
+  function f_in_win(input [15:0] v, input [15:0] lo, input [15:0] hi);
+    f_in_win = ($signed(lo) > $signed(hi)) ? (v == lo || v == hi) : ($signed(v) >= $signed(lo) && $signed(v) <= $signed(hi));
+  endfunction
+
+  // window of the move in flight, sampled when its codes are selected
+  reg [63:0] f_mwin;
+  reg        f_sel_seen = 1'b0;   // a move's codes were selected since the start
+  always @(posedge clk) if (!rst && sel_reg && !i_win_wr) begin f_mwin <= f_win; f_sel_seen <= 1'b1; end
+
+  // the DAC as its datasheet describes it, driven by the pins
+  reg        f_sclk_q = 1'b0, f_sync_q = 1'b1;
+  reg [23:0] f_sh;
+  reg [4:0]  f_n = 5'd0;
+  reg        f_wx = 1'b0, f_wy = 1'b0;   // x / y stored by the move in flight
+  reg [15:0] f_sx, f_sy;                 // DAC input registers A, B (offset binary)
+  wire       f_frame_end = o_sync_n_reg && !f_sync_q && f_n == 5'd24;   // a whole frame
+  wire [1:0] f_ld = f_sh[21:20], f_sel = f_sh[18:17];
+  wire       f_update = f_frame_end && f_ld == 2'b10;                    // update all outputs
+  always @(posedge clk) begin
+    f_sclk_q <= o_sclk_reg;
+    f_sync_q <= o_sync_n_reg;
+    if (o_sync_n_reg) f_n <= 5'd0;
+    else if (f_sclk_q && !o_sclk_reg) begin f_sh <= {f_sh[22:0], o_mosi_reg}; f_n <= f_n + 5'd1; end
+    if (f_frame_end && f_sel == 2'd0) begin f_sx <= f_sh[15:0]; f_wx <= 1'b1; end
+    if (f_frame_end && f_sel == 2'd1) begin f_sy <= f_sh[15:0]; f_wy <= 1'b1; end
+    if (!rst && sel_reg && !i_win_wr) begin f_wx <= 1'b0; f_wy <= 1'b0; end
+  end
+  always @(*) if (f_past_valid && f_update) begin
+    P_dac_update_after_xy_store: assert(f_wx && f_wy);
+    P_dac_x_in_window: assert(f_in_win(f_sx ^ 16'h8000, f_mwin[63:48], f_mwin[47:32]));
+    P_dac_y_in_window: assert(f_in_win(f_sy ^ 16'h8000, f_mwin[31:16], f_mwin[15:0]));
+  end
+  // the clamped codes reported (STATUS, co-simulation) are the window's too
+  always @(*) if (f_past_valid && f_sel_seen) begin
+    P_dac_code_x_in_window: assert(f_in_win(o_x_code_reg, f_mwin[63:48], f_mwin[47:32]));
+    P_dac_code_y_in_window: assert(f_in_win(o_y_code_reg, f_mwin[31:16], f_mwin[15:0]));
+  end
+
+  // Invariants that make the proof inductive (each is itself proven).
+  function [23:0] f_word(input [1:0] fr);
+    f_word = (fr == 2'd0) ? frame(2'b00, 2'b00, {~o_x_code_reg[15], o_x_code_reg[14:0]}) :
+             (fr == 2'd1) ? frame(2'b00, 2'b01, {~y_code_reg[15], y_code_reg[14:0]}) :
+                            frame(2'b10, 2'b10, amp_reg);
+  endfunction
+  wire [23:0] f_w = f_word(fr_reg);
+  wire [4:0]  f_bits = ph_reg[5:1];                 // bits the DAC has taken (ph <= 47)
+  wire [23:0] f_mask = ~(24'hFFFFFF << f_bits);
+  reg [1:0] f_rst_q = 2'b11;   // reset in the last two cycles (the pin model settles after it)
+  always @(posedge clk) f_rst_q <= {f_rst_q[0], rst};
+  always @(*) if (f_past_valid && f_rst_q == 2'b00) begin
+    I_dac_phase_onehot: assert({1'b0, cmp_reg} + {1'b0, sel_reg} + {1'b0, run_reg} == (o_busy_reg ? 2'd1 : 2'd0));
+    if (!run_reg) I_dac_idle_pins: assert(o_sync_n_reg && !o_sclk_reg && f_n == 5'd0 && f_sync_q && !f_sclk_q);
+    if (sel_reg) I_dac_flags: assert(
+      x_lt_reg == ($signed(x_raw_reg) < $signed({i_xmin[15], i_xmin})) &&
+      x_gt_reg == ($signed(x_raw_reg) > $signed({i_xmax[15], i_xmax})) &&
+      y_lt_reg == ($signed(y_raw_reg) < $signed({i_ymin[15], i_ymin})) &&
+      y_gt_reg == ($signed(y_raw_reg) > $signed({i_ymax[15], i_ymax})));
+    if (run_reg) begin
+      I_dac_run_state: assert(f_sel_seen && y_code_reg == o_y_code_reg && fr_reg != 2'd3 && ph_reg <= PH_LAST &&
+                              ph_last_reg == (ph_reg == PH_LAST) && ph_lt47_reg == (ph_reg < 6'd47));
+      I_dac_stores: assert(f_wx == (fr_reg != 2'd0 || ph_reg > 6'd48) && f_wy == (fr_reg == 2'd2 || (fr_reg == 2'd1 && ph_reg > 6'd48)));
+      if (fr_reg != 2'd0 || ph_reg > 6'd48) I_dac_stored_x: assert(f_sx == {~o_x_code_reg[15], o_x_code_reg[14:0]});
+      if (fr_reg == 2'd2 || (fr_reg == 2'd1 && ph_reg > 6'd48)) I_dac_stored_y: assert(f_sy == {~y_code_reg[15], y_code_reg[14:0]});
+      if (ph_reg <= 6'd47) begin
+        I_dac_frame_bits: assert(!o_sync_n_reg && f_sync_q == (ph_reg == 6'd0) &&
+                                 f_n == f_bits && (f_sh & f_mask) == (f_w >> (5'd24 - f_bits)) &&
+                                 {o_mosi_reg, sr_reg} == (f_w << f_bits) &&
+                                 f_sclk_q == ph_reg[0] && o_sclk_reg == !ph_reg[0]);
+      end else if (ph_reg == 6'd48) begin
+        I_dac_frame_done: assert(o_sync_n_reg && !f_sync_q && f_n == 5'd24 && f_sh == f_w && !o_sclk_reg && !f_sclk_q);
+      end else begin
+        I_dac_frame_gap: assert(o_sync_n_reg && f_sync_q && f_n == 5'd0 && !o_sclk_reg && !f_sclk_q);
+      end
+    end
+  end
+
+  // Covers: the properties are not vacuous.
+  always @(*) if (f_past_valid) begin
+    C_dac_update: cover(f_update);
+    C_dac_update_x_clamped_low: cover(f_update && f_sx == {~f_mwin[63], f_mwin[62:48]} && f_mwin[63:48] != 16'h8000 && o_clamp_x_reg);
+    C_dac_update_y_clamped_high: cover(f_update && f_sy == {~f_mwin[15], f_mwin[14:0]} && f_mwin[15:0] != 16'h7FFF && o_clamp_y_reg);
+    C_dac_update_empty_window: cover(f_update && $signed(f_mwin[63:48]) > $signed(f_mwin[47:32]));
+  end
+`endif
 endmodule

@@ -497,4 +497,155 @@ module host_link #(
       o_div_reg <= baud_reg == 2'd1 ? 5'd8 : baud_reg == 2'd2 ? 5'd4 : LINK_DIV_3M[4:0];
     end
   end
+
+`ifdef FORMAL
+  // ==== Formal properties (make formal; docs/reliability.md) =============================
+  // The record FIFO neither reorders, duplicates nor loses bytes, never over- or
+  // underflows; every record is framed or counted (REC_SEQ = records since LINK_RESET,
+  // REC_DROPPED = those not framed); the deframer is back in its hunt state after at most
+  // 9 bytes past a sync or 16385 cycles without a byte, whatever arrives. Environment
+  // (FORMAL_HOST_LINK: this block is the top): received bytes >= 4 cycles apart (the UART
+  // delivers one per 160), records >= 64 cycles apart (a multiplex cycle is >= 165);
+  // record fields, register data, K and the UART's ready are free.
+  reg f_past_valid = 1'b0;
+  always @(posedge clk) f_past_valid <= 1'b1;
+  reg [1:0] f_rx_gap_q = 2'd3;     // cycles since the last received byte, saturating at 3
+  reg [5:0] f_rec_gap_q = 6'd63;   // cycles since the last record, saturating at 63
+  always @(posedge clk) begin
+    f_rx_gap_q <= s_valid ? 2'd0 : (f_rx_gap_q == 2'd3 ? 2'd3 : f_rx_gap_q + 2'd1);
+    f_rec_gap_q <= i_rec_valid ? 6'd0 : (f_rec_gap_q == 6'd63 ? 6'd63 : f_rec_gap_q + 6'd1);
+  end
+`ifdef FORMAL_HOST_LINK
+  always @(*) begin
+    if (!f_past_valid) assume(rst);
+    if (s_valid) assume(f_rx_gap_q == 2'd3);
+    if (i_rec_valid) assume(f_rec_gap_q == 6'd63);
+  end
+`ifdef FORMAL_COVER_FILL
+  // (the drop cover only: records of K = 8 as fast as allowed into a UART that never takes
+  // a byte, nothing received; the FIFO fills after ~470 cycles)
+  always @(*) if (f_past_valid) assume(!m_ready && !s_valid && i_k == 4'd8 && i_rec_valid == (f_rec_gap_q == 6'd63));
+`endif
+`endif
+
+  // -- FIFO: one byte, chosen by the solver when it is written, followed to the output --
+  (* anyseq *) reg f_pick;
+  reg        f_armed = 1'b0, f_out = 1'b0;   // tracking a byte / it was popped
+  reg [7:0]  f_data;
+  reg [9:0]  f_pos;                           // bytes ahead of it in the FIFO
+  reg [8:0]  f_addr;
+  always @(posedge clk) begin
+    if (rst) begin
+      f_armed <= 1'b0;
+      f_out <= 1'b0;
+    end else if (!f_armed) begin
+      if (wr_reg && f_pick) begin
+        f_armed <= 1'b1;
+        f_data <= wbyte_reg;
+        f_addr <= wp_reg;
+        f_pos <= fill_reg - {9'd0, pop};
+      end
+    end else if (!f_out && pop) begin
+      if (f_pos == 10'd0) f_out <= 1'b1;
+      else f_pos <= f_pos - 10'd1;
+    end
+  end
+  reg f_rv_q = 1'b0;       // rv_reg in the previous cycle
+  always @(posedge clk) f_rv_q <= rv_reg;
+  reg f_popped_q = 1'b0;   // the tracked byte was popped in the previous cycle
+  always @(posedge clk) f_popped_q <= !rst && f_armed && !f_out && pop && f_pos == 10'd0;
+  reg [9:0] f_fill_q;
+  reg       f_wr_q, f_clr_q = 1'b1;
+  always @(posedge clk) begin f_fill_q <= fill_reg; f_wr_q <= wr_reg; f_clr_q <= rst; end
+
+  always @(*) if (f_past_valid) begin
+    P_link_fifo_no_overflow: assert(fill_reg <= 10'd512 && !(wr_reg && !pop && fill_reg == 10'd512));
+    P_link_fifo_no_underflow: assert(!(pop && fill_reg == 10'd0));
+    if (f_popped_q) P_link_fifo_byte_in_order: assert(out_valid_reg && rd_byte_reg == f_data);
+  end
+
+  // -- records: each one framed or counted, numbered since the last LINK_RESET --
+  reg [15:0] f_recs, f_frames;   // records in / record frames started, since LINK_RESET
+  wire       f_rec_start = dec_rec_reg && !w_busy_reg && room_rec_reg;
+  always @(posedge clk) begin
+    if (rst) begin
+      f_recs <= 16'd0;
+      f_frames <= 16'd0;
+    end else if (clr_reg) begin
+      f_recs <= ((dec_rec_reg && !w_busy_reg) ? i_rec_valid : (rec_pend_reg || i_rec_valid)) ? 16'd1 : 16'd0;
+      f_frames <= 16'd0;
+    end else begin
+      f_recs <= f_recs + {15'd0, i_rec_valid};
+      f_frames <= f_frames + {15'd0, f_rec_start};
+    end
+  end
+  always @(*) if (f_past_valid) begin
+    P_link_rec_not_overwritten: assert(!(i_rec_valid && rec_pend_reg && !(dec_rec_reg && !w_busy_reg)));
+    P_link_rec_counted: assert(f_recs == seq_reg + {15'd0, rec_pend_reg});
+    P_link_rec_framed_or_dropped: assert(f_frames == seq_reg - dropped_reg);
+  end
+
+  // -- deframer: back to hunt after a bounded number of bytes or of silent cycles --
+  reg [3:0]  f_nbytes;    // bytes taken since the sync that left hunt
+  reg [14:0] f_quiet;     // cycles without a byte while not hunting (saturating)
+  always @(posedge clk) begin
+    if (rst || rs_reg == R_HUNT) f_nbytes <= 4'd0;
+    else if (rv_reg && f_nbytes != 4'd15) f_nbytes <= f_nbytes + 4'd1;
+    if (rst || rv_reg || rs_reg == R_HUNT) f_quiet <= 15'd0;
+    else if (f_quiet != 15'h7FFF) f_quiet <= f_quiet + 15'd1;
+  end
+  always @(*) if (f_past_valid) begin
+    P_link_rx_state_legal: assert(rs_reg <= R_CRCL);
+    P_link_rx_hunt_within_9_bytes: assert(rs_reg == R_HUNT || f_nbytes <= 4'd8);   // the 9th ends the frame
+    P_link_rx_hunt_within_16385_quiet_cycles: assert(rs_reg == R_HUNT || f_quiet <= 15'd16384);
+  end
+
+  // Invariants that make the proof inductive (each is itself proven).
+  always @(*) if (f_past_valid) begin
+    I_link_fifo_pointers: assert(wp_reg - rp_reg == fill_reg[8:0] && fill_nz_reg == (!f_clr_q && f_fill_q != 10'd0) &&
+                                 (f_clr_q || fill_reg == f_fill_q + {9'd0, f_wr_q} - {9'd0, pop_q_reg}));
+    if (f_armed && !f_out)
+      I_link_fifo_tracked: assert(f_pos < fill_reg && f_addr == rp_reg + f_pos[8:0] && mem[f_addr] == f_data);
+    I_link_rx_bytes: assert((rs_reg == R_TYPE && f_nbytes == 4'd0) || (rs_reg == R_LEN && f_nbytes == 4'd1) ||
+                            (rs_reg == R_PAY && rlen_reg != 3'd0 && rlen_reg <= 3'd5 && rcnt_reg < rlen_reg &&
+                             f_nbytes == 4'd2 + {1'b0, rcnt_reg}) ||
+                            (rs_reg == R_CRCH && rlen_reg <= 3'd5 && f_nbytes == 4'd2 + {1'b0, rlen_reg}) ||
+                            (rs_reg == R_CRCL && rlen_reg <= 3'd5 && f_nbytes == 4'd3 + {1'b0, rlen_reg}) ||
+                            rs_reg == R_HUNT);
+    I_link_rx_last: assert(f_rv_q || rlast_reg == (rcnt_reg + 3'd1 == rlen_reg));
+    if (rv_reg) I_link_rx_spaced: assert(!f_rv_q);
+    if (w_busy_reg) I_link_builder: assert(w_data_reg == (w_left_reg != 6'd0) && (!w_data_reg || !w_crc2_reg) &&
+                                           {1'b0, w_idx_reg} + {1'b0, w_left_reg} <= (w_rec_reg ? 7'd42 : 7'd8) + {6'd0, w_crc2_reg});
+    if (w_busy_reg && w_rec_reg) I_link_record_frame: assert(!rec_pend_reg && !dec_rec_reg && !dec_resp_reg &&
+                                           f_rec_gap_q >= {1'b0, w_idx_reg} + 6'd1 && f_rec_gap_q <= {1'b0, w_idx_reg} + 6'd13);
+    if (w_busy_reg && !w_rec_reg) I_link_response_frame: assert(!dec_rec_reg && !dec_resp_reg &&
+                                           (!rec_pend_reg || f_rec_gap_q <= {1'b0, w_idx_reg} + 6'd1));
+    if (rec_pend_reg) I_link_record_pending: assert(f_rec_gap_q <= 6'd12);
+    if (dec_rec_reg) I_link_record_decided: assert(rec_pend_reg && !w_busy_reg && !dec_resp_reg && f_rec_gap_q <= 6'd12);
+    if (dec_resp_reg) I_link_response_decided: assert(!w_busy_reg && (!rec_pend_reg || f_rec_gap_q == 6'd0));
+    if (f_clr_q) I_link_after_reset: assert(!w_busy_reg && !rec_pend_reg && !dec_rec_reg && !dec_resp_reg && !resp_pend_reg &&
+                                            fill_reg == 10'd0 && wp_reg == rp_reg && !a_valid_reg && !wr_reg && !out_valid_reg &&
+                                            seq_reg == 16'd0 && dropped_reg == 16'd0 && rs_reg == R_HUNT && rd_wait_reg == 4'd0 &&
+                                            !f_armed && !f_popped_q && f_recs == 16'd0 && f_frames == 16'd0 && !rv_reg);
+    I_link_room: assert(room_rec_reg == (f_fill_q <= 10'd464) && room_resp_reg == (f_fill_q <= 10'd498) &&
+                        rec_left_reg <= 6'd42);
+    if (resp_pend_reg || dec_resp_reg || (w_busy_reg && !w_rec_reg)) I_link_resp_len: assert(resp_len_reg <= 3'd5);
+    I_link_fifo_room_for_frame: assert(fill_reg + {9'd0, a_valid_reg} + {9'd0, wr_reg} +
+                                       (w_busy_reg ? {4'd0, w_left_reg} + (w_crc2_reg ? 10'd1 : 10'd2) : 10'd0) +
+                                       (dec_resp_reg ? {7'd0, resp_len_reg} + 10'd5 : 10'd0) +
+                                       (dec_rec_reg && room_rec_reg ? {4'd0, rec_left_reg} + 10'd2 : 10'd0) <= 10'd512);
+    I_link_rx_timer: assert(rs_reg == R_HUNT || (rto_reg == f_quiet[13:0] && f_quiet <= 15'h3FFF &&
+                            rto_top_reg == (f_quiet == 15'h3FFF)));
+  end
+
+  // Covers: the properties are not vacuous.
+  always @(*) if (f_past_valid) begin
+    C_link_ping_answered: cover(ex_ping_reg);
+    C_link_record_framed: cover(f_rec_start && f_frames == 16'd1);
+    C_link_tracked_byte_out: cover(f_popped_q);
+    C_link_frame_left_halfway: cover(rs_reg == R_PAY && f_quiet == 15'd24);
+    C_link_bad_crc_refused: cover(fdone_reg && !fcrc_ok_reg);
+    C_link_record_dropped: cover(dec_rec_reg && !w_busy_reg && !room_rec_reg && dropped_reg == 16'd0);
+  end
+`endif
 endmodule

@@ -372,4 +372,34 @@ module minflux_core (
   assign o_dbg_clamp   = {clamp_y, clamp_x};
   assign o_dbg_moved   = dac_moved;
   assign o_dbg_cycle_end = seq_rec;
+
+`ifdef FORMAL
+  // ==== Formal properties (make formal; docs/reliability.md) =============================
+  // With FORMAL_MINFLUX_CORE the core is the top: register writes, APD pulses and the
+  // emergency stop are free inputs. The assumptions dac_spi and mux_sequencer make about
+  // their inputs are assertions here (the core provides them), and their own properties
+  // hold with the real register file and DAC in place. At this level: the laser is off
+  // from the third cycle of an emergency stop on, and off whenever the sequencer is idle.
+  reg f_past_valid = 1'b0;
+  always @(posedge clk) f_past_valid <= 1'b1;
+`ifdef FORMAL_MINFLUX_CORE
+  always @(*) if (!f_past_valid) assume(rst);
+`endif
+  reg [2:0] f_estop_q = 3'd0;   // i_estop in each of the last three cycles
+  always @(posedge clk) f_estop_q <= {f_estop_q[1:0], i_estop};
+  always @(*) if (f_past_valid) begin
+    P_core_laser_off_3_cycles_after_estop: assert(!(f_estop_q[2] && o_laser_en));
+    P_core_laser_off_idle: assert(!(!o_running && o_laser_en));
+  end
+  // Invariants that make the proof inductive (each is itself proven).
+  always @(*) if (f_past_valid) begin
+    I_core_estop_sync: assert(estop_sync_reg == f_estop_q[1:0]);
+    I_core_win_wr: assert(win_wr_reg == (cfg_we_reg[1] && wa_reg[2]));
+  end
+  // Covers: the properties are not vacuous.
+  always @(*) if (f_past_valid) begin
+    C_core_laser_on: cover(o_laser_en);
+    C_core_estop_in_gate: cover(f_estop_q[1] && !f_estop_q[2] && o_laser_en);
+  end
+`endif
 endmodule

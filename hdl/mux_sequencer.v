@@ -242,4 +242,90 @@ module mux_sequencer #(
       o_y_reg <= add_s16(i_cy, off_0[31:16]);
     end
   end
+
+`ifdef FORMAL
+  // ==== Formal properties (make formal; docs/reliability.md) =============================
+  // Safety: the laser (o_gate_reg drives the laser enable) is off while idle, after a reset
+  // or an abort (emergency stop), whenever a beam move is requested or the DAC is busy
+  // with its frames, and for at least the gate delay (DELAY, 0 acting as 1) after every
+  // move request. With FORMAL_MUX_SEQUENCER this block is the top and its inputs are
+  // constrained as minflux_core drives them (the DAC is busy only after a request; the
+  // "<= 1" flags match their values); inside the core the same are asserted.
+  reg f_past_valid = 1'b0;
+  always @(posedge clk) f_past_valid <= 1'b1;
+  reg        f_busy_q = 1'b0, f_req_q = 1'b0, f_clr_q = 1'b1, f_rst_q = 1'b1;
+  reg [15:0] f_delay_q;
+  always @(posedge clk) begin
+    f_busy_q <= i_dac_busy;
+    f_req_q <= o_dac_req_reg;
+    f_clr_q <= ctl_clr;
+    f_rst_q <= rst;
+    f_delay_q <= i_delay;
+  end
+  wire f_env_busy = !f_past_valid || !i_dac_busy || f_busy_q || f_req_q;   // busy rises after a request
+  wire f_env_le1  = i_delay_le1 == (i_delay <= 16'd1) && i_gate_le1 == (i_gate <= 16'd1) &&
+                    i_win_le1 == (i_win <= 16'd1);
+`ifdef FORMAL_MUX_SEQUENCER
+  always @(*) begin
+    if (!f_past_valid) assume(rst);
+    assume(f_env_busy);
+    assume(f_env_le1);
+    if (f_past_valid && f_rst_q) assume(!i_dac_busy);   // the DAC is reset with us
+  end
+`else
+  always @(*) begin
+    A_seq_dac_busy_after_req: assert(f_env_busy);
+    if (f_past_valid && !f_rst_q) A_seq_le1_flags: assert(f_env_le1);
+    if (f_past_valid && f_rst_q) A_seq_dac_idle_after_reset: assert(!i_dac_busy);
+  end
+`endif
+
+  // cycles since the last move request (0 in its cycle), saturating; the delay it loaded
+  reg [16:0] f_since_q = 17'd0;
+  reg [15:0] f_mdelay_q;
+  always @(posedge clk) begin
+    if (o_dac_req_reg) begin f_since_q <= 17'd1; f_mdelay_q <= f_delay_q; end
+    else if (f_since_q != 17'h1FFFF) f_since_q <= f_since_q + 17'd1;
+  end
+  wire [16:0] f_since  = o_dac_req_reg ? 17'd0 : f_since_q;
+  wire [15:0] f_mdelay = o_dac_req_reg ? f_delay_q : f_mdelay_q;
+  wire [16:0] f_min    = (f_mdelay == 16'd0) ? 17'd1 : {1'b0, f_mdelay};
+  reg         f_gate_q = 1'b0;
+  reg [1:0]   f_up_q = 2'd0;    // cycles since the first reset, saturating at 2 (covers)
+  always @(posedge clk) begin
+    f_gate_q <= o_gate_reg;
+    if (rst) f_up_q <= 2'd1; else if (f_up_q == 2'd1) f_up_q <= 2'd2;
+  end
+
+  always @(*) if (f_past_valid) begin
+    P_seq_laser_off_idle: assert(!(state_reg[I_IDLE] && o_gate_reg));
+    P_seq_laser_off_after_reset_abort: assert(!(f_clr_q && o_gate_reg));
+    P_seq_laser_off_during_move: assert(!(o_gate_reg && (o_dac_req_reg || i_dac_busy || f_busy_q)));
+    P_seq_laser_off_for_delay: assert(!(o_gate_reg && !f_gate_q) || f_since >= f_min);
+    P_seq_no_move_idle: assert(!(state_reg[I_IDLE] && o_dac_req_reg));
+  end
+
+  // Invariants that make the proof inductive (each is itself proven).
+  always @(*) if (f_past_valid && !f_clr_q) begin
+    I_seq_state_onehot: assert(state_reg == S_IDLE || state_reg == S_MOVE || state_reg == S_GATE ||
+                               state_reg == S_WIN || state_reg == S_START);
+    I_seq_gate_is_state: assert(o_gate_reg == state_reg[I_GATE]);
+    I_seq_req_in_move: assert(!o_dac_req_reg || state_reg[I_MOVE]);
+    I_seq_dac_idle_q: assert(dac_idle_q == (!f_busy_q && !f_req_q));
+    if (o_gate_reg) I_seq_gate_dac_idle: assert(!f_busy_q && !f_req_q);
+    if (state_reg[I_MOVE] && !tmr_last_reg)
+      I_seq_move_timer: assert(f_mdelay >= 16'd2 && {1'b0, f_since} + 18'd1 < {2'b0, f_mdelay} &&
+                               {1'b0, tmr_reg} + f_since == {1'b0, f_mdelay});
+    if (state_reg[I_MOVE] && tmr_last_reg)
+      I_seq_move_timer_done: assert(f_mdelay <= 16'd1 || {1'b0, f_since} + 18'd1 >= {2'b0, f_mdelay});
+  end
+
+  // Covers: the properties are not vacuous.
+  always @(*) if (f_up_q == 2'd2) begin
+    C_seq_gate_opens_at_delay: cover(o_gate_reg && !f_gate_q && f_mdelay == 16'd3 && f_since == 17'd3);
+    C_seq_gate_waits_for_dac: cover(o_gate_reg && !f_gate_q && f_mdelay == 16'd2 && f_since == 17'd6);
+    C_seq_second_move: cover(o_gate_reg && !f_gate_q && o_exp_reg == 3'd1);
+    C_seq_abort_in_gate: cover(f_gate_q && f_clr_q && !rst);
+  end
+`endif
 endmodule
