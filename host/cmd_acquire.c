@@ -34,7 +34,10 @@ static void acq_usage(FILE *f)
     "  L_nm=100 fwhm_nm=360 eod_nm_per_lsb=0.1 centre_x_nm=0 centre_y_nm=0 safe_{x,y}_{min,max}_nm=-+3000\n"
     "  laser_amp=49152 est_k=1 beta0=1.27 beta1=3.8 beta2=0 thresh=6 agg=1 baud=3000000\n"
     "agg=M sums M cycles into one record (for cycle rates above the link's capacity).\n"
-    "Ctrl-C stops the firmware after the current cycle and leaves complete files.\n");
+    "Ctrl-C stops the firmware after the current cycle and leaves complete files.\n"
+    "Exit: 0 complete (FIFO overflows are counted, not errors), 1 error, 2 bad usage, 3 the link failed\n"
+    "  mid-run, 4 records lost on the link, 5 the firmware was reset during the run; the files hold\n"
+    "  everything received and summary.json what was lost.\n");
 }
 
 static double mono_s(void)
@@ -287,6 +290,11 @@ int cmd_acquire(int argc, char **argv)
     fprintf(stderr, "minflux acquire: reading the final counters: %s\n", l.err);
     rc = 3;
   }
+  /* a firmware reset during the run (power glitch, reconfiguration) clears the registers:
+   * NCYCLES no longer holds what was written, and the counters above are meaningless */
+  uint32_t ncy = 0;
+  const int fw_reset = rc == 0 && !mfx_reg_read(&l, MINFLUX_REG_NCYCLES, &ncy) && ncy != regs.core.ncycles;
+  if (fw_reset) rc = 5;
   /* back to the default rate, so the next session finds the firmware where it expects it
    * (it would fall back by itself 1.4 s later) */
   if (rc != 3 && link_baud != 3000000u && mfx_link_set_rate(&l, 3000000u))
@@ -298,13 +306,17 @@ int cmd_acquire(int argc, char **argv)
   /* records lost after the last one received leave no gap in the sequence: the firmware's
    * next sequence number tells how many there were */
   if (rc == 0) tab.gaps += tab.records ? (uint16_t)(seq_end - tab.prev_seq - 1u) : (uint16_t)seq_end;
+  /* records lost between the firmware's FIFO and this file (corrupted or dropped bytes):
+   * gaps the firmware did not count as FIFO overflows; exit 4 when there are any */
+  const int64_t lost_link = rc == 0 ? (int64_t)tab.gaps - (uint16_t)(drop1 - drop0) : -1;
+  if (lost_link > 0) rc = 4;
   if (mfx_tables_close(&st.tab, err, sizeof err)) { fprintf(stderr, "minflux acquire: %s\n", err); rc = 1; }
 
   /* from the first record's first cycle to the end of the last record's last cycle */
   const double dur = tab.records ? (tab.last_ts_full - tab.first_ts_full) / (double)clk + (double)agg / regs.cycle_hz_actual : 0;
   json_t *sum = json_object();
   json_object_set_new(sum, "records", json_integer((json_int_t)tab.records));
-  json_object_set_new(sum, "cycles_run", json_integer(done));
+  json_object_set_new(sum, "cycles_run", fw_reset || rc == 3 ? json_null() : json_integer(done));   /* unknown */
   json_object_set_new(sum, "cycles_requested", json_integer((json_int_t)want));
   json_object_set_new(sum, "cycles_per_record", json_integer((json_int_t)agg));
   json_object_set_new(sum, "link_baud", json_integer((json_int_t)link_baud));
@@ -326,6 +338,10 @@ int cmd_acquire(int argc, char **argv)
   json_object_set_new(sum, "mean_y_nm", tab.valid ? json_real(tab.sum_y / tab.valid) : json_null());
   json_object_set_new(sum, "interrupted", json_boolean(g_interrupted));
   json_object_set_new(sum, "link_error", json_boolean(rc == 3));
+  json_object_set_new(sum, "lost_on_link", lost_link >= 0 ? json_integer(lost_link) : json_null());
+  json_object_set_new(sum, "truncated_bytes", json_integer((json_int_t)l.dec.n));   /* a frame cut off at the end */
+  json_object_set_new(sum, "firmware_reset", json_boolean(fw_reset));
+  json_object_set_new(sum, "exit_code", json_integer(rc));
   char sum_path[4200];
   snprintf(sum_path, sizeof sum_path, "%s/summary.json", out);
   if (json_dump_file(sum, sum_path, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) {
@@ -341,6 +357,15 @@ int cmd_acquire(int argc, char **argv)
     printf("mean position of %" PRIu64 " valid localizations: (%.2f, %.2f) nm; %.1f photons per cycle\n",
            tab.valid, tab.sum_x / tab.valid, tab.sum_y / tab.valid, (double)tab.photons / (tab.records * agg));
   printf("files: %s/{raw.mfx,cycles.csv,tracks.csv,summary.json%s}\n", out, is_sim ? ",truth.csv" : "");
+  if (rc == 3)
+    fprintf(stderr, "minflux acquire: the link failed after %" PRIu64 " records: the files hold everything received until then "
+            "(exit 3; records after that are unknown)\n", tab.records);
+  if (rc == 4)
+    fprintf(stderr, "minflux acquire: %" PRId64 " records lost on the link (%" PRIu64 " CRC errors, %" PRIu64 " bytes skipped); "
+            "every loss is a gap in cycles.csv (exit 4)\n", lost_link, (uint64_t)l.dec.crc_errors, (uint64_t)l.dec.skipped_bytes);
+  if (rc == 5)
+    fprintf(stderr, "minflux acquire: the firmware was reset during the run (NCYCLES reads %u, %u written): %" PRIu64
+            " records kept, the run ended there (exit 5)\n", ncy, regs.core.ncycles, tab.records);
   if (rc == 0 && (tab.records + tab.gaps) * agg != done && !g_interrupted)
     fprintf(stderr, "minflux acquire: warning: (%" PRIu64 " records + %" PRIu64 " gaps) x %" PRIu64 " cycles != %u cycles run\n",
             tab.records, tab.gaps, agg, done);

@@ -21,7 +21,17 @@ typedef struct {
   mfx_transport t;
   int fd;
   pid_t pid;
+  /* fault injection (tests/test_fault.sh): MINFLUX_SIM_STALL=T:D makes the first read
+   * T s after the open sleep D s first (the host stops reading) */
+  double stall_at_s, stall_s, t0_s;
 } sim_transport;
+
+static double sim_now_s(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
 
 static int sim_write(mfx_transport *t, const uint8_t *p, size_t n)
 {
@@ -42,6 +52,11 @@ static int sim_write(mfx_transport *t, const uint8_t *p, size_t n)
 static long sim_read(mfx_transport *t, uint8_t *p, size_t n, int timeout_ms)
 {
   sim_transport *s = (sim_transport *)t;
+  if (s->stall_s > 0 && sim_now_s() - s->t0_s >= s->stall_at_s) {
+    struct timespec d = { (time_t)s->stall_s, (long)((s->stall_s - (double)(time_t)s->stall_s) * 1e9) };
+    s->stall_s = 0;
+    while (nanosleep(&d, &d) && errno == EINTR) {}
+  }
   struct pollfd pfd = { s->fd, POLLIN, 0 };
   int r;
   do r = poll(&pfd, 1, timeout_ms); while (r < 0 && errno == EINTR);
@@ -103,11 +118,17 @@ mfx_transport *mfx_sim_open(const char *scenario, const mfx_board_opts *opts, ch
     snprintf(err, errlen, "socketpair: %s", strerror(errno));
     return NULL;
   }
-  const char *argv[8];
+  const char *argv[24];
   int a = 0;
   argv[a++] = path;
   if (scenario && *scenario) { argv[a++] = "--scenario"; argv[a++] = scenario; }
   if (opts && opts->truth_csv) { argv[a++] = "--truth"; argv[a++] = opts->truth_csv; }
+  /* MINFLUX_VBOARD_ARGS: extra virtual board options, blank-separated (fault injection,
+   * tests/test_fault.sh) */
+  char extra[512] = "";
+  const char *ea = getenv("MINFLUX_VBOARD_ARGS");
+  if (ea) snprintf(extra, sizeof extra, "%s", ea);
+  for (char *sp, *w = strtok_r(extra, " \t", &sp); w && a < 23; w = strtok_r(NULL, " \t", &sp)) argv[a++] = w;
   argv[a] = NULL;
   pid_t pid = fork();
   if (pid < 0) {
@@ -127,6 +148,9 @@ mfx_transport *mfx_sim_open(const char *scenario, const mfx_board_opts *opts, ch
   if (!s) { snprintf(err, errlen, "out of memory"); close(sv[0]); return NULL; }
   s->fd = sv[0];
   s->pid = pid;
+  s->t0_s = sim_now_s();
+  const char *st = getenv("MINFLUX_SIM_STALL");
+  if (st && sscanf(st, "%lf:%lf", &s->stall_at_s, &s->stall_s) != 2) s->stall_s = 0;
   s->t.write = sim_write;
   s->t.read = sim_read;
   s->t.close = sim_close;

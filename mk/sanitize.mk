@@ -21,7 +21,8 @@ ASAN_TESTS = \
   'asan_test_physics=$(ASAN_ENV) $(ASAN_BUILD)/tests/test_physics' \
   'asan_test_track_error=$(ASAN_ENV) $(ASAN_BUILD)/tests/test_track_error' \
   'asan_est_cli=$(ASAN_ENV) tests/test_cli_estimators.sh $(ASAN_BUILD)/minflux' \
-  'asan_test_acquire=$(ASAN_ENV) MINFLUX_VBOARD=$(BUILD)/vl/vboard/vboard tests/test_acquire.sh $(ASAN_BUILD)/minflux'
+  'asan_test_acquire=$(ASAN_ENV) MINFLUX_VBOARD=$(BUILD)/vl/vboard/vboard tests/test_acquire.sh $(ASAN_BUILD)/minflux' \
+  'asan_test_fault=$(ASAN_ENV) MINFLUX_VBOARD=$(BUILD)/vl/vboard/vboard tests/test_fault.sh $(ASAN_BUILD)/minflux'
 
 .PHONY: asan-build test-asan
 asan-build: deps

@@ -4,12 +4,13 @@
 // It speaks the protocol bytes on stdin/stdout, exactly what the FT2232H would carry;
 // `minflux --board sim[:SCENARIO.ini]` spawns it over a socketpair.
 //
-// usage: vboard [--scenario F.ini] [--truth TRUTH.csv] [--seed S] [--stats]
+// usage: vboard [--scenario F.ini] [--truth TRUTH.csv] [--seed S] [--stats] [fault options]
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,11 +181,70 @@ void write_physics_json(const char *truth_path, const char *scenario, uint64_t s
 volatile sig_atomic_t g_stop = 0;
 void on_signal(int) { g_stop = 1; }
 
+// Fault injection (tests/test_fault.sh, docs/reliability.md). Times are firmware seconds
+// after the sequencer first starts running.
+struct Faults {
+  double unplug_s = -1, reset_s = -1, garbage_s = -1, rx_garbage_s = -1;
+  unsigned garbage_n = 0, rx_garbage_n = 0;
+  long usb_buffer = 0;          // > 0: the host side holds this many bytes, the rest is lost
+  uint64_t run0 = 0;            // cycle the first run started (0: not yet)
+  uint64_t dropped = 0;         // bytes lost because the host did not read
+  bool done_reset = false, done_garbage = false, done_rx_garbage = false;
+  // one option of argv at i (advances i); 0 not a fault option, 1 taken, -1 malformed
+  int parse(int argc, char **argv, int &i) {
+    const char *o = argv[i];
+    double *t = !strcmp(o, "--fault-unplug") ? &unplug_s : !strcmp(o, "--fault-reset") ? &reset_s :
+                !strcmp(o, "--fault-garbage") ? &garbage_s : !strcmp(o, "--fault-rx-garbage") ? &rx_garbage_s : nullptr;
+    if (!t && strcmp(o, "--usb-buffer")) return 0;
+    if (i + 1 >= argc) return -1;
+    const char *v = argv[++i];
+    char *end;
+    if (!t) { usb_buffer = strtol(v, &end, 10); return *end || usb_buffer < 1 ? -1 : 1; }
+    *t = strtod(v, &end);
+    if (t == &garbage_s || t == &rx_garbage_s) {
+      if (*end != ':') return -1;
+      unsigned long n = strtoul(end + 1, &end, 10);
+      (t == &garbage_s ? garbage_n : rx_garbage_n) = (unsigned)n;
+      if (n < 1 || n > 65536) return -1;
+    }
+    return *end || !(*t >= 0) ? -1 : 1;
+  }
+  bool due(double t_s, uint64_t cyc) const {
+    return t_s >= 0 && run0 && cyc >= run0 + (uint64_t)(t_s * MINFLUX_CLK_HZ);
+  }
+};
+Faults g_faults;
+
+// Writes the host-bound bytes; with --usb-buffer the write never blocks and what finds no
+// room is lost (an FT2232H whose host stopped reading drops bytes). false: the link is gone.
+bool send_to_host(std::vector<uint8_t> &out) {
+  size_t off = 0;
+  while (off < out.size()) {
+    ssize_t w = g_faults.usb_buffer > 0 ? send(1, out.data() + off, out.size() - off, MSG_DONTWAIT | MSG_NOSIGNAL)
+                                        : write(1, out.data() + off, out.size() - off);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      if (g_faults.usb_buffer > 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) { g_faults.dropped += out.size() - off; break; }
+      out.clear();
+      return false;
+    }
+    off += (size_t)w;
+  }
+  out.clear();
+  return true;
+}
+
 int usage(FILE *f) {
   fprintf(f, "usage: vboard [--scenario F.ini] [--truth TRUTH.csv] [--seed S] [--stats]\n"
              "The virtual minflux board: protocol bytes on stdin/stdout (spawned by `minflux --board sim`).\n"
              "--truth also writes physics.json (seed, photon statistics, activations, bleaches) next to it;\n"
-             "--stats prints the seed, photon statistics and speed on stderr at the end.\n");
+             "--stats prints the seed, photon statistics and speed on stderr at the end.\n"
+             "Fault injection (T: firmware seconds after the first run start):\n"
+             "  --fault-unplug T       half the pending bytes, then the link closes (USB unplug)\n"
+             "  --fault-reset T        firmware reset for 16 cycles\n"
+             "  --fault-garbage T:N    N random bytes into the stream to the host (after a firmware byte)\n"
+             "  --fault-rx-garbage T:N N random bytes into the line to the firmware\n"
+             "  --usb-buffer BYTES     the host side buffers this much; bytes that find no room are lost\n");
   return f == stdout ? 0 : 2;
 }
 
@@ -199,6 +259,10 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--truth") && i + 1 < argc) truth_path = argv[++i];
     else if (!strcmp(argv[i], "--seed") && i + 1 < argc) { seed = strtoull(argv[++i], nullptr, 0); seed_given = true; }
     else if (!strcmp(argv[i], "--stats")) stats = true;
+    else if (!strncmp(argv[i], "--fault-", 8) || !strcmp(argv[i], "--usb-buffer")) {
+      const char *o = argv[i];
+      if (g_faults.parse(argc, argv, i) <= 0) { fprintf(stderr, "vboard: %s: bad or missing value\n", o); return usage(stderr); }
+    }
     else if (!strcmp(argv[i], "--help")) return usage(stdout);
     else { fprintf(stderr, "vboard: unknown argument '%s'\n", argv[i]); return usage(stderr); }
   }
@@ -216,6 +280,13 @@ int main(int argc, char **argv) {
     truth = fopen(truth_path, "w");
     if (!truth) { fprintf(stderr, "vboard: cannot write %s: %s\n", truth_path, strerror(errno)); return 2; }
     fprintf(truth, "t_s,x_nm,y_nm,on\n");
+  }
+  if (g_faults.usb_buffer > 0) {
+    int sz = (int)g_faults.usb_buffer;
+    if (setsockopt(1, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz)) {
+      fprintf(stderr, "vboard: --usb-buffer needs the host link on a socket (minflux --board sim): %s\n", strerror(errno));
+      return 2;
+    }
   }
   signal(SIGPIPE, SIG_IGN);
   signal(SIGTERM, on_signal);
@@ -259,20 +330,13 @@ int main(int argc, char **argv) {
   uint64_t ts_hi = 0;              // unwrapping of the 32-bit record timestamps
   uint32_t prev_ts = 0;
   bool eof = false;
+  uint64_t reset_until = 0;        // a fault-injected reset holds rst until this cycle
   const unsigned kPoll = 2048;     // cycles between looks at the host pipe
 
   while (!g_stop) {
     // ---- host pipe: bytes in, bytes out ----
     if (cyc % kPoll == 0 || (quiet > 4 * kPoll && !top->o_running)) {
-      if (!out.empty()) {
-        size_t off = 0;
-        while (off < out.size()) {
-          ssize_t w = write(1, out.data() + off, out.size() - off);
-          if (w < 0) { if (errno == EINTR) continue; eof = true; break; }
-          off += (size_t)w;
-        }
-        out.clear();
-      }
+      if (!out.empty() && !send_to_host(out)) eof = true;
       // Idle firmware and quiet lines: wait for the host instead of spinning.
       const bool idle = !top->o_running && to_fpga.idle() && quiet > 4 * kPoll;
       struct pollfd pfd = {0, POLLIN, 0};
@@ -288,7 +352,7 @@ int main(int argc, char **argv) {
     }
 
     // ---- one clock cycle ----
-    top->rst = cyc < kResetCycles;
+    top->rst = cyc < kResetCycles || cyc < reset_until;
     top->i_rx = (uint8_t)to_fpga.line();
     // APD pulses whose rising edge falls in this clock cycle (nothing to do before the
     // model's next event: its cycle is cached).
@@ -313,7 +377,8 @@ int main(int argc, char **argv) {
     if (top->o_dbg_link_div >= 4) g_div = top->o_dbg_link_div;
 
     uint8_t b;
-    if (from_fpga.step(top->o_tx, &b)) {
+    const bool got_byte = from_fpga.step(top->o_tx, &b);
+    if (got_byte) {
       // a noisy link (scenario [link] tx_error_rate): the host receives a wrong byte
       if (ph.tx_error_rate > 0 && gsl_rng_uniform(rng) < ph.tx_error_rate)
         b ^= (uint8_t)(1 + gsl_rng_uniform_int(rng, 255));
@@ -350,14 +415,28 @@ int main(int argc, char **argv) {
       phys_next_cyc = next_cycle(pm);
       fprintf(truth, "%.9f,%.3f,%.3f,%d\n", (double)(ts_hi + ts) / clk_hz, mx, my, on >= 0.5);
     }
-    if (out.size() > 32768) {   // keep the pipe moving during long runs
-      size_t off = 0;
-      while (off < out.size()) {
-        ssize_t w = write(1, out.data() + off, out.size() - off);
-        if (w < 0) { if (errno == EINTR) continue; eof = true; break; }
-        off += (size_t)w;
-      }
-      out.clear();
+    if (out.size() > 32768 && !send_to_host(out)) eof = true;   // keep the pipe moving during long runs
+    // ---- fault injection ----
+    if (!g_faults.run0 && top->o_running) g_faults.run0 = cyc;
+    if (g_faults.due(g_faults.garbage_s, cyc) && !g_faults.done_garbage && got_byte) {   // after a firmware byte
+      g_faults.done_garbage = true;
+      for (unsigned i = 0; i < g_faults.garbage_n; i++) out.push_back((uint8_t)gsl_rng_uniform_int(rng, 256));
+    }
+    if (g_faults.due(g_faults.rx_garbage_s, cyc) && !g_faults.done_rx_garbage) {
+      g_faults.done_rx_garbage = true;
+      for (unsigned i = 0; i < g_faults.rx_garbage_n; i++) to_fpga.q.push_back((uint8_t)gsl_rng_uniform_int(rng, 256));
+    }
+    if (g_faults.due(g_faults.reset_s, cyc) && !g_faults.done_reset) {
+      g_faults.done_reset = true;
+      reset_until = cyc + kResetCycles;
+    }
+    if (g_faults.due(g_faults.unplug_s, cyc)) {   // cut the stream in the middle, then close
+      out.resize(out.size() / 2);
+      send_to_host(out);
+      close(1);
+      close(0);
+      fprintf(stderr, "vboard: fault: link unplugged at %.6f s of the run\n", (double)(cyc - g_faults.run0) / clk_hz);
+      break;
     }
   }
   if (truth) fclose(truth);
@@ -373,6 +452,9 @@ int main(int argc, char **argv) {
             st->lost_dead, st->activations, st->bleaches);
   }
   phys_free(pm);
+  if (g_faults.dropped)
+    fprintf(stderr, "vboard: fault: %" PRIu64 " bytes to the host lost (--usb-buffer %ld, the host did not read)\n",
+            g_faults.dropped, g_faults.usb_buffer);
   if (from_fpga.framing_errors || dac.bad_frames)
     fprintf(stderr, "vboard: %" PRIu64 " UART framing errors, %" PRIu64 " malformed DAC frames\n",
             from_fpga.framing_errors, dac.bad_frames);
