@@ -24,3 +24,43 @@ bench-bayes: deps
 bench-bayes-full: deps
 	@$(MAKE) --no-print-directory $(BUILD)/tests/bench_bayes
 	$(BUILD)/tests/bench_bayes --full --runs $(BAYES_RUNS) --seed $(BAYES_SEED) --out $(BUILD)/bench_bayes
+
+# Fixed-point model and its tables (ONE generator for the C header and the Verilog macros).
+BAYES_TABLES := $(GEN)/bayes_tables.h $(GEN)/bayes_tables.vh
+$(GEN)/gen_bayes_tables: hls-c/gen_bayes_tables.c hls-c/regmap.h hls-c/regmap_bayes.h
+	@mkdir -p $(GEN)
+	$(CC) $(CFLAGS_M) $< -o $@ -lm
+$(GEN)/bayes_tables.h: $(GEN)/gen_bayes_tables
+	$< c > $@.tmp && mv $@.tmp $@
+$(GEN)/bayes_tables.vh: $(GEN)/gen_bayes_tables
+	$< vh > $@.tmp && mv $@.tmp $@
+$(GEN)/gen_regs: hls-c/regmap_bayes.h
+MODEL_SRCS  += hls-c/bayes.c
+HOST_SRCS   += host/bayes_regs.c
+$(BUILD)/obj/hls-c/bayes.o: $(BAYES_TABLES)
+ALL_TARGETS += $(BAYES_TABLES)
+
+# RTL: hdl/bayes.v (+ the SPRAM wrapper); Verilator gets the SPRAM behavioural model.
+BAYES_RTL := hdl/bayes.v hdl/bayes_spram.v
+$(eval $(call vl_exe,cosim_bayes,bayes,$(BAYES_RTL) sim/spram/SB_SPRAM256KA.v,sim/cosim_bayes.cpp))
+$(BUILD)/vl/cosim_bayes/cosim_bayes: $(BAYES_TABLES)
+TESTS += cosim_bayes
+CMD_cosim_bayes = $(BUILD)/vl/cosim_bayes/cosim_bayes --runs 8 --exposures 1500
+
+# The block is not in the core yet: linted here with the SPRAM model on the search path.
+.PHONY: lint-bayes
+lint: lint-bayes
+lint-bayes: $(GEN)/minflux_regs.vh $(BAYES_TABLES)
+	@echo "verilator --lint-only -Wall bayes"
+	@$(VERILATOR) --lint-only -Wall -Ihdl -I$(GEN) -y hdl -y sim/spram --top-module bayes hdl/bayes.v
+$(BUILD)/obj/tests/test_bayes.o: $(BAYES_TABLES)
+
+# Standalone synthesis of the block (not part of `make`): yosys synth_ice40 -dsp cell counts.
+.PHONY: bayes-synth
+bayes-synth: $(GEN)/minflux_regs.vh $(BAYES_TABLES)
+	@mkdir -p $(BUILD)/bayes_synth
+	@cd $(BUILD)/bayes_synth && yosys -q -l bayes.yosys.log -p "read_verilog -I$(abspath $(GEN)) \
+	  $(addprefix $(CURDIR)/,$(BAYES_RTL)); synth_ice40 -dsp -top bayes -json bayes.json" >/dev/null
+	@echo "bayes-synth (yosys synth_ice40 -dsp, module alone):" $$(awk '/=== bayes ===/ {delete c} \
+	  /SB_(LUT4|CARRY|DFF|MAC16|RAM40|SPRAM)/ {k = $$1; sub(/SB_DFF.*/, "SB_DFF*", k); c[k] += $$2} \
+	  END {for (k in c) printf "%s %d; ", k, c[k]}' $(BUILD)/bayes_synth/bayes.yosys.log)
