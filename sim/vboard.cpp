@@ -139,7 +139,8 @@ template <class T> auto pin_act405(const T *t, int) -> decltype((int)t->o_act405
 template <class T> int pin_act405(const T *, long) { return 0; }
 
 // The firmware's TIMESTAMP counts from the clock edge after reset is released: a cycle
-// stamped ts started at board clock cycle ts + kTsOffset (physics time = cycles / clk).
+// stamped ts started at board clock cycle ts + kTsOffset (physics time = cycles / clk)
+// after power-up; after a fault-injected reset, ts + the cycle after its last reset cycle.
 const uint64_t kResetCycles = 16;
 const uint64_t kTsOffset = kResetCycles;
 
@@ -326,6 +327,7 @@ int main(int argc, char **argv) {
     return e < 1.8e19 ? (e >= 1 ? (uint64_t)e - 1 : 0) : UINT64_MAX;   // one early: rounding
   };
   uint64_t phys_next_cyc = 0;
+  uint64_t ts_origin = kTsOffset;  // board cycle at which the firmware's TIMESTAMP was 0
   uint64_t quiet = 0;              // cycles without activity on either UART line
   uint64_t ts_hi = 0;              // unwrapping of the 32-bit record timestamps
   uint32_t prev_ts = 0;
@@ -353,6 +355,7 @@ int main(int argc, char **argv) {
 
     // ---- one clock cycle ----
     top->rst = cyc < kResetCycles || cyc < reset_until;
+    if (top->rst) { ts_origin = cyc + 1; ts_hi = 0; prev_ts = 0; }   // TIMESTAMP restarts after a reset
     top->i_rx = (uint8_t)to_fpga.line();
     // APD pulses whose rising edge falls in this clock cycle (nothing to do before the
     // model's next event: its cycle is cached).
@@ -407,7 +410,7 @@ int main(int argc, char **argv) {
       // the emitter averaged over the cycle, from its start to its last gate (S82); on =
       // fluorescent for at least half of that time
       double mx, my, on;
-      if (phys_mean(pm, (double)(ts_hi + ts + kTsOffset) / clk_hz, (double)cyc / clk_hz, &mx, &my, &on)) {
+      if (phys_mean(pm, (double)(ts_hi + ts + ts_origin) / clk_hz, (double)cyc / clk_hz, &mx, &my, &on)) {
         int st;
         phys_emitter(pm, &mx, &my, &st);   // a cycle longer than the history: present position
         on = st == PHYS_ON;
