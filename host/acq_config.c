@@ -83,7 +83,9 @@ int acq_set(acq_config *c, const char *key, const char *value, char *err, size_t
       snprintf(err, errlen, "%s = '%s' is not a link rate of the firmware (allowed: 3000000, 6000000, 12000000 baud)", key, value);
       return -1;
     }
-    if (errno || end == value || *end || !isfinite(v) || v < k->lo || v > k->hi ||
+    /* underflow (ERANGE with a tiny result) is a number like any other: "0x1p-1074" comes
+     * without ERANGE, its %.17g text in the raw header with it (found by tests/fuzz/fuzz_config) */
+    if ((errno && !(errno == ERANGE && fabs(v) < 1.0)) || end == value || *end || !isfinite(v) || v < k->lo || v > k->hi ||
         (k->kind == KI && v != floor(v))) {
       snprintf(err, errlen, "%s = '%s' is not %s in [%g, %g] (%s)", key, value,
                k->kind == KI ? "an integer" : "a number", k->lo, k->hi, k->unit);

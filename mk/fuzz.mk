@@ -4,7 +4,7 @@
 # $(BUILD)/fuzz/work/NAME). `make test` runs the test `fuzz_smoke` (FUZZ_SMOKE_S seconds
 # per target); `make fuzz-bench` (also in `make bench`) runs FUZZ_RUNS executions per
 # target and prints execs and crashes; `make fuzz-build` builds only.
-FUZZ_TARGETS  := protocol rawfile config scenario localize
+FUZZ_TARGETS  := protocol rawfile config scenario localize npy
 FUZZ_BUILD     = $(BUILD)/fuzz
 FUZZ_CC       ?= clang
 FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all

@@ -33,7 +33,8 @@ for name in "$@"; do
   secs=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
   feat=$(grep -oE 'ft: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+')
   ncorp=$(find "$work" -type f | wc -l)
-  crashes=$(grep -cE '^==[0-9]+==ERROR|^SUMMARY: (Address|UndefinedBehavior)Sanitizer|fuzz property failed|deadly signal|ERROR: libFuzzer' "$log")
+  # libFuzzer stops at the first failing input and writes it out: 0 or 1 per run
+  crashes=$(grep -c 'Test unit written to' "$log")
   [ $rc -ne 0 ] && [ "$crashes" = 0 ] && crashes=1
   echo "fuzz $name: ${execs:-0} execs (${secs:-0}/s), crashes $crashes, corpus $ncorp new inputs, coverage ${feat:-0} features (seed $seed)"
   if [ $rc -ne 0 ] || [ -z "$execs" ]; then
