@@ -48,6 +48,7 @@
 #include "regmap_est.h"
 #include "regmap_link.h"
 #include "regmap_bayes.h"
+#include "regmap_ctl.h"
 
 #define MINFLUX_ENUM_CONST(name, value, desc) MINFLUX_##name = (value),
 #define MINFLUX_ENUM_REG(name, addr, width, desc) MINFLUX_REG_##name = (addr),

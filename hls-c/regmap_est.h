@@ -1,5 +1,5 @@
 /* Estimator registers and constants (issue #3); included by regmap.h.
- * Same X-macro shapes as MINFLUX_CONSTS / MINFLUX_REGS; addresses 0x40..0x5F.
+ * Same X-macro shapes as MINFLUX_CONSTS / MINFLUX_REGS; addresses 0x40..0x4F.
  *
  * Fixed-point notation: UQm.f = unsigned, m integer and f fractional bits;
  * Qm.f = two's complement with the sign counted in m. Every format below is
