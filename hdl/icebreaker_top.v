@@ -15,6 +15,8 @@ module icebreaker_top (
   output wire DAC_DIN,    // P1A3
   output wire LASER_EN,   // P1A4: EOM gate, high = laser on
   output wire GATE_OUT,   // P1A7: detection gate / sync out
+  output wire ACT405,     // P1A8: 405 nm activation laser gate, high = on
+  output wire BEAM_GAUSS, // P1A9: beam shape select, high = Gaussian (search, pre-localization)
   // PMOD 1B: detectors and interlock
   input  wire APD1,       // P1B1
   input  wire APD2,       // P1B2
@@ -55,6 +57,7 @@ module icebreaker_top (
     .i_apd({APD2, APD1}), .i_estop(estop),
     .o_dac_sclk(DAC_SCLK), .o_dac_mosi(DAC_DIN), .o_dac_sync_n(DAC_SYNC_N),
     .o_laser_en(LASER_EN), .o_gate(GATE_OUT), .o_running(running),
+    .o_beam_gauss(BEAM_GAUSS), .o_act405(ACT405),
     .o_dbg_rec_valid(), .o_dbg_cycle_end(), .o_dbg_rec_ts(), .o_dbg_link_div());
   /* verilator lint_on PINCONNECTEMPTY */
 

@@ -43,7 +43,11 @@ module minflux_core (
   output wire         o_dbg_moved,     // dac_spi selected the clamped codes of a move
   output wire         o_dbg_cycle_end, // a cycle's last gate closed (every cycle, AGG or not);
                                        // o_rec_ts is that cycle's start from then on
-  output wire         o_running
+  output wire         o_running,
+  // tracking controller (issue #5): record state, beam type and 405 nm activation pins
+  output wire [1:0]   o_rec_state,     // controller state of the record (flags bits 5:4)
+  output wire         o_beam_gauss,    // 1 = Gaussian beam (search, pre-localization)
+  output wire         o_act405         // 405 nm activation laser on
 );
 `include "minflux_regs.vh"
 
@@ -73,6 +77,7 @@ module minflux_core (
   reg [15:0] cx_reg, cy_reg, amp_reg;
   reg [15:0] xmin_reg, xmax_reg, ymin_reg, ymax_reg;
   reg [31:0] off0_reg;               // offset table entry 0 (the table itself: off_mem below)
+  reg [31:0] off4_reg;               // entry 4: the first pre-localization exposure
   reg [3:0]  sticky_reg;             // clamp x, clamp y, count saturated, est. write ignored
   reg [1:0]  est_k_reg;
   reg [14:0] est_thresh_reg;
@@ -96,6 +101,9 @@ module minflux_core (
   reg        est_we_reg = 1'b0;   // == write to an estimator register (0x40..0x47), decoded early
   reg [1:0]  cfg_we_reg = 2'b00;  // == write to 0x00..0x07 / 0x08..0x0F, decoded early
   reg        g3_we_reg = 1'b0;    // == write to 0x18..0x1F, decoded early
+  reg        ctl_we_reg = 1'b0;   // == write to a controller register (0x50..0x5F), decoded early
+  reg        off4_we_reg = 1'b0;  // == write to OFFSET0 + 4 (pre-localization entry 0), decoded early
+  reg        wa3_reg;
   reg        off0_we_reg = 1'b0;  // == write to OFFSET0, decoded early
   always @(posedge clk) begin
     off_we_reg <= i_wr_en && !rst && i_wr_addr[7:3] == REG_OFFSET0[7:3];
@@ -103,6 +111,9 @@ module minflux_core (
     cfg_we_reg <= {i_wr_en && !rst && i_wr_addr[7:3] == 5'd1, i_wr_en && !rst && i_wr_addr[7:3] == 5'd0};
     g3_we_reg <= i_wr_en && !rst && i_wr_addr[7:3] == 5'd3;
     off0_we_reg <= i_wr_en && !rst && i_wr_addr == REG_OFFSET0;
+    off4_we_reg <= i_wr_en && !rst && i_wr_addr == REG_OFFSET0 + CTL_PRE_BASE[7:0];
+    ctl_we_reg <= i_wr_en && !rst && i_wr_addr[7:4] == REG_CTL_MODE[7:4];
+    wa3_reg <= i_wr_addr[3];
     ctrl_reg <= (i_wr_en && !rst && i_wr_addr == REG_CTRL) ? i_wr_data[2:0] : 3'd0;
     win_wr_reg <= i_wr_en && !rst && i_wr_addr[7:2] == REG_SAFE_XMIN[7:2];   // 0x0C..0x0F
     wa_reg <= i_wr_addr[2:0];
@@ -165,7 +176,7 @@ module minflux_core (
     end else begin
       // an event in the same cycle as a clear stays set
       sticky_reg <= (sticky_reg & ~((cfg_we_reg[0] && wa_reg[2:0] == REG_STATUS[2:0]) ? {wd_reg[5], wd_reg[3:1]} : 4'd0))
-                    | {est_we_reg && o_running,   // 0x40..0x47
+                    | {(est_we_reg || ctl_we_reg) && o_running,   // 0x40..0x47, 0x50..0x5F
                        rec_valid && rec_sat, dac_moved && clamp_y, dac_moved && clamp_x};
       begin
         // the address group is decoded a cycle early (cfg_we_reg), the word within it here
@@ -190,6 +201,7 @@ module minflux_core (
           endcase
         if (g3_we_reg && wa_reg[2:0] == REG_AGG[2:0]) agg_reg <= wd_reg[7:0];
         if (off0_we_reg) off0_reg <= wd_reg;
+        if (off4_we_reg) off4_reg <= wd_reg;
         // Estimator parameters change only while the sequencer is idle (an estimate in
         // flight reads them for 14 cycles); writes during a run are ignored, STATUS bit 5.
         if (est_we_reg && !o_running) begin
@@ -240,6 +252,8 @@ module minflux_core (
         REG_EST_BETA1:   rd_word = {16'd0, est_b1_reg};
         REG_EST_BETA2:   rd_word = {16'd0, est_b2_reg};
         REG_EST_G:       rd_word = {16'd0, est_G_reg};
+        REG_CTL_MODE:    rd_word = {31'd0, ctl_mode};
+        REG_CTL_STATE:   rd_word = {30'd0, ctl_state};
         default:  // includes the offset table: write-only (its read-back mux cost ~130 LCs)
           rd_word = 32'd0;
       endcase
@@ -247,7 +261,7 @@ module minflux_core (
   endfunction
 
   reg [7:0]  ra_reg;
-  reg [31:0] rd_g0_reg, rd_g1_reg, rd_g2_reg, rd_g3_reg, rd_g8_reg;
+  reg [31:0] rd_g0_reg, rd_g1_reg, rd_g2_reg, rd_g3_reg, rd_g8_reg, rd_g10_reg;
   reg [4:0]  rd_grp_reg;
   always @(posedge clk) begin
     ra_reg <= i_rd_addr;
@@ -256,6 +270,7 @@ module minflux_core (
     rd_g2_reg <= rd_word({5'd2, ra_reg[2:0]});
     rd_g3_reg <= rd_word({5'd3, ra_reg[2:0]});
     rd_g8_reg <= rd_word({5'd8, ra_reg[2:0]});
+    rd_g10_reg <= rd_word({5'd10, ra_reg[2:0]});
     rd_grp_reg <= ra_reg[7:3];
     case (rd_grp_reg)
       5'd0:    o_rd_data_reg <= rd_g0_reg;
@@ -263,6 +278,7 @@ module minflux_core (
       5'd2:    o_rd_data_reg <= rd_g2_reg;
       5'd3:    o_rd_data_reg <= rd_g3_reg;
       5'd8:    o_rd_data_reg <= rd_g8_reg;
+      5'd10:   o_rd_data_reg <= rd_g10_reg;
       default: o_rd_data_reg <= 32'd0;
     endcase
   end
@@ -276,10 +292,32 @@ module minflux_core (
   integer oi;
   initial for (oi = 0; oi < K_MAX; oi = oi + 1) off_mem[oi] = 32'd0;
   initial off0_reg = 32'd0;
+  initial off4_reg = 32'd0;
+  // The controller's patterns: pre-localization reads entries 4..7; the search pattern
+  // (4 raster pixels along x: 0, s, 2s, 3s) is generated, read with the same latency.
+  wire        pat_pre = ctl_mode && ctl_state == CTL_ST_PRELOC[1:0];
+  wire        pat_srch = ctl_mode && ctl_state == CTL_ST_SEARCH[1:0];
+  reg  [15:0] srch_rd_reg;
+  reg         pat_srch_q;
   always @(posedge clk) begin
     if (off_we_reg && !rst) off_mem[wa_reg[2:0]] <= wd_reg;
-    off_rd_reg <= off_mem[off_raddr];
+    off_rd_reg <= off_mem[pat_pre ? {1'b1, off_raddr[1:0]} : off_raddr];
+    case (off_raddr[1:0])
+      2'd0:    srch_rd_reg <= 16'd0;
+      2'd1:    srch_rd_reg <= ctl_step;
+      2'd2:    srch_rd_reg <= {ctl_step[14:0], 1'b0};
+      default: srch_rd_reg <= ctl_step3;
+    endcase
+    pat_srch_q <= pat_srch;
   end
+  wire [31:0] off_next = pat_srch_q ? {16'd0, srch_rd_reg} : off_rd_reg;
+  wire [31:0] off_first = pat_srch ? 32'd0 : pat_pre ? off4_reg : off0_reg;
+  // sequencer parameters: the controller's while it drives the run
+  wire [3:0]  seq_k = (pat_srch || pat_pre) ? 4'd4 : k_reg;
+  wire [15:0] seq_gate_len = pat_srch ? ctl_dwell : pat_pre ? ctl_pgate : gate_reg;
+  wire        seq_gate_le1 = pat_srch ? ctl_dwell_le1 : pat_pre ? ctl_pgate_le1 : gate_le1_reg;
+  wire [15:0] seq_cx = ctl_mode ? ctl_cx : cx_reg;
+  wire [15:0] seq_cy = ctl_mode ? ctl_cy : cy_reg;
 
   // ---- datapath ----
   wire [APD_GRAY_W-1:0] cnt0, cnt1;
@@ -289,9 +327,10 @@ module minflux_core (
   mux_sequencer #(.K_MAX(K_MAX), .TS_W(TS_W)) u_seq (
     .clk(clk), .rst(rst),
     .i_start(start), .i_stop(stop), .i_abort(abort),
-    .i_ncycles(ncycles_reg), .i_k(k_reg), .i_delay(delay_reg), .i_gate(gate_reg),
-    .i_win(win_reg), .i_delay_le1(delay_le1_reg), .i_gate_le1(gate_le1_reg), .i_win_le1(win_le1_reg), .i_cx(cx_reg), .i_cy(cy_reg), .i_off0(off0_reg),
-    .o_off_addr(off_raddr), .i_off_next(off_rd_reg),
+    .i_ncycles(ncycles_reg), .i_k(seq_k), .i_delay(delay_reg), .i_gate(seq_gate_len),
+    .i_win(win_reg), .i_delay_le1(delay_le1_reg), .i_gate_le1(seq_gate_le1), .i_win_le1(win_le1_reg),
+    .i_cx(seq_cx), .i_cy(seq_cy), .i_off0(off_first), .i_hold(ctl_hold),
+    .o_off_addr(off_raddr), .i_off_next(off_next),
     .i_dac_busy(dac_busy), .i_now(ts_reg),
     .o_dac_req_reg(seq_req), .o_x_reg(seq_x), .o_y_reg(seq_y),
     .o_gate_reg(seq_gate), .o_exp_reg(seq_exp), .o_rec_reg(seq_rec),
@@ -330,7 +369,6 @@ module minflux_core (
     .o_sclk_reg(o_dac_sclk), .o_mosi_reg(o_dac_mosi), .o_sync_n_reg(o_dac_sync_n));
 
   // ---- live mLMS estimate of every record ----
-  // (the Gaussian 1D MLE, hdl/gauss1d.v, joins with the pre-localization controller)
   // The channel sums of exposures 0..3 come registered from the photon counter and hold
   // until the next record's first gate; the estimate starts the cycle after the record is
   // complete. The parameters are stable while an estimate is in flight: they only change
@@ -349,12 +387,50 @@ module minflux_core (
     .o_valid(m_valid), .o_x(m_x), .o_y(m_y), .o_ok(m_ok), .o_busy());
   /* verilator lint_on PINCONNECTEMPTY */
 
+  // ---- Gaussian 1D MLE of every record (pre-localization) ----
+  wire        g_valid, g_ok;
+  wire [15:0] g_x, g_y;
+  /* verilator lint_off PINCONNECTEMPTY */
+  gauss1d u_gauss (
+    .clk(clk), .rst(rst), .i_valid(q_valid_reg),
+    .i_n0(rec_nsum[12:0]), .i_n1(rec_nsum[25:13]), .i_n2(rec_nsum[38:26]), .i_n3(rec_nsum[51:39]),
+    .i_thresh(ctl_pthr), .i_G(est_G_reg),
+    .o_valid(g_valid), .o_x(g_x), .o_y(g_y), .o_ok(g_ok), .o_busy());
+  /* verilator lint_on PINCONNECTEMPTY */
+
+  // ---- tracking controller ----
+  wire        ctl_mode, ctl_hold, ctl_dwell_le1, ctl_pgate_le1;
+  wire [1:0]  ctl_state;
+  wire [15:0] ctl_cx, ctl_cy, ctl_dwell, ctl_pgate, ctl_step, ctl_step3;
+  wire [14:0] ctl_pthr;
+  track_ctl u_ctl (
+    .clk(clk), .rst(rst), .i_we(ctl_we_reg), .i_wa({wa3_reg, wa_reg}), .i_wd(wd_reg),
+    .i_start(start), .i_running(o_running), .i_rec_end(rec_end),
+    .i_n0(rec_nsum[12:0]), .i_n1(rec_nsum[25:13]), .i_n2(rec_nsum[38:26]), .i_n3(rec_nsum[51:39]),
+    .i_g_valid(g_valid), .i_gx(g_x), .i_gy(g_y), .i_g_ok(g_ok),
+    .i_mx(o_est_x_reg), .i_my(o_est_y_reg), .i_m_ok(o_est_ok_reg),
+    .o_mode_reg(ctl_mode), .o_state_reg(ctl_state), .o_cx_reg(ctl_cx), .o_cy_reg(ctl_cy),
+    .o_hold(ctl_hold), .o_dwell_reg(ctl_dwell), .o_dwell_le1_reg(ctl_dwell_le1),
+    .o_pgate_reg(ctl_pgate), .o_pgate_le1_reg(ctl_pgate_le1), .o_pthr_reg(ctl_pthr),
+    .o_step_reg(ctl_step), .o_step3_reg(ctl_step3),
+    .o_gauss(o_beam_gauss), .o_act405(o_act405));
+
+  // The record's state is the one its cycles ran in; its estimate: the Gaussian MLE for a
+  // pre-localization record, none for a search record (valid flag 0), else the mLMS.
+  reg  [1:0]  rec_st_reg = 2'd0;
+  always @(posedge clk) if (rst) rec_st_reg <= 2'd0; else if (rec_end) rec_st_reg <= ctl_state;
+  assign o_rec_state = rec_st_reg;
+  wire rec_pre  = rec_st_reg == CTL_ST_PRELOC[1:0];
+  wire rec_srch = rec_st_reg == CTL_ST_SEARCH[1:0];
+  wire e_valid  = rec_pre ? g_valid : m_valid;
+  // (The controller reads the Gaussian MLE from u_gauss and the mLMS from these registers:
+  // a tracking record's mLMS is here one cycle before its Gaussian MLE is ready.)
   always @(posedge clk) begin
-    o_est_valid_reg <= !rst && m_valid;
-    if (m_valid) begin
-      o_est_x_reg <= m_x;
-      o_est_y_reg <= m_y;
-      o_est_ok_reg <= m_ok;
+    o_est_valid_reg <= !rst && e_valid;
+    if (e_valid) begin
+      o_est_x_reg <= rec_pre ? g_x : m_x;
+      o_est_y_reg <= rec_pre ? g_y : m_y;
+      o_est_ok_reg <= rec_pre ? g_ok : (m_ok && !rec_srch);
     end
   end
 

@@ -16,6 +16,8 @@ module minflux_system (
   output wire        o_laser_en,
   output wire        o_gate,
   output wire        o_running,
+  output wire        o_beam_gauss,    // tracking controller: 1 = Gaussian beam
+  output wire        o_act405,        // tracking controller: 405 nm activation on
   // observation for the virtual board's truth log (unconnected on the board)
   output wire        o_dbg_rec_valid, // counts of a record complete (AGG cycles)
   output wire        o_dbg_cycle_end, // a multiplex cycle's last gate closed
@@ -36,6 +38,7 @@ module minflux_system (
   wire [2:0]  cnt_addr;
   wire [23:0] cnt_data;
   wire [3:0]  k;
+  wire [1:0]  rec_state;
 
   /* verilator lint_off PINCONNECTEMPTY */
   minflux_core u_core (
@@ -51,7 +54,8 @@ module minflux_system (
     // observation ports exist for co-simulation only
     .o_dbg_apd_cnt(), .o_dbg_dac_req(), .o_dbg_dac_xy(), .o_dbg_exp(), .o_dbg_busy(),
     .o_dbg_xy_code(), .o_dbg_clamp(), .o_dbg_moved(), .o_dbg_cycle_end(o_dbg_cycle_end),
-    .o_running(o_running));
+    .o_running(o_running), .o_rec_state(rec_state), .o_beam_gauss(o_beam_gauss),
+    .o_act405(o_act405));
   /* verilator lint_on PINCONNECTEMPTY */
   assign o_dbg_rec_ts = rec_ts;
 
@@ -66,7 +70,7 @@ module minflux_system (
   host_link u_link (
     .clk(clk), .rst(rst), .s_valid(rx_valid), .s_data(rx_data), .i_rx_err(rx_err),
     .o_wr_en_reg(wr_en), .o_addr_reg(addr), .o_wr_data_reg(wr_data), .i_rd_data(rd_data),
-    .i_rec_valid(est_valid), .i_k(k), .i_state(4'd0),
+    .i_rec_valid(est_valid), .i_k(k), .i_state({2'b00, rec_state}),
     .i_rec_ts(rec_ts), .i_rec_cx(rec_cx), .i_rec_cy(rec_cy),
     .i_est_x(est_x), .i_est_y(est_y), .i_est_ok(est_ok),
     .i_rec_sat(rec_sat), .o_cnt_addr(cnt_addr), .i_cnt_data(cnt_data),

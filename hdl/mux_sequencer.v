@@ -25,6 +25,7 @@ module mux_sequencer #(
   input  wire [15:0]        i_cx,      // centre x, signed, applied at the next cycle start
   input  wire [15:0]        i_cy,      // centre y
   input  wire [31:0]        i_off0,    // offset table entry 0: x in [15:0], y in [31:16]
+  input  wire               i_hold,    // stay in the window (the controller decides the next centre)
   output wire [2:0]         o_off_addr,   // table entry read for the next exposure ...
   input  wire [31:0]        i_off_next,   // ... and its value one edge later (sync RAM read)
   input  wire               i_dac_busy,
@@ -129,9 +130,9 @@ module mux_sequencer #(
 
   // Cycle start: from idle on a pending start once the DAC was idle in the previous cycle
   // (dac_idle_q: busy only rises on a request, so it is idle now too), or after the window
-  // of the previous cycle.
+  // of the previous cycle once the controller releases its hold.
   wire cyc_start = (state_reg[I_IDLE] && start_pend_reg && dac_idle_q) ||
-                   (state_reg[I_WIN] && tmr_last && !run_done);
+                   (state_reg[I_WIN] && tmr_last && !run_done && !i_hold);
 
   // Control state. Reset and abort clear it synchronously (priority abort > stop > start).
   wire ctl_clr = rst || i_abort;

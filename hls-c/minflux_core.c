@@ -29,6 +29,7 @@ void minflux_core_init(minflux_core_t *c)
   c->agg_last = 1;
   for (int ch = 0; ch < MINFLUX_N_CH; ch++) apd_capture_init(&c->apd[ch]);
   mux_sequencer_init(&c->seq);
+  track_ctl_init(&c->ctl);
   photon_counter_init(&c->cnt);
   dac_spi_init(&c->dac);
 }
@@ -64,6 +65,8 @@ static uint32_t read_reg(const minflux_core_t *o, uint8_t addr)
   case MINFLUX_REG_EST_BETA1:   return (uint16_t)o->mlms_r.beta[1];
   case MINFLUX_REG_EST_BETA2:   return (uint16_t)o->mlms_r.beta[2];
   case MINFLUX_REG_EST_G:       return o->est_G;
+  case MINFLUX_REG_CTL_MODE:    return o->ctl.mode;
+  case MINFLUX_REG_CTL_STATE:   return o->ctl.state;
   default:
     /* the offset table is write-only (its read-back mux cost ~130 LCs) */
     return 0;
@@ -71,6 +74,7 @@ static uint32_t read_reg(const minflux_core_t *o, uint8_t addr)
 }
 
 static int is_est_reg(uint8_t addr) { return addr >= MINFLUX_REG_EST_K && addr <= MINFLUX_REG_EST_G; }
+static int is_ctl_reg(uint8_t addr) { return (addr >> 4) == (MINFLUX_REG_CTL_MODE >> 4); }
 
 /* running: estimator parameters (EST_*) are written only while idle */
 static void write_reg(minflux_core_t *c, uint8_t addr, uint32_t d, int running)
@@ -101,6 +105,7 @@ static void write_reg(minflux_core_t *c, uint8_t addr, uint32_t d, int running)
   default:
     if (addr >= MINFLUX_REG_OFFSET0 && addr < MINFLUX_REG_OFFSET0 + MINFLUX_K_MAX)
       c->offsets[addr - MINFLUX_REG_OFFSET0] = d;
+    if (addr == MINFLUX_REG_OFFSET0 + MINFLUX_CTL_PRE_BASE) c->off4 = d;
     break;
   }
 }
@@ -125,7 +130,7 @@ void minflux_core_step(minflux_core_t *c, const minflux_core_in_t *in)
     const int any_sat = o.cnt.sat_any;
     const int running = mux_sequencer_running(&o.seq);
     const uint8_t clr = (o.we && o.wa == MINFLUX_REG_STATUS) ? (uint8_t)(((o.wd >> 1) & 7u) | ((o.wd >> 2) & 8u)) : 0;
-    const uint8_t set = (uint8_t)(((o.we && running && is_est_reg(o.wa)) << 3) |
+    const uint8_t set = (uint8_t)(((o.we && running && (is_est_reg(o.wa) || is_ctl_reg(o.wa))) << 3) |
                                   ((o.cnt.rec_valid && any_sat) << 2) |
                                   ((o.dac.moved && o.dac.clamp_y) << 1) |
                                   (o.dac.moved && o.dac.clamp_x));
@@ -151,19 +156,37 @@ void minflux_core_step(minflux_core_t *c, const minflux_core_in_t *in)
   si.stop = (ctrl_stop || o.stop_hold) && (!running_o || o.rec_win || rec_end);
   si.abort = (wr_ctrl && (o.wd & 4u)) || estop;
   si.ncycles = o.ncycles;
-  si.k = o.k;
+  /* the controller's patterns and parameters while it drives the run */
+  const int pat_pre = o.ctl.mode && o.ctl.state == MINFLUX_CTL_ST_PRELOC;
+  const int pat_srch = o.ctl.mode && o.ctl.state == MINFLUX_CTL_ST_SEARCH;
+  si.k = (pat_pre || pat_srch) ? 4 : o.k;
   si.delay = o.delay;
-  si.gate = o.gate;
+  si.gate = pat_srch ? o.ctl.dwell : pat_pre ? o.ctl.pgate : o.gate;
   si.win = o.win;
-  si.cx = o.cx;
-  si.cy = o.cy;
+  si.cx = o.ctl.mode ? o.ctl.cx : o.cx;
+  si.cy = o.ctl.mode ? o.ctl.cy : o.cy;
   for (int e = 0; e < MINFLUX_K_MAX; e++) {
-    si.off_x[e] = (int16_t)fx_sext(o.offsets[e], 16);
-    si.off_y[e] = (int16_t)fx_sext(o.offsets[e] >> 16, 16);
+    const uint32_t w = e == 0 ? (pat_pre ? o.off4 : o.offsets[0])
+                              : o.offsets[pat_pre ? MINFLUX_CTL_PRE_BASE + (e & 3) : e];
+    si.off_x[e] = (int16_t)fx_sext(w, 16);
+    si.off_y[e] = (int16_t)fx_sext(w >> 16, 16);
+  }
+  /* The RTL's RAM port gives the entry of the next exposure (o.seq.exp + 1); in a search
+   * cycle the generated offset, registered the same way, replaces it. */
+  {
+    const unsigned a = (o.seq.exp + 1u) & 3u;
+    c->srch_rd = (int16_t)(a == 0 ? 0 : a == 1 ? o.ctl.step : a == 2 ? (uint16_t)(o.ctl.step << 1) : o.ctl.step3);
+    c->pat_srch_q = (uint8_t)pat_srch;
+    if (pat_srch) si.off_x[0] = si.off_y[0] = 0;   /* the first pixel: at the centre */
   }
   si.dac_busy = o.dac.busy;
   si.now = o.ts;
+  si.hold = track_ctl_hold(&o.ctl, o.seq.rec && o.agg_last);
   mux_sequencer_step(&c->seq, in->rst, &si);
+  if (o.pat_srch_q) {   /* the search offset replaces the RAM's in the sequencer's register */
+    c->seq.off_next_x = o.srch_rd;
+    c->seq.off_next_y = 0;
+  }
 
   /* aggregation of AGG cycles per record */
   if (in->rst || !running_o) {
@@ -203,7 +226,42 @@ void minflux_core_step(minflux_core_t *c, const minflux_core_in_t *in)
     c->m_cd = MINFLUX_EST_MLMS_LAT - 1;
   }
   if (in->rst) c->m_cd = 0;
-  /* the estimate, registered */
-  c->est_valid = (uint8_t)(!in->rst && o.m_valid);
-  if (o.m_valid) c->est = o.m_res;
+  /* the Gaussian 1D MLE of the same counts: o_valid EST_GAUSS_LAT cycles after i_valid */
+  c->g_valid = (uint8_t)(!in->rst && o.g_cd == 1);
+  c->g_cd = (uint8_t)(o.g_cd ? o.g_cd - 1 : 0);
+  if (o.q_valid) {
+    const gauss1d_regs_t gr = {o.ctl.pthr, o.est_G};
+    gauss1d_eval(&gr, o.cnt.nsum, &c->g_res);
+    c->g_cd = MINFLUX_EST_GAUSS_LAT - 1;
+  }
+  if (in->rst) c->g_cd = 0;
+
+  /* the tracking controller */
+  track_ctl_in_t ti;
+  ti.we = o.we && is_ctl_reg(o.wa);
+  ti.wa = (uint8_t)(o.wa & 15u);
+  ti.wd = o.wd;
+  ti.start = wr_ctrl && (o.wd & 1u);
+  ti.running = running_o;
+  ti.rec_end = rec_end;
+  for (int e = 0; e < 4; e++) ti.n[e] = o.cnt.nsum[e];
+  ti.g_valid = o.g_valid;
+  ti.gx = o.g_res.x;
+  ti.gy = o.g_res.y;
+  ti.g_ok = o.g_res.ok;
+  ti.mx = o.est.x;
+  ti.my = o.est.y;
+  ti.m_ok = o.est.ok;
+  track_ctl_step(&c->ctl, in->rst, &ti);
+
+  /* the record's state and estimate: the Gaussian MLE for a pre-localization record, none
+   * for a search record, else the mLMS */
+  c->rec_st = in->rst ? 0 : rec_end ? o.ctl.state : o.rec_st;
+  const int rec_pre = o.rec_st == MINFLUX_CTL_ST_PRELOC, rec_srch = o.rec_st == MINFLUX_CTL_ST_SEARCH;
+  const int e_valid = rec_pre ? o.g_valid : o.m_valid;
+  c->est_valid = (uint8_t)(!in->rst && e_valid);
+  if (e_valid) {
+    c->est = rec_pre ? o.g_res : o.m_res;
+    if (!rec_pre && rec_srch) c->est.ok = 0;
+  }
 }

@@ -9,6 +9,8 @@
 #include "mux_sequencer.h"
 #include "dac_spi.h"
 #include "mlms.h"
+#include "gauss1d.h"
+#include "track_ctl.h"
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -34,10 +36,11 @@ typedef struct {
   uint16_t delay, gate, win, amp;
   int16_t  cx, cy, xmin, xmax, ymin, ymax;
   uint32_t offsets[MINFLUX_K_MAX];
+  uint32_t off4;                    /* entry 4 as a register (pre-localization entry 0) */
   uint8_t  sticky;                  /* bit0 clamp x, bit1 clamp y, bit2 saturated, bit3 est write ignored */
   uint8_t  estop_sync[2];           /* synchronizer; [1] is the active flag */
   mlms_regs_t mlms_r;               /* EST_K, EST_THRESH, EST_L, EST_F, EST_BETA0..2 */
-  uint16_t est_G;                   /* EST_G, stored for the Gaussian MLE (not in the core yet) */
+  uint16_t est_G;                   /* EST_G: the Gaussian MLE's scale */
   uint8_t  agg;                     /* AGG: cycles per record (0 acts as 1) */
   uint8_t  agg_cnt, agg_last, agg_keep, stop_hold, rec_win;   /* aggregation state (see the RTL) */
   /* the estimator starts the cycle after a record is complete */
@@ -45,6 +48,14 @@ typedef struct {
   /* the live mLMS: a fixed-latency pipeline (EST_MLMS_LAT) */
   uint8_t  m_cd, m_valid;
   est_out_t m_res;
+  /* the Gaussian 1D MLE: a fixed-latency pipeline (EST_GAUSS_LAT) */
+  uint8_t  g_cd, g_valid;
+  est_out_t g_res;
+  /* the tracking controller and the state of the last record */
+  track_ctl_t ctl;
+  uint8_t  rec_st;
+  int16_t  srch_rd;                 /* generated search offset, read like the RAM */
+  uint8_t  pat_srch_q;
   /* outputs */
   uint8_t  est_valid;
   est_out_t est;

@@ -36,7 +36,7 @@ void mux_sequencer_step(mux_sequencer_t *s, int rst, const mux_sequencer_in_t *i
   const mux_sequencer_t o = *s;
   const int run_done = o.stop_pend || o.final_cycle;
   const int cyc_start = (o.state == SEQ_IDLE && o.start_pend && o.dac_idle_q) ||
-                        (o.state == SEQ_WIN && o.tmr_last && !run_done);
+                        (o.state == SEQ_WIN && o.tmr_last && !run_done && !in->hold);
   s->off_rd_x = in->off_x[(o.exp + 1u) & 7u];   /* the core's RAM read port */
   s->off_rd_y = in->off_y[(o.exp + 1u) & 7u];
   s->off_next_x = o.off_rd_x;                     /* registered once more */

@@ -18,6 +18,7 @@ typedef struct {
   int16_t  off_x[MINFLUX_K_MAX], off_y[MINFLUX_K_MAX];
   int      dac_busy;
   uint32_t now;
+  int      hold;                 /* stay in the window (tracking controller) */
 } mux_sequencer_in_t;
 
 typedef struct {

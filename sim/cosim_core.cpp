@@ -22,9 +22,9 @@
 
 namespace {
 
-enum Block { B_APD, B_CNT, B_SEQ, B_DAC, B_EST, B_REGS, B_N };
+enum Block { B_APD, B_CNT, B_SEQ, B_DAC, B_EST, B_CTL, B_REGS, B_N };
 const char *const kBlockName[B_N] = {"apd_capture", "photon_counter", "mux_sequencer",
-                                     "dac_spi", "mlms_in_core", "minflux_core"};
+                                     "dac_spi", "estimators_in_core", "track_ctl", "minflux_core"};
 
 struct DacFrame { uint64_t cycle; uint32_t bits; };
 
@@ -50,6 +50,7 @@ class Cosim {
   bool failed() const { return failed_; }
   uint64_t mismatches() const { return mismatches_; }
   uint64_t frames_checked() const { return frames_checked_; }
+  uint64_t records_in_state(int st) const { return rec_by_state_[st & 3]; }
 
   // One clock cycle: APD edges (counts per channel) arrive during the low phase, the bus
   // is sampled at the rising edge, then both sides are compared.
@@ -150,6 +151,12 @@ class Cosim {
     ok &= cmp<uint32_t>(B_EST, "est_x", t->o_est_x_reg, (uint16_t)m.est.x, p_ex_);
     ok &= cmp<uint32_t>(B_EST, "est_y", t->o_est_y_reg, (uint16_t)m.est.y, p_ey_);
     ok &= cmp<uint32_t>(B_EST, "est_ok", t->o_est_ok_reg, m.est.ok, p_eok_);
+    // tracking controller: record state and pins (its centre reaches the sequencer's x/y)
+    const int run = mux_sequencer_running(&m.seq);
+    ok &= cmp<uint32_t>(B_CTL, "rec_state", t->o_rec_state, m.rec_st, p_rst_);
+    ok &= cmp<uint32_t>(B_CTL, "beam_gauss", t->o_beam_gauss, (uint32_t)track_ctl_gauss(&m.ctl, run), p_gauss_);
+    ok &= cmp<uint32_t>(B_CTL, "act405", t->o_act405, (uint32_t)track_ctl_act405(&m.ctl, run), p_act_);
+    if (t->o_est_valid_reg) rec_by_state_[m.rec_st & 3]++;
     // register file
     ok &= cmp<uint32_t>(B_REGS, "rd_data", t->o_rd_data_reg, m.rd_data, p_rd_);
     return ok;
@@ -197,7 +204,9 @@ class Cosim {
   uint64_t mismatches_ = 0;
   uint32_t p_apd_ = 0, p_req_ = 0, p_exp_ = 0, p_gate_ = 0, p_laser_ = 0, p_run_ = 0, p_ts_ = 0,
            p_cx_ = 0, p_cy_ = 0, p_rv_ = 0, p_sclk_ = 0, p_mosi_ = 0, p_sync_ = 1, p_busy_ = 0,
-           p_code_ = 0, p_clamp_ = 0, p_moved_ = 0, p_ev_ = 0, p_ex_ = 0, p_ey_ = 0, p_eok_ = 0, p_rd_ = 0;
+           p_code_ = 0, p_clamp_ = 0, p_moved_ = 0, p_ev_ = 0, p_ex_ = 0, p_ey_ = 0, p_eok_ = 0, p_rd_ = 0,
+           p_rst_ = 0, p_gauss_ = 0, p_act_ = 0;
+  uint64_t rec_by_state_[4] = {0, 0, 0, 0};
   uint64_t p_xy_ = 0;
   uint32_t p_cnt_rd_ = 0, p_sat_ = 0;
   bool prev_sclk_ = false, prev_sync_ = true;
@@ -610,6 +619,23 @@ bool random_segment(Cosim &s, uint64_t max_cycles) {
   cfg.push_back({MINFLUX_REG_EST_BETA1, live ? 0x3CCDu : (uint32_t)r()});      // 3.8
   cfg.push_back({MINFLUX_REG_EST_BETA2, (uint32_t)r()});
   cfg.push_back({MINFLUX_REG_EST_G, (uint32_t)r()});
+  // tracking controller: off, or on with sensible or arbitrary register values
+  const bool ctl = pick(r, 0, 9) < 5;
+  if (ctl) {
+    const bool sens = pick(r, 0, 3) != 0;
+    auto any = [&](uint32_t lo, uint32_t hi) { return sens ? pick(r, lo, hi) : (uint32_t)r(); };
+    cfg.push_back({MINFLUX_REG_CTL_ORIGIN, (uint32_t)r()});
+    cfg.push_back({MINFLUX_REG_CTL_RASTER, any(1, 400) | (any(0, 12) << 16)});
+    cfg.push_back({MINFLUX_REG_CTL_SEARCH, (sens ? timing() : (uint32_t)r() & 0xFFFF) | (any(0, 12) << 16)});
+    cfg.push_back({MINFLUX_REG_CTL_ACT, any(0, 30) | (any(0, 3) << 16)});
+    cfg.push_back({MINFLUX_REG_CTL_PRE, (sens ? timing() : (uint32_t)r() & 0xFFFF) | (any(0, 40) << 16)});
+    cfg.push_back({MINFLUX_REG_CTL_PRE_GAIN, (uint32_t)r()});
+    cfg.push_back({MINFLUX_REG_CTL_GAIN, (uint32_t)r()});
+    cfg.push_back({MINFLUX_REG_CTL_LOSS, any(0, 255) | (any(0, 12) << 8) | (any(0, 12) << 16)});
+  }
+  cfg.push_back({MINFLUX_REG_CTL_MODE, ctl ? (pick(r, 0, 7) ? 1u : (uint32_t)r()) : 0u});
+  if (ctl && pick(r, 0, 1))   // the controller decides per record
+    for (auto &c : cfg) if (c.first == MINFLUX_REG_AGG) c.second = 1;
   for (auto &c : cfg)
     if (!write_reg(s, c.first, c.second)) return false;
   if (!write_reg(s, MINFLUX_REG_CTRL, 1)) return false;
@@ -627,7 +653,7 @@ bool random_segment(Cosim &s, uint64_t max_cycles) {
       in.apd_edges[ch] = (uint8_t)std::min(e, 15u);
     }
     if (edge_boost) edge_boost--;
-    in.rd_addr = (uint8_t)(pick(r, 0, 3) ? pick(r, 0, 0x30) : pick(r, 0x38, 0x50));
+    in.rd_addr = (uint8_t)(pick(r, 0, 3) ? pick(r, 0, 0x30) : pick(r, 0x38, 0x5F));
     in.cnt_rd_addr = (uint8_t)pick(r, 0, 7);
     const uint32_t act = pick(r, 0, 999);
     if (act < 4) {                       // centre moves mid-run (takes effect next cycle)
@@ -636,8 +662,9 @@ bool random_segment(Cosim &s, uint64_t max_cycles) {
       static const uint8_t regs[] = {MINFLUX_REG_K, MINFLUX_REG_DELAY, MINFLUX_REG_GATE, MINFLUX_REG_WIN,
                                      MINFLUX_REG_OFFSET0 + 3, MINFLUX_REG_NCYCLES, MINFLUX_REG_LASER_AMP,
                                      MINFLUX_REG_SAFE_XMIN, MINFLUX_REG_SAFE_YMAX, MINFLUX_REG_EST_BETA1,
-                                     MINFLUX_REG_EST_G, MINFLUX_REG_EST_THRESH, MINFLUX_REG_AGG};
-      in.wr_en = 1; in.wr_addr = regs[pick(r, 0, 12)];
+                                     MINFLUX_REG_EST_G, MINFLUX_REG_EST_THRESH, MINFLUX_REG_AGG,
+                                     MINFLUX_REG_CTL_MODE, MINFLUX_REG_CTL_GAIN, MINFLUX_REG_OFFSET0 + 4};
+      in.wr_en = 1; in.wr_addr = regs[pick(r, 0, 15)];
       in.wr_data = in.wr_addr == MINFLUX_REG_K ? pick(r, 0, 15) : in.wr_addr == MINFLUX_REG_NCYCLES ? pick(r, 0, 5) :
                    in.wr_addr == MINFLUX_REG_AGG ? pick(r, 0, 4) : pick(r, 0, 900);
     } else if (act < 6) {                // control strobes in any combination
@@ -778,6 +805,9 @@ int main(int argc, char **argv) {
            s.cycle(), s.events(b), s.mismatches(), seed);
   printf("cosim_core: %" PRIu64 " DAC frames decoded from the pins and checked against the safe window\n",
          s.frames_checked());
+  printf("cosim track_ctl coverage: records by state open %" PRIu64 ", search %" PRIu64 ", preloc %" PRIu64
+         ", track %" PRIu64 "\n", s.records_in_state(0), s.records_in_state(1), s.records_in_state(2),
+         s.records_in_state(3));
   printf("cosim_core: %u random segments; %.0f simulated cycles/s (RTL + model + checks)\n", segments,
          (s.cycle() - c0) / (secs > 0 ? secs : 1e-9));
   if (bench) {
