@@ -84,6 +84,13 @@ module minflux_core (
   reg [15:0] est_L_reg, est_F_reg, est_b0_reg, est_b1_reg, est_b2_reg, est_G_reg;
   reg [31:0] ts_reg;
   reg [7:0]  agg_reg;                // AGG: cycles per record
+  // Gaussian 1D MLE and tracking controller outputs (instances below)
+  wire        g_valid, g_ok;
+  wire [15:0] g_x, g_y;
+  wire        ctl_mode, ctl_hold, ctl_dwell_le1, ctl_pgate_le1;
+  wire [1:0]  ctl_state;
+  wire [15:0] ctl_cx, ctl_cy, ctl_dwell, ctl_pgate, ctl_step, ctl_step3;
+  wire [14:0] ctl_pthr;
 
   // Emergency stop: synchronized; while active the sequencer is held idle (laser off).
   reg [1:0] estop_sync_reg = 2'b00;
@@ -389,9 +396,18 @@ module minflux_core (
     .o_valid(m_valid), .o_x(m_x), .o_y(m_y), .o_ok(m_ok), .o_busy());
   /* verilator lint_on PINCONNECTEMPTY */
 
-  // ---- Gaussian 1D MLE of every record (pre-localization) ----
-  wire        g_valid, g_ok;
-  wire [15:0] g_x, g_y;
+  // ---- Gaussian 1D MLE of every record (pre-localization) and tracking controller ----
+  // The board image is built with MINFLUX_NO_CTL (mk/board.mk): next to the host link and
+  // the live mLMS they do not fit the UP5K (docs/controller.md, "Board image"); there
+  // CTL_MODE reads 0 and runs are open loop.
+`ifdef MINFLUX_NO_CTL
+  assign {g_valid, g_ok, g_x, g_y} = 34'd0;
+  assign {ctl_mode, ctl_hold, ctl_dwell_le1, ctl_pgate_le1, ctl_state} = 6'd0;
+  assign {ctl_cx, ctl_cy, ctl_dwell, ctl_pgate, ctl_step, ctl_step3} = 96'd0;
+  assign ctl_pthr = 15'd0;
+  assign o_beam_gauss = 1'b0;
+  assign o_act405 = 1'b0;
+`else
   /* verilator lint_off PINCONNECTEMPTY */
   gauss1d u_gauss (
     .clk(clk), .rst(rst), .i_valid(q_valid_reg),
@@ -399,12 +415,6 @@ module minflux_core (
     .i_thresh(ctl_pthr), .i_G(est_G_reg),
     .o_valid(g_valid), .o_x(g_x), .o_y(g_y), .o_ok(g_ok), .o_busy());
   /* verilator lint_on PINCONNECTEMPTY */
-
-  // ---- tracking controller ----
-  wire        ctl_mode, ctl_hold, ctl_dwell_le1, ctl_pgate_le1;
-  wire [1:0]  ctl_state;
-  wire [15:0] ctl_cx, ctl_cy, ctl_dwell, ctl_pgate, ctl_step, ctl_step3;
-  wire [14:0] ctl_pthr;
   track_ctl u_ctl (
     .clk(clk), .rst(rst), .i_we(ctl_we_reg), .i_wa({wa3_reg, wa_reg}), .i_wd(wd_reg),
     .i_start(start), .i_running(o_running), .i_rec_end(rec_end),
@@ -416,6 +426,7 @@ module minflux_core (
     .o_pgate_reg(ctl_pgate), .o_pgate_le1_reg(ctl_pgate_le1), .o_pthr_reg(ctl_pthr),
     .o_step_reg(ctl_step), .o_step3_reg(ctl_step3),
     .o_gauss(o_beam_gauss), .o_act405(o_act405));
+`endif
 
   // The record's state is the one its cycles ran in; its estimate: the Gaussian MLE for a
   // pre-localization record, none for a search record (valid flag 0), else the mLMS.
@@ -473,6 +484,8 @@ module minflux_core (
   always @(*) if (f_past_valid) begin
     I_core_estop_sync: assert(estop_sync_reg == f_estop_q[1:0]);
     I_core_win_wr: assert(win_wr_reg == (cfg_we_reg[1] && wa_reg[2]));
+    // the GATE register's own flag (the sequencer sees the controller's gate while it drives)
+    if (!rst) I_core_gate_le1: assert(gate_le1_reg == (gate_reg <= 16'd1));
   end
   // Covers: the properties are not vacuous.
   always @(*) if (f_past_valid) begin

@@ -266,4 +266,15 @@ module track_ctl (
       endcase
     end
   end
+
+`ifdef FORMAL
+  // The sequencer's gate-length flags: "<= 1" registered with the values (the core's
+  // A_seq_le1_flags depends on it; make formal proves this inside the core job).
+  reg f_past_valid = 1'b0;
+  always @(posedge clk) f_past_valid <= 1'b1;
+  always @(*) if (f_past_valid) begin
+    I_ctl_dwell_le1: assert(o_dwell_le1_reg == (o_dwell_reg <= 16'd1));
+    I_ctl_pgate_le1: assert(o_pgate_le1_reg == (o_pgate_reg <= 16'd1));
+  end
+`endif
 endmodule

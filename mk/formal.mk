@@ -15,7 +15,7 @@ F_mux_sequencer = mux_sequencer 10 4 40 . hdl/mux_sequencer.v
 F_host_link     = host_link 12 3 100 ^C_link_(ping|record_framed|tracked|frame_left|bad_crc) hdl/host_link.v
 F_minflux_core  = minflux_core 8 4 200 ^C_core_ $(HDL_CORE)
 # the core job cuts the blocks the properties do not depend on (their outputs become free)
-FX_minflux_core = cutpoint minflux_core/u_mlms minflux_core/u_cnt minflux_core/u_apd0 minflux_core/u_apd1;
+FX_minflux_core = cutpoint minflux_core/u_mlms minflux_core/u_gauss minflux_core/u_cnt minflux_core/u_apd0 minflux_core/u_apd1;
 
 # $(call formal_job,NAME,TOP BMC IND COVER COVERS FILES...,DEFINE)
 formal_job = COVERS='$(word 5,$(2))' tests/formal/prove.sh $(1) $(FORMAL_OUT) $(word 2,$(2)) $(word 3,$(2)) \
