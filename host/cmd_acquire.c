@@ -111,10 +111,11 @@ static int configure(mfx_link *l, const acq_regs *r)
 static int configure_ctl(mfx_link *l, const acq_config *cfg, const ctl_regs_t *r, char *err, size_t errlen)
 {
   if (!cfg->controller) return mfx_reg_write(l, MINFLUX_REG_CTL_MODE, 0) ? -1 : 0;
-  uint32_t w[CTL_NWRITES][2], v;
+  ctl_write_t w[CTL_NWRITES];
+  uint32_t v;
   ctl_reg_writes(r, w);
   for (int i = 0; i < CTL_NWRITES; i++)
-    if (mfx_reg_write(l, (uint8_t)w[i][0], w[i][1])) return -1;
+    if (mfx_reg_write(l, w[i].addr, w[i].value)) return -1;
   if (mfx_reg_write(l, MINFLUX_REG_CTL_MODE, 1) || mfx_reg_read(l, MINFLUX_REG_CTL_MODE, &v)) return -1;
   if (!(v & 1)) {
     snprintf(err, errlen, "this firmware has no tracking controller (CTL_MODE reads %u); run with controller=off", v);
@@ -249,15 +250,11 @@ int cmd_acquire(int argc, char **argv)
   json_object_set_new(jr, "win", json_integer(regs.core.win_cycles));
   json_object_set_new(jr, "ncycles", json_integer(regs.core.ncycles));
   json_object_set_new(jr, "agg", json_integer(regs.core.agg));
-  if (cfg.controller) {   /* every controller register word as written (address: value) */
+  if (cfg.controller) {   /* every controller register word as written */
     json_t *jw = json_object();
-    uint32_t w[CTL_NWRITES][2];
-    char a[8];
+    ctl_write_t w[CTL_NWRITES];
     ctl_reg_writes(&regs.ctl, w);
-    for (int i = 0; i < CTL_NWRITES; i++) {
-      snprintf(a, sizeof a, "0x%02X", (unsigned)w[i][0]);
-      json_object_set_new(jw, a, json_integer(w[i][1]));
-    }
+    for (int i = 0; i < CTL_NWRITES; i++) json_object_set_new(jw, w[i].name, json_integer(w[i].value));
     json_object_set_new(jr, "ctl", jw);
   }
   json_object_set_new(hdr, "registers", jr);

@@ -2,6 +2,7 @@
 #include "ctl_regs.h"
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 #include "acq_config.h"
 #include "est_regs.h"
 
@@ -101,22 +102,22 @@ int ctl_to_regs(const struct acq_config *c, const core_config_t *core, ctl_regs_
 
 static uint32_t pair16(uint32_t lo, uint32_t hi) { return (hi & 0xFFFFu) << 16 | (lo & 0xFFFFu); }
 
-void ctl_reg_writes(const ctl_regs_t *r, uint32_t w[CTL_NWRITES][2])
+void ctl_reg_writes(const ctl_regs_t *r, ctl_write_t w[CTL_NWRITES])
 {
-  const uint32_t v[CTL_NWRITES][2] = {
-    { MINFLUX_REG_CTL_ORIGIN, pair16((uint16_t)r->origin_x, (uint16_t)r->origin_y) },
-    { MINFLUX_REG_CTL_RASTER, (uint32_t)r->n << 16 | r->step },
-    { MINFLUX_REG_CTL_SEARCH, (uint32_t)r->search_thresh << 16 | r->dwell_cycles },
-    { MINFLUX_REG_CTL_ACT, (uint32_t)r->act_every << 16 | r->act_cycles },
-    { MINFLUX_REG_CTL_PRE, (uint32_t)r->pre_thresh << 16 | r->pre_gate_cycles },
-    { MINFLUX_REG_CTL_PRE_GAIN, (uint32_t)r->pre_clamp << 16 | r->pre_gain },
-    { MINFLUX_REG_CTL_GAIN, (uint32_t)r->clamp << 16 | r->gain },
-    { MINFLUX_REG_CTL_LOSS, (uint32_t)r->dark << 16 | (uint32_t)r->window << 8 | r->ratio },
-    { MINFLUX_OFFSET_ADDR(MINFLUX_CTL_PRE_BASE + 0), pair16((uint16_t)r->pre_off_x[0], (uint16_t)r->pre_off_y[0]) },
-    { MINFLUX_OFFSET_ADDR(MINFLUX_CTL_PRE_BASE + 1), pair16((uint16_t)r->pre_off_x[1], (uint16_t)r->pre_off_y[1]) },
-    { MINFLUX_OFFSET_ADDR(MINFLUX_CTL_PRE_BASE + 2), pair16((uint16_t)r->pre_off_x[2], (uint16_t)r->pre_off_y[2]) },
-    { MINFLUX_OFFSET_ADDR(MINFLUX_CTL_PRE_BASE + 3), pair16((uint16_t)r->pre_off_x[3], (uint16_t)r->pre_off_y[3]) },
-    { MINFLUX_REG_EST_G, r->est_G },
+  const ctl_write_t v[CTL_NWRITES] = {
+    { MINFLUX_REG_CTL_ORIGIN, pair16((uint16_t)r->origin_x, (uint16_t)r->origin_y), "CTL_ORIGIN" },
+    { MINFLUX_REG_CTL_RASTER, (uint32_t)r->n << 16 | r->step, "CTL_RASTER" },
+    { MINFLUX_REG_CTL_SEARCH, (uint32_t)r->search_thresh << 16 | r->dwell_cycles, "CTL_SEARCH" },
+    { MINFLUX_REG_CTL_ACT, (uint32_t)r->act_every << 16 | r->act_cycles, "CTL_ACT" },
+    { MINFLUX_REG_CTL_PRE, (uint32_t)r->pre_thresh << 16 | r->pre_gate_cycles, "CTL_PRE" },
+    { MINFLUX_REG_CTL_PRE_GAIN, (uint32_t)r->pre_clamp << 16 | r->pre_gain, "CTL_PRE_GAIN" },
+    { MINFLUX_REG_CTL_GAIN, (uint32_t)r->clamp << 16 | r->gain, "CTL_GAIN" },
+    { MINFLUX_REG_CTL_LOSS, (uint32_t)r->dark << 16 | (uint32_t)r->window << 8 | r->ratio, "CTL_LOSS" },
+    { MINFLUX_OFFSET_ADDR(MINFLUX_CTL_PRE_BASE + 0), pair16((uint16_t)r->pre_off_x[0], (uint16_t)r->pre_off_y[0]), "OFFSET4" },
+    { MINFLUX_OFFSET_ADDR(MINFLUX_CTL_PRE_BASE + 1), pair16((uint16_t)r->pre_off_x[1], (uint16_t)r->pre_off_y[1]), "OFFSET5" },
+    { MINFLUX_OFFSET_ADDR(MINFLUX_CTL_PRE_BASE + 2), pair16((uint16_t)r->pre_off_x[2], (uint16_t)r->pre_off_y[2]), "OFFSET6" },
+    { MINFLUX_OFFSET_ADDR(MINFLUX_CTL_PRE_BASE + 3), pair16((uint16_t)r->pre_off_x[3], (uint16_t)r->pre_off_y[3]), "OFFSET7" },
+    { MINFLUX_REG_EST_G, r->est_G, "EST_G" },
   };
-  for (int i = 0; i < CTL_NWRITES; i++) { w[i][0] = v[i][0]; w[i][1] = v[i][1]; }
+  memcpy(w, v, sizeof v);
 }

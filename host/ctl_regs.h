@@ -33,9 +33,10 @@ struct acq_config;   /* host/acq_config.h, which includes this header */
  * window, K, AGG) are core. 0, or -1 with one line in err. */
 int ctl_to_regs(const struct acq_config *c, const core_config_t *core, ctl_regs_t *o, char *err, size_t errlen);
 
-/* The register writes of a controller run, CTL_MODE excluded (it goes last): (address,
- * value) pairs in write order: CTL_ORIGIN..CTL_LOSS, offset entries 4..7, EST_G. */
+/* The register writes of a controller run, CTL_MODE excluded (it goes last), in write
+ * order: CTL_ORIGIN..CTL_LOSS, offset entries 4..7 (OFFSET4..7), EST_G. */
 #define CTL_NWRITES 13
-void ctl_reg_writes(const ctl_regs_t *r, uint32_t w[CTL_NWRITES][2]);
+typedef struct { uint8_t addr; uint32_t value; const char *name; } ctl_write_t;
+void ctl_reg_writes(const ctl_regs_t *r, ctl_write_t w[CTL_NWRITES]);
 
 #endif

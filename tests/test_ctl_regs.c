@@ -88,12 +88,15 @@ START_TEST(test_defaults_by_hand)
     { 0x27, 0xFA240000u },   /* entry 7: (0, -1500) */
     { 0x47, 0x00000F64u },   /* EST_G 3940 */
   };
-  uint32_t w[CTL_NWRITES][2];
+  ctl_write_t w[CTL_NWRITES];
   ctl_reg_writes(g, w);
   for (int i = 0; i < CTL_NWRITES; i++) {
-    ck_assert_msg(w[i][0] == want[i][0] && w[i][1] == want[i][1], "write %d: 0x%02X = 0x%08X, want 0x%02X = 0x%08X", i,
-                  w[i][0], w[i][1], want[i][0], want[i][1]);
+    ck_assert_msg(w[i].addr == want[i][0] && w[i].value == want[i][1], "write %d (%s): 0x%02X = 0x%08X, want 0x%02X = 0x%08X",
+                  i, w[i].name, w[i].addr, w[i].value, want[i][0], want[i][1]);
   }
+  ck_assert_str_eq(w[0].name, "CTL_ORIGIN");
+  ck_assert_str_eq(w[8].name, "OFFSET4");
+  ck_assert_str_eq(w[12].name, "EST_G");
   ck_assert_int_eq(MINFLUX_REG_CTL_MODE, 0x50);
   ck_assert_int_eq(MINFLUX_OFFSET_ADDR(MINFLUX_CTL_PRE_BASE), 0x24);
 }
