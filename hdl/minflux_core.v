@@ -221,7 +221,7 @@ module minflux_core (
   end
 
   // Register reads in three registered steps (timing): the address, then an 8:1 mux
-  // inside each address group (0x00, 0x08, 0x10, 0x40; the offset
+  // inside each address group (0x00, 0x08, 0x10, 0x18, 0x40, 0x50, 0x58; the offset
   // table at 0x20 is write-only), then the group select.
   function [31:0] rd_word(input [7:0] a);
     begin
@@ -261,7 +261,7 @@ module minflux_core (
   endfunction
 
   reg [7:0]  ra_reg;
-  reg [31:0] rd_g0_reg, rd_g1_reg, rd_g2_reg, rd_g3_reg, rd_g8_reg, rd_g10_reg;
+  reg [31:0] rd_g0_reg, rd_g1_reg, rd_g2_reg, rd_g3_reg, rd_g8_reg, rd_g10_reg, rd_g11_reg;
   reg [4:0]  rd_grp_reg;
   always @(posedge clk) begin
     ra_reg <= i_rd_addr;
@@ -271,6 +271,7 @@ module minflux_core (
     rd_g3_reg <= rd_word({5'd3, ra_reg[2:0]});
     rd_g8_reg <= rd_word({5'd8, ra_reg[2:0]});
     rd_g10_reg <= rd_word({5'd10, ra_reg[2:0]});
+    rd_g11_reg <= rd_word({5'd11, ra_reg[2:0]});
     rd_grp_reg <= ra_reg[7:3];
     case (rd_grp_reg)
       5'd0:    o_rd_data_reg <= rd_g0_reg;
@@ -279,6 +280,7 @@ module minflux_core (
       5'd3:    o_rd_data_reg <= rd_g3_reg;
       5'd8:    o_rd_data_reg <= rd_g8_reg;
       5'd10:   o_rd_data_reg <= rd_g10_reg;
+      5'd11:   o_rd_data_reg <= rd_g11_reg;
       default: o_rd_data_reg <= 32'd0;
     endcase
   end

@@ -121,9 +121,13 @@ module track_ctl (
 
   // step = clamp(round(p / 2^16), +-clamp)
   function signed [15:0] step_of(input signed [31:0] p, input [14:0] cl);
+    /* verilator lint_off UNUSEDSIGNAL */
+    reg signed [31:0] r;
+    /* verilator lint_on UNUSEDSIGNAL */
     reg signed [16:0] q;
     begin
-      q = (p + 32'sd32768) >>> 16;
+      r = (p + 32'sd32768) >>> 16;   // |p| <= 2^30: the result fits 17 bits
+      q = r[16:0];
       if (q > $signed({2'b00, cl}))       step_of = {1'b0, cl};
       else if (q < -$signed({2'b00, cl})) step_of = -$signed({1'b0, cl});
       else                                step_of = q[15:0];
@@ -141,7 +145,7 @@ module track_ctl (
   endfunction
 
   wire [15:0] n_sum = {3'd0, i_n0} + {3'd0, i_n1} + {3'd0, i_n2} + {3'd0, i_n3};
-  wire [16:0] acc_nn_add = {1'b0, acc_nn_reg} + {1'b0, nn_reg};
+  wire [15:0] acc_nn_add = acc_nn_reg + nn_reg;   // < 2^16: a window ends at 2^15
   wire [15:0] fnd_off = fnd_reg[0] ? 16'd0 : fnd_reg[1] ? o_step_reg :
                         fnd_reg[2] ? {o_step_reg[14:0], 1'b0} : o_step3_reg;
   wire [7:0]  n_groups = ({1'b0, n_reg[7:1]} + {7'd0, n_reg[0]} + 8'd1) >> 1;   // ceil(n/4)
@@ -223,7 +227,7 @@ module track_ctl (
           end else if (o_state_reg == ST_TRACK) begin
             dark_reg <= ok_reg ? 16'd0 : (dark_reg == 16'hFFFF ? dark_reg : dark_reg + 16'd1);
             acc_n0_reg <= acc_n0_reg + {3'd0, i_n0};
-            acc_nn_reg <= acc_nn_add[15:0];
+            acc_nn_reg <= acc_nn_add;
             acc_cnt_reg <= acc_cnt_reg + 8'd1;
           end
         end

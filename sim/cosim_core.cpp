@@ -554,6 +554,132 @@ bool directed_aggregation(Cosim &s) {
   return write_reg(s, MINFLUX_REG_AGG, 1);
 }
 
+
+// The tracking controller end to end on the RTL (bit-exact against the model as always):
+// an emitter under the Gaussian beam (search, pre-localization; S19) or the doughnut
+// (tracking; S17), 1 DAC LSB = 1 nm. It is found by the raster, pre-localized, tracked,
+// switched off (dark -> lost -> search at the raster position where it was found).
+bool directed_controller(Cosim &s) {
+  const double L = 100.0, fwhm = 360.0, gfwhm = 320.0, Lp = 300.0, ex = 130.0, ey = -60.0;
+  const double g_peak_hz = 0.8e6, d_peak_hz = 4e6;   // both APDs, Gaussian centre / doughnut crest
+  const int step = 127, n = 8, org = -(n - 1) * step / 2;
+  if (!reset(s, 4)) return false;
+  char err[256];
+  const double beta[3] = {1.27, 3.8, 0.0};
+  mlms_regs_t mr;
+  if (est_mlms_regs(L, fwhm, 1, beta, 6, &mr, err, sizeof err)) { printf("controller: %s\n", err); return false; }
+  const uint32_t G = (uint32_t)lround(gfwhm * gfwhm / (8 * std::log(2.0) * Lp) * 64);
+  const uint32_t regs[][2] = {
+      {MINFLUX_REG_K, 4}, {MINFLUX_REG_NCYCLES, 0}, {MINFLUX_REG_AGG, 1},
+      {MINFLUX_REG_EST_K, mr.k}, {MINFLUX_REG_EST_THRESH, mr.thresh}, {MINFLUX_REG_EST_L, mr.L},
+      {MINFLUX_REG_EST_F, mr.F}, {MINFLUX_REG_EST_BETA0, (uint16_t)mr.beta[0]},
+      {MINFLUX_REG_EST_BETA1, (uint16_t)mr.beta[1]}, {MINFLUX_REG_EST_G, G},
+      {MINFLUX_REG_CTL_ORIGIN, pack_off((int16_t)org, (int16_t)org)},
+      {MINFLUX_REG_CTL_RASTER, (uint32_t)step | ((uint32_t)n << 16)},
+      {MINFLUX_REG_CTL_SEARCH, 2400u | (15u << 16)}, {MINFLUX_REG_CTL_ACT, 3u | (1u << 16)},
+      {MINFLUX_REG_CTL_PRE, 9600u | (20u << 16)}, {MINFLUX_REG_CTL_PRE_GAIN, 2048u | (300u << 16)},
+      {MINFLUX_REG_CTL_GAIN, 1024u | (50u << 16)},
+      {MINFLUX_REG_CTL_LOSS, 61u | (16u << 8) | (20u << 16)}, {MINFLUX_REG_CTL_MODE, 1}};
+  for (auto &rv : regs)
+    if (!write_reg(s, (uint8_t)rv[0], rv[1])) return false;
+  for (int e = 0; e < 4; e++) {
+    const int16_t ox = e ? (int16_t)lround(L / 2 * cos(e * 2 * M_PI / 3)) : 0;
+    const int16_t oy = e ? (int16_t)lround(L / 2 * sin(e * 2 * M_PI / 3)) : 0;
+    if (!write_reg(s, (uint8_t)(MINFLUX_REG_OFFSET0 + e), pack_off(ox, oy))) return false;
+  }
+  const int16_t h = (int16_t)lround(Lp / 2);
+  const uint32_t pre[4] = {pack_off(h, 0), pack_off((int16_t)-h, 0), pack_off(0, h), pack_off(0, (int16_t)-h)};
+  for (int e = 0; e < 4; e++)
+    if (!write_reg(s, (uint8_t)(MINFLUX_REG_OFFSET0 + MINFLUX_CTL_PRE_BASE + e), pre[e])) return false;
+  uint32_t v = 0;
+  if (!read_reg(s, MINFLUX_REG_CTL_MODE, &v)) return false;
+  CHECK(v == 1, "CTL_MODE reads %u after writing 1", v);
+  if (!write_reg(s, MINFLUX_REG_CTRL, 1)) return false;
+
+  struct Rec { int st; int cx, cy; bool ok; double ex, ey; unsigned n[4]; };
+  std::vector<Rec> recs;
+  bool on = true;
+  size_t off_at = 0;            // record index at which the emitter was switched off
+  unsigned act_cycles_on = 0;   // search records with 405 nm on
+  bool act_now = false;
+  const double kg = 4 * std::log(2.0) / (gfwhm * gfwhm), kd = 4 * std::log(2.0) / (fwhm * fwhm);
+  for (uint64_t c = 0; c < 4000000; c++) {
+    minflux_core_in_t in = idle_in();
+    Vminflux_core *t = s.rtl();
+    const double bx = (int16_t)(t->o_dbg_xy_code & 0xFFFF), by = (int16_t)(t->o_dbg_xy_code >> 16);
+    const double r2 = (bx - ex) * (bx - ex) + (by - ey) * (by - ey);
+    double rate = 0;
+    if (t->o_laser_en && on)
+      rate = t->o_beam_gauss ? g_peak_hz * std::exp(-kg * r2) : d_peak_hz * std::exp(1.0) * kd * r2 * std::exp(-kd * r2);
+    std::poisson_distribution<unsigned> pois(rate / 48e6 / 2 + 1e-12);
+    for (int ch = 0; ch < 2; ch++) in.apd_edges[ch] = (uint8_t)std::min(pois(s.rng()), 15u);
+    if (t->o_act405 && t->o_gate) act_now = true;   // 405 nm during an exposure of the record
+    if (!s.step(in)) return false;
+    if (t->o_est_valid_reg) {
+      recs.push_back({(int)t->o_rec_state, (int16_t)t->o_rec_cx, (int16_t)t->o_rec_cy, t->o_est_ok_reg != 0,
+                      (int16_t)t->o_est_x_reg / 32.0, (int16_t)t->o_est_y_reg / 32.0, {0, 0, 0, 0}});
+      for (int e = 0; e < 4; e++) recs.back().n[e] = s.model().cnt.nsum[e];
+      if (recs.back().st == MINFLUX_CTL_ST_SEARCH && act_now) act_cycles_on++;
+      act_now = false;
+      size_t ntrack = 0;
+      for (auto &q : recs) ntrack += q.st == MINFLUX_CTL_ST_TRACK;
+      if (on && ntrack >= 60) { on = false; off_at = recs.size(); }
+      if (!on && recs.back().st == MINFLUX_CTL_ST_SEARCH && recs.size() > off_at + 3) break;
+    }
+  }
+  if (!write_reg(s, MINFLUX_REG_CTRL, 4)) return false;
+  CHECK(off_at > 0, "the emitter was never tracked: %zu records", recs.size());
+  // 1. the search visits the raster in order: groups of 4 pixels along x, then rows
+  size_t i = 0;
+  for (; i < recs.size() && recs[i].st == MINFLUX_CTL_ST_SEARCH; i++) {
+    const int col = (int)(i % 2), row = (int)(i / 2) % n;
+    CHECK(recs[i].cx == org + 4 * step * col && recs[i].cy == org + step * row,
+          "search record %zu at (%d, %d), raster position (%d, %d)", i, recs[i].cx, recs[i].cy,
+          org + 4 * step * col, org + step * row);
+    CHECK(!recs[i].ok, "search record %zu carries a valid estimate", i);
+    for (int e = 0; e < 4; e++)
+      CHECK(i + 1 >= recs.size() || recs[i + 1].st != MINFLUX_CTL_ST_SEARCH || recs[i].n[e] < 15,
+            "search record %zu: pixel %d has %u >= 15 counts, the raster went on", i, e, recs[i].n[e]);
+  }
+  unsigned act_want = 0;   // the first 3 search records of every frame (act_every 1)
+  for (size_t j = 0; j < i; j++) act_want += (j % (2 * n)) < 3;
+  CHECK(act_cycles_on == act_want, "405 nm on in %u search records, want %u", act_cycles_on, act_want);
+  // 2. pre-localization at the found pixel (the emitter is within a pixel diagonal of it)
+  CHECK(i < recs.size() && recs[i].st == MINFLUX_CTL_ST_PRELOC, "no pre-localization after %zu search records", i);
+  const Rec &p = recs[i];
+  const Rec found = recs[i - 1];
+  {
+    int e = 0;
+    while (e < 4 && found.n[e] < 15) e++;
+    CHECK(e < 4 && p.cx == found.cx + e * step && p.cy == found.cy,
+          "pre-localized at (%d, %d): the first pixel over the threshold is %d of the group at (%d, %d)",
+          p.cx, p.cy, e, found.cx, found.cy);
+  }
+  CHECK(p.ok, "pre-localization record without a valid estimate (N = %u)", p.n[0] + p.n[1] + p.n[2] + p.n[3]);
+  // 3. tracking: the centre converges on the emitter
+  CHECK(recs[i + 1].st == MINFLUX_CTL_ST_TRACK, "record after pre-localization in state %d", recs[i + 1].st);
+  double mx = 0, my = 0;
+  int nm = 0;
+  for (size_t j = i + 21; j < off_at; j++) {   // after 20 records of settling
+    CHECK(recs[j].st == MINFLUX_CTL_ST_TRACK, "record %zu lost while the emitter was on (state %d)", j, recs[j].st);
+    mx += recs[j].cx; my += recs[j].cy; nm++;
+  }
+  mx /= nm; my /= nm;
+  CHECK(std::hypot(mx - ex, my - ey) < 8, "tracked centre (%.1f, %.1f) over %d records, emitter (%.0f, %.0f)",
+        mx, my, nm, ex, ey);
+  // 4. dark -> lost after the dark-record limit (20) -> search where the emitter was found
+  size_t k = off_at;
+  while (k < recs.size() && recs[k].st == MINFLUX_CTL_ST_TRACK) k++;
+  CHECK(k < recs.size() && recs[k].st == MINFLUX_CTL_ST_SEARCH, "no search after the emitter went dark");
+  CHECK(k - off_at >= 19 && k - off_at <= 22, "lost %zu records after the emitter went dark (dark limit 20)", k - off_at);
+  CHECK(recs[k].cx == found.cx && recs[k].cy == found.cy, "search resumed at (%d, %d), found at (%d, %d)",
+        recs[k].cx, recs[k].cy, found.cx, found.cy);
+  printf("directed controller: raster search (%zu records, 405 nm in the first 3) -> pre-localization at (%d, %d) -> "
+         "tracking: centre (%.1f, %.1f) nm for an emitter at (%.0f, %.0f) -> dark -> lost after %zu records -> search\n",
+         i, p.cx, p.cy, mx, my, ex, ey, k - off_at);
+  return true;
+}
+
 uint32_t pick(std::mt19937_64 &r, uint32_t lo, uint32_t hi) {
   return lo + (uint32_t)(r() % (uint64_t)(hi - lo + 1));
 }
@@ -791,7 +917,8 @@ int main(int argc, char **argv) {
   unsigned shortest = 0;
   bool ok = reset(s, 4) && directed_tracking_timing(s) && directed_imaging_timing(s) &&
             directed_shortest_exposure(s, &shortest) && directed_bursts_and_gate_edges(s) &&
-            directed_saturation(s) && directed_clamp(s) && directed_k_lowered(s) && directed_aggregation(s);
+            directed_saturation(s) && directed_clamp(s) && directed_k_lowered(s) && directed_aggregation(s) &&
+            directed_controller(s);
   const auto t0 = std::chrono::steady_clock::now();
   const uint64_t c0 = s.cycle();
   unsigned segments = 0;
