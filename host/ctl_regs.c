@@ -38,7 +38,7 @@ int ctl_to_regs(const struct acq_config *c, const core_config_t *core, ctl_regs_
   }
   /* the raster: n x n pixels (rows scanned in groups of 4: ceil(n/4)*4 per row) */
   const double q = c->search_field_nm / c->search_pixel_nm;
-  const double rows = ceil(q - 1e-9 * q);   /* 1270/127 is 10 pixels, not 11 */
+  const double rows = ceil(q - 1e-9 * q);   /* 2.7/0.3 = 9.000000000000002 is 9 pixels, not 10 */
   if (!(rows >= 1 && rows <= 255)) {
     snprintf(err, n, "search_field_nm = %g with search_pixel_nm = %g: ceil(field/pixel) = %.0f pixels must be 1..255",
              c->search_field_nm, c->search_pixel_nm, rows);
