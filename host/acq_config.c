@@ -176,7 +176,7 @@ static int load(acq_config *c, const char *path, int scenario, char *err, size_t
 {
   struct ini_ctx x = { c, err, errlen, path, 0, scenario };
   int r = ini_parse(path, on_ini, &x);
-  if (r == -1) { snprintf(err, errlen, "cannot open config %s: %s", path, strerror(errno)); return -1; }
+  if (r == -1) { snprintf(err, errlen, "cannot open %s %s: %s", scenario ? "scenario" : "config", path, strerror(errno)); return -1; }
   if (r == -2) { snprintf(err, errlen, "out of memory reading %s", path); return -1; }
   if (r > 0 && !x.failed) snprintf(err, errlen, "%s:%d: not an INI line (expected key = value)", path, r);
   return r ? -1 : 0;

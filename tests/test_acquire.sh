@@ -202,6 +202,9 @@ refused "centre outside window" "must lie inside the safe window" "$MF" acquire 
 refused "bad duration" "--duration 'abc'" "$MF" acquire --board sim --mode track --duration abc --out "$tmp/x6"
 refused "missing --out" "--out DIR and --duration T are required" "$MF" acquire --board sim --duration 1
 printf 'x_nm = 1\n' >"$tmp/bad.ini"
+refused "missing scenario" "cannot open scenario $tmp/none.ini" "$MF" acquire --board "sim:$tmp/none.ini" --duration 0.1 --out "$tmp/x18"
+printf '[emitter]\nx_nm = 0\n[acquire]\nL = 3\n' >"$tmp/badacq.ini"
+refused "bad [acquire] key in a scenario" "badacq.ini: unknown key 'L'" "$MF" acquire --board "sim:$tmp/badacq.ini" --duration 0.1 --out "$tmp/x19"
 refused "scenario key outside a section" "unknown key" "$MF" acquire --board "sim:$tmp/bad.ini" --mode track --duration 0.1 --out "$tmp/x7"
 printf 'k = 4\n[weird]\nL_nm = 3\n' >"$tmp/cfg.ini"
 refused "config section" "section \[weird\]" "$MF" acquire --board sim --mode track --duration 0.1 --out "$tmp/x8" --config "$tmp/cfg.ini"
