@@ -9,12 +9,13 @@
 #include "est_regs.h"
 #include "regmap.h"
 
-enum kind { KD, KI, KS };   /* double, int, string */
+enum kind { KD, KI, KS, KO };   /* double, int, string, off/on (int 0/1) */
 struct key { const char *name; enum kind kind; double lo, hi; size_t off; const char *unit; };
 #define D(n, lo, hi, u) { #n, KD, lo, hi, offsetof(acq_config, n), u }
 #define I(n, lo, hi, u) { #n, KI, lo, hi, offsetof(acq_config, n), u }
+#define O(n, u)         { #n, KO, 0, 1, offsetof(acq_config, n), u }
 static const struct key keys[] = {
-  { "mode", KS, 0, 0, offsetof(acq_config, mode), "track" },
+  { "mode", KS, 0, 0, offsetof(acq_config, mode), "only track so far" },
   D(cycle_hz, 100, 100000, "Hz, multiplex cycle rate"),
   I(k, 1, 8, "exposures per cycle (4 = centre + 3 at 120 deg)"),
   D(delay_us, 3.5, 1000, "us, beam move + gate delay (laser blanked)"),
@@ -36,6 +37,26 @@ static const struct key keys[] = {
   D(thresh, 0, 32767, "reaction threshold, counts per record"),
   I(agg, 1, 255, "multiplex cycles summed into one record (above the link's capacity)"),
   I(baud, 3000000, 12000000, "link rate: 3000000, 6000000 or 12000000 baud"),
+  /* tracking controller (docs/controller.md); the register fields are checked by
+   * host/ctl_regs.c, which knows eod_nm_per_lsb and the clock */
+  O(controller, "off or on: the firmware's tracking controller drives the run"),
+  D(search_field_nm, 1, 1e5, "nm, side of the square search raster (centred on centre_x/y_nm)"),
+  D(search_pixel_nm, 1e-3, 1e5, "nm, raster pixel step"),
+  D(search_dwell_us, 0.02, 1365, "us, gate per search pixel"),
+  I(search_thresh, 1, 32767, "counts in one pixel that end the search"),
+  I(act_cycles, 0, 65535, "405 nm on for this many search cycles of an activation frame"),
+  I(act_every, 0, 255, "405 nm in every act_every-th raster frame (0 = never)"),
+  D(pre_L_nm, 1, 1000, "nm, pre-localization pattern diameter (4 Gaussian exposures at +-L/2)"),
+  D(pre_gate_us, 0.02, 1365, "us, gate per pre-localization exposure"),
+  I(pre_thresh, 1, 32767, "counts N of the 4 pre-localization exposures to accept"),
+  D(gauss_fwhm_nm, 10, 5000, "nm, fwhm of the Gaussian search beam"),
+  D(pre_gain, 0, 1000, "pre-localization feedback gain (1 = move onto the estimate)"),
+  D(pre_clamp_nm, 0, 1e5, "nm, largest pre-localization step per axis"),
+  D(gain, 0, 1000, "tracking feedback gain per record"),
+  D(clamp_nm, 0, 1e5, "nm, largest tracking step per axis and record"),
+  D(loss_ratio, 0, 1, "lost when sum(n0)/sum(N) over the window reaches this"),
+  I(loss_records, 0, 255, "records of the n0/N loss window (0 = off)"),
+  I(dark_records, 0, 65535, "consecutive records without a valid estimate = lost (0 = off)"),
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
@@ -59,6 +80,24 @@ void acq_defaults(acq_config *c)
   c->thresh = 6;
   c->agg = 1;
   c->baud = 3000000;
+  c->controller = 0;           /* docs/controller.md; seed 003 6.4.2 */
+  c->search_field_nm = 1900;
+  c->search_pixel_nm = 127;
+  c->search_dwell_us = 50;
+  c->search_thresh = 15;
+  c->act_cycles = 4;
+  c->act_every = 0;
+  c->pre_L_nm = 300;
+  c->pre_gate_us = 50;
+  c->pre_thresh = 20;
+  c->gauss_fwhm_nm = 320;
+  c->pre_gain = 1.0;
+  c->pre_clamp_nm = 300;
+  c->gain = 0.5;
+  c->clamp_nm = 50;
+  c->loss_ratio = 0.24;        /* seed 003 6.4.4: mean central ratio ~0.23-0.25 when lost */
+  c->loss_records = 32;
+  c->dark_records = 40;
 }
 
 int acq_set(acq_config *c, const char *key, const char *value, char *err, size_t errlen)
@@ -73,6 +112,14 @@ int acq_set(acq_config *c, const char *key, const char *value, char *err, size_t
         return -1;
       }
       snprintf(p, sizeof c->mode, "%s", value);
+      return 0;
+    }
+    if (k->kind == KO) {
+      if (strcmp(value, "on") && strcmp(value, "off")) {
+        snprintf(err, errlen, "%s = '%s' is not 'on' or 'off' (%s)", key, value, k->unit);
+        return -1;
+      }
+      *(int *)p = !strcmp(value, "on");
       return 0;
     }
     char *end;
@@ -104,12 +151,14 @@ int acq_set(acq_config *c, const char *key, const char *value, char *err, size_t
   return -1;
 }
 
-struct ini_ctx { acq_config *c; char *err; size_t errlen; const char *path; int failed; };
+struct ini_ctx { acq_config *c; char *err; size_t errlen; const char *path; int failed, scenario; };
 
 static int on_ini(void *user, const char *section, const char *name, const char *value)
 {
   struct ini_ctx *x = user;
   char e[900];
+  if (x->failed) return 0;   /* the first error is the one to report */
+  if (x->scenario && strcmp(section, "acquire")) return 1;   /* the physics' sections */
   if (*section && strcmp(section, "acquire")) {
     snprintf(x->err, x->errlen, "%s: section [%s] is not known (keys go at the top or in [acquire])", x->path, section);
     x->failed = 1;
@@ -123,15 +172,18 @@ static int on_ini(void *user, const char *section, const char *name, const char 
   return 1;
 }
 
-int acq_load_ini(acq_config *c, const char *path, char *err, size_t errlen)
+static int load(acq_config *c, const char *path, int scenario, char *err, size_t errlen)
 {
-  struct ini_ctx x = { c, err, errlen, path, 0 };
+  struct ini_ctx x = { c, err, errlen, path, 0, scenario };
   int r = ini_parse(path, on_ini, &x);
-  if (r == -1) { snprintf(err, errlen, "cannot open config %s: %s", path, strerror(errno)); return -1; }
+  if (r == -1) { snprintf(err, errlen, "cannot open %s %s: %s", scenario ? "scenario" : "config", path, strerror(errno)); return -1; }
   if (r == -2) { snprintf(err, errlen, "out of memory reading %s", path); return -1; }
   if (r > 0 && !x.failed) snprintf(err, errlen, "%s:%d: not an INI line (expected key = value)", path, r);
   return r ? -1 : 0;
 }
+
+int acq_load_ini(acq_config *c, const char *path, char *err, size_t errlen) { return load(c, path, 0, err, errlen); }
+int acq_load_scenario(acq_config *c, const char *path, char *err, size_t errlen) { return load(c, path, 1, err, errlen); }
 
 static int32_t nm_to_lsb(double nm, double gain) { return (int32_t)lround(nm / gain); }
 
@@ -189,17 +241,36 @@ int acq_to_regs(const acq_config *c, double duration_s, acq_regs *r, char *err, 
     snprintf(err, errlen, "estimator: %s", e);
     return -1;
   }
+  if (c->controller && ctl_to_regs(c, cc, &r->ctl, err, errlen)) return -1;
   return 0;
+}
+
+/* A value as text; exact: one that acq_set reads back identically (%.17g), else %g. */
+static void format_value(const struct key *k, const void *p, int exact, char *buf, size_t n)
+{
+  if (k->kind == KS) snprintf(buf, n, "%s", (const char *)p);
+  else if (k->kind == KO) snprintf(buf, n, "%s", *(const int *)p ? "on" : "off");
+  else if (k->kind == KI) snprintf(buf, n, "%d", *(const int *)p);
+  else snprintf(buf, n, exact ? "%.17g" : "%g", *(const double *)p);
+}
+
+void acq_help_keys(FILE *f)
+{
+  acq_config d;
+  acq_defaults(&d);
+  char buf[64], kv[96];
+  for (size_t i = 0; i < NKEYS; i++) {
+    format_value(&keys[i], (const char *)&d + keys[i].off, 0, buf, sizeof buf);
+    snprintf(kv, sizeof kv, "%s=%s", keys[i].name, buf);
+    fprintf(f, "  %-22s %s\n", kv, keys[i].unit);
+  }
 }
 
 void acq_each(const acq_config *c, void (*fn)(void *ctx, const char *key, const char *val), void *ctx)
 {
   char buf[64];
   for (size_t i = 0; i < NKEYS; i++) {
-    const void *p = (const char *)c + keys[i].off;
-    if (keys[i].kind == KS) snprintf(buf, sizeof buf, "%s", (const char *)p);
-    else if (keys[i].kind == KI) snprintf(buf, sizeof buf, "%d", *(const int *)p);
-    else snprintf(buf, sizeof buf, "%.17g", *(const double *)p);
+    format_value(&keys[i], (const char *)c + keys[i].off, 1, buf, sizeof buf);
     fn(ctx, keys[i].name, buf);
   }
 }

@@ -4,11 +4,13 @@
 #ifndef MINFLUX_ACQ_CONFIG_H
 #define MINFLUX_ACQ_CONFIG_H
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include "core_config.h"
 #include "mlms.h"
+#include "ctl_regs.h"
 
-typedef struct {
+typedef struct acq_config {
   char   mode[16];
   double cycle_hz, delay_us, window_us;
   int    k;
@@ -21,12 +23,22 @@ typedef struct {
   double thresh;
   int    agg;                      /* cycles summed into one record */
   int    baud;                     /* link rate */
+  /* tracking controller (docs/controller.md; converted by host/ctl_regs.c) */
+  int    controller;               /* 0 off, 1 on */
+  double search_field_nm, search_pixel_nm, search_dwell_us;
+  int    search_thresh;
+  int    act_cycles, act_every;
+  double pre_L_nm, pre_gate_us;
+  int    pre_thresh;
+  double gauss_fwhm_nm, pre_gain, pre_clamp_nm, gain, clamp_nm, loss_ratio;
+  int    loss_records, dark_records;
 } acq_config;
 
 /* What the configuration means for the firmware. */
 typedef struct {
   core_config_t core;
   mlms_regs_t   est;
+  ctl_regs_t    ctl;               /* with controller = on (host/ctl_regs.c) */
   double        cycle_hz_actual;   /* CLK_HZ / period */
 } acq_regs;
 
@@ -35,8 +47,14 @@ void acq_defaults(acq_config *c);
 int  acq_set(acq_config *c, const char *key, const char *value, char *err, size_t errlen);
 /* An INI file: keys at the top or in [acquire]. */
 int  acq_load_ini(acq_config *c, const char *path, char *err, size_t errlen);
-/* Validates and converts; ncycles = round(duration_s * actual rate). */
+/* A scenario file of the virtual board: only its [acquire] section (the other sections
+ * are the physics' and are read by sim/scenario.c). */
+int  acq_load_scenario(acq_config *c, const char *path, char *err, size_t errlen);
+/* Validates and converts; ncycles = round(duration_s * actual rate); the controller's
+ * registers too when c->controller is on. */
 int  acq_to_regs(const acq_config *c, double duration_s, acq_regs *r, char *err, size_t errlen);
+/* Prints every key as "key=default  unit/meaning", one a line (minflux acquire --help). */
+void acq_help_keys(FILE *f);
 /* Calls fn for every key with its value as text (for the raw header). */
 void acq_each(const acq_config *c, void (*fn)(void *ctx, const char *key, const char *val), void *ctx);
 

@@ -30,10 +30,13 @@ static void acq_usage(FILE *f)
     "  DIR/summary.json records, gaps, crc_errors, fifo_overflows, duration_s, rates\n"
     "  DIR/truth.csv    t_s,x_nm,y_nm,on  (board sim only)\n"
     "--board ftdi[:SERIAL]|sim[:SCENARIO.ini]  (default sim)\n"
-    "Keys (defaults; README \"Acquisition keys\"): mode=track cycle_hz=8000 k=4 delay_us=7.4 window_us=2\n"
-    "  L_nm=100 fwhm_nm=360 eod_nm_per_lsb=0.1 centre_x_nm=0 centre_y_nm=0 safe_{x,y}_{min,max}_nm=-+3000\n"
-    "  laser_amp=49152 est_k=1 beta0=1.27 beta1=3.8 beta2=0 thresh=6 agg=1 baud=3000000\n"
+    "Keys, lowest precedence first: the defaults below, the [acquire] section of the board's\n"
+    "SCENARIO.ini, --config F.ini, key=value arguments (README \"Acquisition keys\"):\n");
+  acq_help_keys(f);
+  fprintf(f,
     "agg=M sums M cycles into one record (for cycle rates above the link's capacity).\n"
+    "controller=on: the firmware's tracking controller (search, pre-localization, tracking;\n"
+    "  docs/controller.md) drives the run; the state of each record is the state column.\n"
     "Ctrl-C stops the firmware after the current cycle and leaves complete files.\n"
     "Exit: 0 complete (FIFO overflows are counted, not errors), 1 error, 2 bad usage, 3 the link failed\n"
     "  mid-run, 4 records lost on the link, 5 the firmware was reset during the run; the files hold\n"
@@ -101,6 +104,26 @@ static int configure(mfx_link *l, const acq_regs *r)
   return 0;
 }
 
+/* The tracking controller: its registers, offset entries 4..7 and EST_G, then CTL_MODE = 1,
+ * which must read back (0: no controller in this firmware: 1 with the message in err);
+ * controller = off writes CTL_MODE = 0 (a firmware without the register ignores it).
+ * -1: the link failed (l->err). */
+static int configure_ctl(mfx_link *l, const acq_config *cfg, const ctl_regs_t *r, char *err, size_t errlen)
+{
+  if (!cfg->controller) return mfx_reg_write(l, MINFLUX_REG_CTL_MODE, 0) ? -1 : 0;
+  ctl_write_t w[CTL_NWRITES];
+  uint32_t v;
+  ctl_reg_writes(r, w);
+  for (int i = 0; i < CTL_NWRITES; i++)
+    if (mfx_reg_write(l, w[i].addr, w[i].value)) return -1;
+  if (mfx_reg_write(l, MINFLUX_REG_CTL_MODE, 1) || mfx_reg_read(l, MINFLUX_REG_CTL_MODE, &v)) return -1;
+  if (!(v & 1)) {
+    snprintf(err, errlen, "this firmware has no tracking controller (CTL_MODE reads %u); run with controller=off", v);
+    return 1;
+  }
+  return 0;
+}
+
 int cmd_acquire(int argc, char **argv)
 {
   const char *board = "sim", *out = NULL, *cfg_path = NULL, *mode = NULL;
@@ -140,6 +163,11 @@ int cmd_acquire(int argc, char **argv)
   acq_config cfg;
   acq_defaults(&cfg);
   char err[1200];
+  /* a scenario's [acquire] section: the acquisition its sample is meant for */
+  if (!strncmp(board, "sim:", 4) && board[4] && acq_load_scenario(&cfg, board + 4, err, sizeof err)) {
+    fprintf(stderr, "minflux acquire: %s\n", err);
+    return 2;
+  }
   if (cfg_path && acq_load_ini(&cfg, cfg_path, err, sizeof err)) { fprintf(stderr, "minflux acquire: %s\n", err); return 2; }
   if (mode && acq_set(&cfg, "mode", mode, err, sizeof err)) { fprintf(stderr, "minflux acquire: %s\n", err); return 2; }
   for (int i = optind; i < argc; i++) {
@@ -186,12 +214,15 @@ int cmd_acquire(int argc, char **argv)
     t->close(t);
     return 1;
   }
-  if (configure(&l, &regs) || mfx_reg_write(&l, MINFLUX_REG_LINK_RESET, 1) ||
-      mfx_reg_read(&l, MINFLUX_REG_REC_DROPPED, &drop0) || mfx_reg_read(&l, MINFLUX_REG_RX_ERRORS, &rxe0)) {
+  int ctl_rc = 0;
+  if (configure(&l, &regs) || (ctl_rc = configure_ctl(&l, &cfg, &regs.ctl, err, sizeof err)) < 0 ||
+      (!ctl_rc && (mfx_reg_write(&l, MINFLUX_REG_LINK_RESET, 1) || mfx_reg_read(&l, MINFLUX_REG_REC_DROPPED, &drop0) ||
+                   mfx_reg_read(&l, MINFLUX_REG_RX_ERRORS, &rxe0)))) {
     fprintf(stderr, "minflux acquire: configuring the firmware: %s\n", l.err);
     t->close(t);
     return 1;
   }
+  if (ctl_rc) { fprintf(stderr, "minflux acquire: %s\n", err); t->close(t); return 1; }
   if (mfx_link_set_rate(&l, (unsigned)cfg.baud)) {
     fprintf(stderr, "minflux acquire: %s\n", l.err);
     t->close(t);
@@ -219,6 +250,13 @@ int cmd_acquire(int argc, char **argv)
   json_object_set_new(jr, "win", json_integer(regs.core.win_cycles));
   json_object_set_new(jr, "ncycles", json_integer(regs.core.ncycles));
   json_object_set_new(jr, "agg", json_integer(regs.core.agg));
+  if (cfg.controller) {   /* every controller register word as written */
+    json_t *jw = json_object();
+    ctl_write_t w[CTL_NWRITES];
+    ctl_reg_writes(&regs.ctl, w);
+    for (int i = 0; i < CTL_NWRITES; i++) json_object_set_new(jw, w[i].name, json_integer(w[i].value));
+    json_object_set_new(jr, "ctl", jw);
+  }
   json_object_set_new(hdr, "registers", jr);
   json_object_set_new(hdr, "duration_s_requested", json_real(duration));
   json_object_set_new(hdr, "cycle_hz", json_real(regs.cycle_hz_actual));
@@ -334,6 +372,10 @@ int cmd_acquire(int argc, char **argv)
   json_object_set_new(sum, "photons_per_cycle", json_real(tab.records ? (double)tab.photons / (tab.records * agg) : 0));
   json_object_set_new(sum, "photons_per_record", json_real(tab.records ? (double)tab.photons / tab.records : 0));
   json_object_set_new(sum, "valid_localizations", json_integer((json_int_t)tab.valid));
+  json_t *bys = json_object();   /* record flags bits 7:4 (docs/controller.md) */
+  static const char *const st_names[] = { "open", "search", "preloc", "track" };
+  for (unsigned i = 0; i < 4; i++) json_object_set_new(bys, st_names[i], json_integer((json_int_t)tab.by_state[i]));
+  json_object_set_new(sum, "records_by_state", bys);
   json_object_set_new(sum, "mean_x_nm", tab.valid ? json_real(tab.sum_x / tab.valid) : json_null());
   json_object_set_new(sum, "mean_y_nm", tab.valid ? json_real(tab.sum_y / tab.valid) : json_null());
   json_object_set_new(sum, "interrupted", json_boolean(g_interrupted));
@@ -356,6 +398,9 @@ int cmd_acquire(int argc, char **argv)
   if (tab.valid)
     printf("mean position of %" PRIu64 " valid localizations: (%.2f, %.2f) nm; %.1f photons per cycle\n",
            tab.valid, tab.sum_x / tab.valid, tab.sum_y / tab.valid, (double)tab.photons / (tab.records * agg));
+  if (cfg.controller)
+    printf("records by controller state: %" PRIu64 " search, %" PRIu64 " pre-localization, %" PRIu64 " tracking\n",
+           tab.by_state[MINFLUX_CTL_ST_SEARCH], tab.by_state[MINFLUX_CTL_ST_PRELOC], tab.by_state[MINFLUX_CTL_ST_TRACK]);
   printf("files: %s/{raw.mfx,cycles.csv,tracks.csv,summary.json%s}\n", out, is_sim ? ",truth.csv" : "");
   if (rc == 3)
     fprintf(stderr, "minflux acquire: the link failed after %" PRIu64 " records: the files hold everything received until then "

@@ -58,7 +58,8 @@ void mfx_tables_add(mfx_tables *t, const mfx_cycle *c)
   const double cx = c->cx * t->p.eod_nm_per_lsb, cy = c->cy * t->p.eod_nm_per_lsb;
   const double ex = c->ex / 32.0, ey = c->ey / 32.0;   /* Q11.5 nm */
   const int valid = (c->flags & MFX_FLAG_EST_VALID) != 0;
-  const unsigned state = c->flags >> MFX_FLAG_STATE_SHIFT;
+  const unsigned state = (c->flags >> MFX_FLAG_STATE_SHIFT) & 0xFu;
+  t->by_state[state]++;
   fprintf(t->cycles, "%" PRIu64 ",%.9f,%u,%u,%u,%u,%.4f,%.4f,%.5f,%.5f,%d,%u\n", t->seq_unwrapped, t_s,
           n[0], n[1], n[2], n[3], cx, cy, ex, ey, valid, state);
   if (valid) {

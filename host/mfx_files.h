@@ -28,6 +28,7 @@ typedef struct {
   uint32_t prev_ts, first_ts;
   uint64_t first_ts_full, last_ts_full;
   double sum_x, sum_y;       /* absolute positions of valid localizations */
+  uint64_t by_state[16];     /* records by controller state (flags bits 7:4) */
   int started;
 } mfx_tables;
 

@@ -134,6 +134,8 @@ static int on_kv(void *user, const char *section, const char *name, const char *
 {
   struct load_ctx *c = user;
   int sec_known = 0;
+  /* [acquire]: acquisition keys for the host (minflux acquire reads them, host/acq_config.c) */
+  if (!strcmp(section, "acquire")) return 1;
   for (size_t i = 0; i < NKEYS; i++) {
     const struct key *k = &keys[i];
     if (strcmp(section, k->section)) continue;
@@ -206,7 +208,8 @@ static int on_kv(void *user, const char *section, const char *name, const char *
   else if (sec_known)
     snprintf(c->err, c->errlen, "%s: unknown key [%s] %s (allowed in [%s]: %s)", c->path, section, name, section, allowed);
   else
-    snprintf(c->err, c->errlen, "%s: unknown section [%s] (allowed: %s; see docs/physics.md)", c->path, section, allowed);
+    snprintf(c->err, c->errlen, "%s: unknown section [%s] (allowed: %s, [acquire] for the host; see docs/physics.md)",
+             c->path, section, allowed);
   return 0;
 }
 

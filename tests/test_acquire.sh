@@ -147,7 +147,51 @@ r=$(jget "$I/summary.json" records)
 check "Ctrl-C with agg 3: exit 0 (rc $rc)" [ $rc = 0 ]
 check "Ctrl-C with agg 3: whole records ($r x 3 = $(jget "$I/summary.json" cycles_run))" [ $((${r:-0} * 3)) = "$(jget "$I/summary.json" cycles_run)" ]
 
+# ---- the tracking controller (docs/controller.md) on the static emitter at (12, -8) nm:
+# raster search from the origin, pre-localization, tracking; the tracked position is the emitter's ----
+C=$tmp/ctl
+if "$MF" acquire --board "sim:$SCN/static.ini" --mode track --duration 0.5 --out "$C" controller=on >"$tmp/out" 2>"$tmp/err"; then
+  S=$C/summary.json
+  read -r n1 n2 n3 n0 first last <<<"$(awk -F, 'NR > 1 { c[$12]++; if (NR == 2) f = $12 "@" $7 "," $8; l = $12 }
+    END { print c[1] + 0, c[2] + 0, c[3] + 0, c[0] + 0, f, l }' "$C/cycles.csv")"
+  echo "  controller: records by state: $n1 search, $n2 pre-localization, $n3 tracking, $n0 open loop; first $first"
+  check "controller: 4000 records ($(jget "$S" records))" [ "$(jget "$S" records)" = 4000 ]
+  check "controller: the run starts searching at the raster origin (-889, -889) nm ($first)" [ "$first" = "1@-889.0000,-889.0000" ]
+  check "controller: records reach state 3 and the run ends tracking ($n3, last state $last)" [ "$n3" -gt 3000 -a "$last" = 3 ]
+  check "controller: a pre-localization record ($n2)" [ "$n2" -ge 1 ]
+  check "controller: no open-loop record ($n0)" [ "$n0" = 0 ]
+  check "controller: summary records_by_state = the state column" \
+    [ "$(jget "$S" open)/$(jget "$S" search)/$(jget "$S" preloc)/$(jget "$S" track)" = "$n0/$n1/$n2/$n3" ]
+  # tracked position (state 3 rows of tracks.csv) against the emitter's (truth.csv mean)
+  read -r tx ty <<<"$(awk -F, 'NR > 1 { x += $2; y += $3; n++ } END { printf "%.4f %.4f", x / n, y / n }' "$C/truth.csv")"
+  read -r mx my nt <<<"$(awk -F, 'NR > 1 && $5 == 3 { x += $2; y += $3; n++ } END { printf "%.4f %.4f %d", x / n, y / n, n }' "$C/tracks.csv")"
+  echo "  controller: mean of $nt tracked localizations ($mx, $my) nm, emitter ($tx, $ty) nm"
+  check "controller: tracked mean ($mx, $my) within 5 nm of the emitter ($tx, $ty)" \
+    awk -v x="$mx" -v y="$my" -v a="$tx" -v b="$ty" 'BEGIN { exit !((x - a)^2 + (y - b)^2 < 25) }'
+  check "controller: the registers written are in the raw header (CTL_RASTER 15 x 1270 LSB)" grep -q '"CTL_RASTER":984310' "$C/raw.mfx"
+  "$MF" decode "$C/raw.mfx" --out "$tmp/cdec" >/dev/null 2>&1
+  check "controller: decode reproduces tracks.csv" cmp -s "$C/tracks.csv" "$tmp/cdec/tracks.csv"
+else
+  fail "controller acquire: $(cat "$tmp/err")"
+fi
+check "acquire --help lists the controller keys" sh -c "'$MF' acquire --help | grep -q 'controller=off' && '$MF' acquire --help | grep -q 'dark_records=40'"
+# a scenario's [acquire] keys apply, key=value arguments override them
+printf '[acquire]\ncontroller = on\nk = 5\n[emitter]\nx_nm = 0\n' >"$tmp/acq.ini"
+refused "scenario [acquire] applied" "k = 5 with controller = on" "$MF" acquire --board "sim:$tmp/acq.ini" --duration 0.01 --out "$tmp/x20"
+if "$MF" acquire --board "sim:$tmp/acq.ini" --duration 0.01 --out "$tmp/x21" k=4 >"$tmp/out" 2>"$tmp/err"; then
+  check "scenario [acquire]: controller on from the scenario" grep -q '"controller":"on"' "$tmp/x21/raw.mfx"
+  check "scenario [acquire]: k from the command line" grep -q '"k":"4"' "$tmp/x21/raw.mfx"
+else
+  fail "scenario [acquire] with k=4: $(cat "$tmp/err")"
+fi
+
 # ---- refusals ----
+refused "controller with k = 5" "k = 5 with controller = on: .*\(allowed: k = 1..4\)" "$MF" acquire --board sim --duration 0.1 --out "$tmp/x12" controller=on k=5
+refused "controller with agg = 2" "agg = 2 with controller = on: .*\(allowed: agg = 1\)" "$MF" acquire --board sim --duration 0.1 --out "$tmp/x13" controller=on agg=2
+refused "controller loss_ratio = 1" "loss_ratio = 1: round\(loss_ratio\*256\) = 256 must be 1..255" "$MF" acquire --board sim --duration 0.1 --out "$tmp/x14" controller=on loss_ratio=1
+refused "controller gain too large" "gain = 2: .* = 40960 must be 1..32767 \(gain 4.88281e-05..1.59995\)" "$MF" acquire --board sim --duration 0.1 --out "$tmp/x15" controller=on gain=2
+refused "controller raster outside the window" "leaves the safe window" "$MF" acquire --board sim --duration 0.1 --out "$tmp/x16" controller=on search_field_nm=7000
+refused "controller not on/off" "controller = 'yes' is not 'on' or 'off'" "$MF" acquire --board sim --duration 0.1 --out "$tmp/x17" controller=yes
 refused "link rate" "not a link rate of the firmware \(allowed: 3000000, 6000000, 12000000" "$MF" acquire --board sim --duration 0.1 --out "$tmp/x10" baud=9600
 refused "agg out of range" "agg = '256' is not an integer in \[1, 255\]" "$MF" acquire --board sim --duration 0.1 --out "$tmp/x11" agg=256
 refused "unknown key" "unknown key 'foo'" "$MF" acquire --board sim --mode track --duration 0.1 --out "$tmp/x1" foo=1
@@ -158,6 +202,9 @@ refused "centre outside window" "must lie inside the safe window" "$MF" acquire 
 refused "bad duration" "--duration 'abc'" "$MF" acquire --board sim --mode track --duration abc --out "$tmp/x6"
 refused "missing --out" "--out DIR and --duration T are required" "$MF" acquire --board sim --duration 1
 printf 'x_nm = 1\n' >"$tmp/bad.ini"
+refused "missing scenario" "cannot open scenario $tmp/none.ini" "$MF" acquire --board "sim:$tmp/none.ini" --duration 0.1 --out "$tmp/x18"
+printf '[emitter]\nx_nm = 0\n[acquire]\nL = 3\n' >"$tmp/badacq.ini"
+refused "bad [acquire] key in a scenario" "badacq.ini: unknown key 'L'" "$MF" acquire --board "sim:$tmp/badacq.ini" --duration 0.1 --out "$tmp/x19"
 refused "scenario key outside a section" "unknown key" "$MF" acquire --board "sim:$tmp/bad.ini" --mode track --duration 0.1 --out "$tmp/x7"
 printf 'k = 4\n[weird]\nL_nm = 3\n' >"$tmp/cfg.ini"
 refused "config section" "section \[weird\]" "$MF" acquire --board sim --mode track --duration 0.1 --out "$tmp/x8" --config "$tmp/cfg.ini"

@@ -52,7 +52,8 @@ fi
 
 # ---- Lissajous: truth rows are the S82 cycle averages ----
 D=$tmp/liss
-if "$MF" acquire --board "sim:$SCN/lissajous.ini" --mode track --duration 0.25 --out "$D" >/dev/null 2>"$tmp/err"; then
+# (open loop: controller=off overrides the scenario's [acquire] controller = on)
+if "$MF" acquire --board "sim:$SCN/lissajous.ini" --mode track --duration 0.25 --out "$D" controller=off >/dev/null 2>"$tmp/err"; then
   k=$(jreg "$D" k); delay=$(jreg "$D" delay); gate=$(jreg "$D" gate)
   # a cycle stamped ts starts at model time (ts + 16) / clk; its truth averages the figure
   # (pp 500 nm, 1.5 / 1 Hz, centre 0) up to its last gate, 1 + K (DELAY + GATE) clocks later

@@ -6,7 +6,9 @@
  *    multiplex period that matches the reported rate;
  *  - the configuration as the raw header stores it (acq_each: key, value text) reads back
  *    through acq_set into the identical configuration (so `minflux decode` sees what
- *    `minflux acquire` used). */
+ *    `minflux acquire` used);
+ *  - with controller = on: k <= 4, agg = 1, the whole search raster inside the safe window and
+ *    every controller field in its range. */
 #include <math.h>
 #include <string.h>
 #include "fuzz_util.h"
@@ -43,6 +45,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   SAME(cycle_hz); SAME(delay_us); SAME(window_us); SAME(L_nm); SAME(fwhm_nm); SAME(eod_nm_per_lsb);
   SAME(centre_x_nm); SAME(centre_y_nm); SAME(safe_x_min_nm); SAME(safe_x_max_nm); SAME(safe_y_min_nm);
   SAME(safe_y_max_nm); SAME(laser_amp); SAME(beta0); SAME(beta1); SAME(beta2); SAME(thresh);
+  SAME(search_field_nm); SAME(search_pixel_nm); SAME(search_dwell_us); SAME(pre_L_nm); SAME(pre_gate_us);
+  SAME(gauss_fwhm_nm); SAME(pre_gain); SAME(pre_clamp_nm); SAME(gain); SAME(clamp_nm); SAME(loss_ratio);
+  FZ_CHECK(back.controller == c.controller && back.search_thresh == c.search_thresh && back.act_cycles == c.act_cycles &&
+           back.act_every == c.act_every && back.pre_thresh == c.pre_thresh && back.loss_records == c.loss_records &&
+           back.dark_records == c.dark_records, "controller integer keys differ after replay");
 #undef SAME
 
   const double duration = size ? 0.001 * (1 + data[size - 1]) : 0.5;
@@ -57,6 +64,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const int32_t x = cc->centre_x + cc->off_x[i], y = cc->centre_y + cc->off_y[i];
     FZ_CHECK(x >= cc->xmin && x <= cc->xmax && y >= cc->ymin && y <= cc->ymax && x >= INT16_MIN && x <= INT16_MAX &&
              y >= INT16_MIN && y <= INT16_MAX, "exposure %u at (%d, %d) outside the window", i, x, y);
+  }
+  if (c.controller) {   /* the whole raster (rows of ceil(n/4)*4 pixels, n rows) inside the safe window */
+    const ctl_regs_t *t = &g.ctl;
+    const int64_t x1 = t->origin_x + (int64_t)((t->n + 3) / 4 * 4 - 1) * t->step, y1 = t->origin_y + (int64_t)(t->n - 1) * t->step;
+    FZ_CHECK(cc->k <= 4 && cc->agg == 1 && t->n >= 1 && t->step >= 1 && t->step <= 32767, "k %u agg %u n %u step %u", cc->k,
+             cc->agg, t->n, t->step);
+    FZ_CHECK(t->origin_x >= cc->xmin && x1 <= cc->xmax && t->origin_y >= cc->ymin && y1 <= cc->ymax,
+             "raster x %d..%lld y %d..%lld outside the window", t->origin_x, (long long)x1, t->origin_y, (long long)y1);
+    FZ_CHECK(t->gain >= 1 && t->gain <= 32767 && t->pre_gain >= 1 && t->pre_gain <= 32767 && t->ratio >= 1 &&
+             t->clamp >= 1 && t->clamp <= 32767 && t->pre_clamp >= 1 && t->pre_clamp <= 32767 && t->dwell_cycles >= 1 &&
+             t->pre_gate_cycles >= 1, "a controller field out of its range");
   }
   const uint64_t period = core_config_period_cycles(cc);
   FZ_CHECK(fabs(g.cycle_hz_actual * (double)period - MINFLUX_CLK_HZ) < 1e-3, "rate %.9g Hz, period %llu",
