@@ -261,7 +261,6 @@ static double nice_length(double v)
 
 int an_write_pngs(const char *dir, const an_raw *raw, const an_result *res, char *err, size_t errlen)
 {
-  (void)raw;
   char path[4200], title[200];
   double x0, x1, y0, y1;
   extent(res, &x0, &x1, &y0, &y1);
@@ -288,6 +287,22 @@ int an_write_pngs(const char *dir, const an_raw *raw, const an_result *res, char
     if (img) plot_points(p, bx, by, m, plot_color((int)k), 2);
     else plot_lines(p, bx, by, m, plot_color((int)k), 1);
   }
+  /* the true trajectory (truth.csv of the virtual board) over the tracks */
+  const plot_rgb grey = {0.05, 0.05, 0.05};
+  int have_truth = 0;
+  if (raw->have_truth && !img) {
+    for (size_t k = 0; k < res->ntrk; k++) {
+      const an_track *t = &res->trk[k];
+      if (!t->accepted) continue;
+      size_t m = 0;
+      for (size_t i = 0; i < t->count; i += stride) {
+        const an_loc *l = &res->loc[t->first + i];
+        if (l->has_truth) { bx[m] = l->tx_nm; by[m++] = l->ty_nm; }
+      }
+      if (m) { plot_lines(p, bx, by, m, grey, 1.2); have_truth = 1; }
+    }
+  }
+  if (have_truth) { plot_legend(p, "truth (S82)", grey, 1); plot_legend(p, "tracked", plot_color(0), 1); }
   snprintf(path, sizeof path, "%s/tracks.png", dir);
   int rc = plot_write_png(p, path, err, errlen);
   plot_free(p);

@@ -25,7 +25,7 @@ CMD_test_acquire = tests/test_acquire.sh $(BUILD)/minflux
 
 # The demo: an acquisition on the virtual board through the host program (README).
 demo: deps
-	@$(MAKE) --no-print-directory $(BUILD)/minflux $(BUILD)/vl/vboard/vboard
+	@$(MAKE) --no-print-directory $(BUILD)/minflux $(BUILD)/vl/vboard/vboard $(BUILD)/tests/bench_track
 	@mk/demo.sh $(BUILD)
 
 BENCHES += bench_link
