@@ -3,10 +3,13 @@
 // checked), answers them, and frames one CYCLE record per multiplex cycle into a 512-byte
 // transmit FIFO (one EBR) in front of the UART. Frames and numbers: docs/protocol.md,
 // hls-c/regmap_link.h. A record that finds no room is dropped and counted, never stalls
-// the core; its sequence number is used up so the host sees the gap.
+// the core; its sequence number is used up so the host sees the gap. A host watchdog
+// (WDOG) sees every accepted command: silent for longer than WDOG during a run, the link
+// pulses o_wdog_reg and the core aborts the run and centres the beam.
 
 module host_link #(
-  parameter QUIET_W = 26   // LINK_QUIET_W (checked below); co-simulation shortens it
+  parameter QUIET_W = 26,  // LINK_QUIET_W (checked below); co-simulation shortens it
+  parameter WDOG_PRE_W = 14 // LINK_WDOG_PRE_W: cycles per WDOG unit = 2^WDOG_PRE_W (co-simulation shortens it)
 ) (
   input  wire         clk,
   input  wire         rst,
@@ -38,6 +41,9 @@ module host_link #(
                                         // exposure of o_cnt_addr as it was an edge before
   // UART clocks per bit for uart_rx/uart_tx (LINK_BAUD)
   output reg  [4:0]   o_div_reg,
+  // host watchdog
+  input  wire         i_running,        // the core runs a measurement (its o_running)
+  output reg          o_wdog_reg,       // 1-cycle pulse: WDOG expired while running
   // bytes to uart_tx
   output wire         m_valid,
   output wire [7:0]   m_data,
@@ -48,7 +54,8 @@ module host_link #(
   initial begin
     if (PROTO_MAX_CMD != 5 || LINK_FIFO_BYTES != 512 || PROTO_CYCLE_HDR != 15 ||
         REG_CLK_HZ != 8'h12 || REG_LINK_RESET != 8'h16 || REG_LINK_BAUD != 8'h17 ||
-        LINK_DIV_3M != 16 || LINK_QUIET_W != 26 || QUIET_W < 4 || QUIET_W > 26) begin
+        LINK_DIV_3M != 16 || LINK_QUIET_W != 26 || QUIET_W < 4 || QUIET_W > 26 ||
+        REG_WDOG != 8'h19 || LINK_WDOG_PRE_W != 14 || WDOG_PRE_W < 2 || WDOG_PRE_W > 14) begin
       $display("host_link: regmap_link.h changed; update the frame builder"); $finish;
     end
   end
@@ -87,6 +94,7 @@ module host_link #(
   reg        wclr_reg;           // the payload is a LINK_RESET write of 1, registered (timing;
                                  // the payload is still two cycles before it executes)
   reg        wbaud_reg;          // the payload is a LINK_BAUD write, registered likewise
+  reg        wwdog_reg;          // the payload is a WDOG write, registered likewise
 
   // ---- deframer ----
   localparam [2:0] R_HUNT = 3'd0, R_TYPE = 3'd1, R_LEN = 3'd2, R_PAY = 3'd3,
@@ -151,6 +159,7 @@ module host_link #(
     clr_reg <= !rst && ex_write_reg && wclr_reg;
     wclr_reg <= rpl_reg[39:32] == REG_LINK_RESET && rpl_reg[0];
     wbaud_reg <= rpl_reg[39:32] == REG_LINK_BAUD;
+    wwdog_reg <= rpl_reg[39:32] == REG_WDOG;
     rd_wait_reg <= {rd_wait_reg[2:0], 1'b0};
     refuse_q_reg <= !rst && rx_refuse;
     if (rst || clr_reg) rxerr_reg <= 16'd0;
@@ -217,13 +226,14 @@ module host_link #(
   end
 
   always @(posedge clk) begin
-    link_adr_reg <= o_addr_reg >= REG_CLK_HZ && o_addr_reg <= REG_LINK_BAUD;
+    link_adr_reg <= (o_addr_reg >= REG_CLK_HZ && o_addr_reg <= REG_LINK_BAUD) || o_addr_reg == REG_WDOG;
     case (o_addr_reg[2:0])
       REG_CLK_HZ[2:0]:      link_val_reg <= CLK_HZ;
       REG_REC_SEQ[2:0]:     link_val_reg <= {16'd0, seq_reg};
       REG_REC_DROPPED[2:0]: link_val_reg <= {16'd0, dropped_reg};
       REG_RX_ERRORS[2:0]:   link_val_reg <= {16'd0, rxerr_reg};
       REG_LINK_BAUD[2:0]:   link_val_reg <= {30'd0, baud_reg};
+      REG_WDOG[2:0]:        link_val_reg <= {16'd0, wdog_reg};   // (0x11 is the core's)
       default:              link_val_reg <= 32'd0;
     endcase
   end
@@ -498,6 +508,50 @@ module host_link #(
     end
   end
 
+  // ---- host watchdog (WDOG) ----
+  // Every accepted command restarts it (one edge after it executes: registered, timing; a
+  // WDOG write takes effect at that edge too). WDOG = N != 0: N x 2^WDOG_PRE_W + 3 cycles
+  // after the last accepted command executed it has expired; expired while the core is running,
+  // it pulses o_wdog_reg once (the core aborts the run, the laser goes off, the beam is
+  // centred). Only an accepted command (the host is back) re-arms it.
+`ifdef FORMAL_COVER
+  localparam integer WPW = 2;    // cover traces only (make formal): a 4-cycle unit
+`else
+  localparam integer WPW = WDOG_PRE_W;
+`endif
+  reg [15:0] wdog_reg;           // WDOG (0 = off)
+  reg [WPW-1:0] wpre_reg;        // cycles within the unit
+  reg        wtick_reg;          // == &wpre_reg, registered (timing: wcnt_reg's enable)
+  reg [15:0] wcnt_reg;           // whole units since the last accepted command (wraps)
+  reg        weq_reg;            // == (wcnt_reg == wdog_reg != 0), registered (timing)
+  reg        wexp_reg;           // expired since the last accepted command
+  reg        wfired_reg;         // o_wdog_reg pulsed since the last accepted command
+  reg        wfeed_reg = 1'b0;       // a command executed in the previous cycle
+  reg        wwr_reg = 1'b0;     // and it was a WDOG write (the payload still holds)
+  always @(posedge clk) begin
+    wfeed_reg <= ex_ping_reg || ex_read_reg || ex_write_reg;
+    wwr_reg <= !rst && ex_write_reg && wwdog_reg;
+    if (rst) wdog_reg <= 16'd0;
+    else if (wwr_reg) wdog_reg <= rpl_reg[15:0];
+    if (rst || wfeed_reg) begin
+      wpre_reg <= {WPW{1'b0}};
+      wtick_reg <= 1'b0;
+      wcnt_reg <= 16'd0;
+      weq_reg <= 1'b0;
+      wexp_reg <= 1'b0;
+      wfired_reg <= 1'b0;
+      o_wdog_reg <= 1'b0;
+    end else begin
+      wpre_reg <= wpre_reg + 1'b1;
+      wtick_reg <= wpre_reg == {{(WPW-1){1'b1}}, 1'b0};
+      if (wtick_reg) wcnt_reg <= wcnt_reg + 16'd1;
+      weq_reg <= wcnt_reg == wdog_reg && wdog_reg != 16'd0;
+      wexp_reg <= wexp_reg || weq_reg;
+      o_wdog_reg <= (weq_reg || wexp_reg) && i_running && !wfired_reg;
+      if ((weq_reg || wexp_reg) && i_running) wfired_reg <= 1'b1;
+    end
+  end
+
 `ifdef FORMAL
   // ==== Formal properties (make formal; docs/reliability.md) =============================
   // The record FIFO neither reorders, duplicates nor loses bytes, never over- or
@@ -600,8 +654,31 @@ module host_link #(
     P_link_rx_hunt_within_16385_quiet_cycles: assert(rs_reg == R_HUNT || f_quiet <= 15'd16384);
   end
 
+  // -- host watchdog: never when off, only after WDOG units without a command and during a
+  // run, and exactly then --
+  reg [31:0] f_sil = 32'd0;     // cycles since the last accepted command or reset (saturating)
+  reg        f_run_q = 1'b0;    // i_running in the previous cycle
+  always @(posedge clk) begin
+    f_run_q <= i_running;
+    if (rst || wfeed_reg) f_sil <= 32'd0;
+    else if (f_sil != 32'hFFFFFFFF) f_sil <= f_sil + 32'd1;
+  end
+  wire [31:0] f_wt   = {16'd0, wdog_reg} << WPW;        // the timeout in cycles
+  wire [31:0] f_wcnt = {16'd0, wcnt_reg} << WPW | {{(32-WPW){1'b0}}, wpre_reg};
+  wire        f_wrap = f_sil >= (32'd1 << (16 + WPW));   // the unit count has wrapped
+  always @(*) if (f_past_valid) begin
+    P_link_wdog_off_no_trip: assert(wdog_reg != 16'd0 || !o_wdog_reg);
+    P_link_wdog_trip_after_silence: assert(!o_wdog_reg || (f_run_q && f_sil >= f_wt + 32'd2));
+    if (f_run_q && wdog_reg != 16'd0 && f_sil == f_wt + 32'd2) P_link_wdog_trip_in_time: assert(o_wdog_reg);
+  end
+
   // Invariants that make the proof inductive (each is itself proven).
   always @(*) if (f_past_valid) begin
+    I_link_wdog_count: assert((f_wrap || f_wcnt == f_sil) && wtick_reg == &wpre_reg);
+    I_link_wdog_flags: assert((wdog_reg == 16'd0 ? (!weq_reg && !wexp_reg && !wfired_reg && !o_wdog_reg) :
+                               (wexp_reg == (f_sil >= f_wt + 32'd2) &&
+                                (f_wrap || weq_reg == (f_sil >= f_wt + 32'd1 && f_sil <= f_wt + (32'd1 << WPW))))) &&
+                              (!wfired_reg || wexp_reg) && (!o_wdog_reg || wfired_reg));
     I_link_fifo_pointers: assert(wp_reg - rp_reg == fill_reg[8:0] && fill_nz_reg == (!f_clr_q && f_fill_q != 10'd0) &&
                                  (f_clr_q || fill_reg == f_fill_q + {9'd0, f_wr_q} - {9'd0, pop_q_reg}));
     if (f_armed && !f_out)
@@ -645,6 +722,7 @@ module host_link #(
     C_link_tracked_byte_out: cover(f_popped_q);
     C_link_frame_left_halfway: cover(rs_reg == R_PAY && f_quiet == 15'd24);
     C_link_bad_crc_refused: cover(fdone_reg && !fcrc_ok_reg);
+    C_link_wdog_trip: cover(o_wdog_reg);
     C_link_record_dropped: cover(dec_rec_reg && !w_busy_reg && !room_rec_reg && dropped_reg == 16'd0);
   end
 `endif

@@ -14,6 +14,7 @@ module minflux_core (
   // instrument pins
   input  wire [1:0]   i_apd,           // APD TTL pulses (asynchronous)
   input  wire         i_estop,         // emergency stop, active high (asynchronous)
+  input  wire         i_wdog,          // host watchdog expired during a run (1-cycle pulse, host_link)
   output wire         o_dac_sclk,
   output wire         o_dac_mosi,
   output wire         o_dac_sync_n,
@@ -128,7 +129,7 @@ module minflux_core (
   end
 
   wire start = ctrl_reg[0];
-  wire abort = ctrl_reg[2] || estop;
+  wire abort = ctrl_reg[2] || estop || wd_abort;
   // Aggregation (AGG = M): a record sums the counts of M cycles. agg_cnt_reg counts the
   // cycles of the record in progress, agg_last_reg says the cycle running is its last (a
   // registered compare, one edge behind agg_cnt_reg and AGG). A stop is held until a record
@@ -235,7 +236,7 @@ module minflux_core (
       case (a)
         REG_ID:          rd_word = DESIGN_ID;
         REG_VERSION:     rd_word = DESIGN_VERSION;
-        REG_STATUS:      rd_word = {26'd0, sticky_reg[3], estop, sticky_reg[2:0], o_running};
+        REG_STATUS:      rd_word = {25'd0, wd_sticky_reg, sticky_reg[3], estop, sticky_reg[2:0], o_running};
         REG_NCYCLES:     rd_word = ncycles_reg;
         REG_K:           rd_word = {28'd0, k_reg};
         REG_DELAY:       rd_word = {16'd0, delay_reg};
@@ -340,7 +341,7 @@ module minflux_core (
     .i_win(win_reg), .i_delay_le1(delay_le1_reg), .i_gate_le1(seq_gate_le1), .i_win_le1(win_le1_reg),
     .i_cx(seq_cx), .i_cy(seq_cy), .i_off0(off_first), .i_hold(ctl_hold),
     .o_off_addr(off_raddr), .i_off_next(off_next),
-    .i_dac_busy(dac_busy), .i_now(ts_reg),
+    .i_dac_busy(seq_dac_busy), .i_now(ts_reg),
     .o_dac_req_reg(seq_req), .o_x_reg(seq_x), .o_y_reg(seq_y),
     .o_gate_reg(seq_gate), .o_exp_reg(seq_exp), .o_rec_reg(seq_rec),
     .o_rec_ts_reg(o_rec_ts), .o_rec_cx_reg(o_rec_cx), .o_rec_cy_reg(o_rec_cy),
@@ -369,8 +370,43 @@ module minflux_core (
     .i_keep(agg_keep_reg), .i_rec(rec_end), .o_rec_valid_reg(rec_valid), .o_nsum_reg(rec_nsum),
     .o_sat_any_reg(rec_sat), .i_rd_addr(i_cnt_rd_addr), .o_rd_data_reg(o_cnt_rd_data));
 
+  // ---- host watchdog (i_wdog from the host link: the host went silent during a run) ----
+  // The run is aborted the next cycle (laser off the cycle after; the abort comes from a
+  // register, timing) and held idle until the beam is centred: one DAC
+  // move to the code (0, 0) (clamped to the safe window like any move) with laser amplitude
+  // 0, requested once the DAC is idle. The sequencer does not see that move (its DAC busy
+  // input is masked), so its own moves and waits keep their meaning. STATUS bit 6 (sticky,
+  // write 1 to clear) says that it happened.
+  reg  wd_pend_reg = 1'b0;        // the centring move is still to be requested
+  reg  wd_move_reg = 1'b0;        // the DAC is busy with the centring move
+  reg  wd_sticky_reg = 1'b0;      // STATUS bit 6
+  reg  wd_hold_reg = 1'b0;        // == wd_pend_reg || wd_move_reg: the sequencer is aborted
+  // (a sequencer move requested in the cycle after the pulse goes first)
+  wire wd_req = wd_pend_reg && !dac_busy && !seq_req;
+  wire wd_abort = wd_hold_reg;
+  wire seq_dac_busy = dac_busy && !wd_move_reg;
+  wire        dac_req = seq_req || wd_req;   // exclusive
+  wire [16:0] dac_x = wd_req ? 17'd0 : seq_x;
+  wire [16:0] dac_y = wd_req ? 17'd0 : seq_y;
+  wire [15:0] dac_amp = wd_req ? 16'd0 : amp_reg;
+  always @(posedge clk) begin
+    if (rst) begin
+      wd_pend_reg <= 1'b0;
+      wd_move_reg <= 1'b0;
+      wd_sticky_reg <= 1'b0;
+      wd_hold_reg <= 1'b0;
+    end else begin
+      wd_hold_reg <= i_wdog || wd_pend_reg || (wd_move_reg && dac_busy);   // the next wd_pend || wd_move
+      if (i_wdog) wd_pend_reg <= 1'b1;
+      else if (wd_req) wd_pend_reg <= 1'b0;
+      if (wd_req) wd_move_reg <= 1'b1;
+      else if (!dac_busy) wd_move_reg <= 1'b0;
+      wd_sticky_reg <= i_wdog || (wd_sticky_reg && !(cfg_we_reg[0] && wa_reg[2:0] == REG_STATUS[2:0] && wd_reg[6]));
+    end
+  end
+
   dac_spi #(.SYNC_GAP(DAC_SYNC_GAP)) u_dac (
-    .clk(clk), .rst(rst), .i_req(seq_req), .i_x(seq_x), .i_y(seq_y), .i_amp(amp_reg),
+    .clk(clk), .rst(rst), .i_req(dac_req), .i_x(dac_x), .i_y(dac_y), .i_amp(dac_amp),
     .i_xmin(xmin_reg), .i_xmax(xmax_reg), .i_ymin(ymin_reg), .i_ymax(ymax_reg),
     .i_win_wr(win_wr_reg),
     .o_busy_reg(dac_busy), .o_moved_reg(dac_moved), .o_clamp_x_reg(clamp_x),
@@ -480,17 +516,29 @@ module minflux_core (
     P_core_laser_off_3_cycles_after_estop: assert(!(f_estop_q[2] && o_laser_en));
     P_core_laser_off_idle: assert(!(!o_running && o_laser_en));
   end
+  // Host watchdog: the laser is off from the cycle after i_wdog until the centring move is
+  // done, and never on while the DAC is busy with any move (the sequencer's or the centring).
+  reg f_wdog_q = 1'b0, f_wdog_q2 = 1'b0;   // i_wdog one / two cycles ago
+  always @(posedge clk) begin f_wdog_q <= i_wdog; f_wdog_q2 <= f_wdog_q; end
+  always @(*) if (f_past_valid) begin
+    P_core_laser_off_after_wdog: assert(!((f_wdog_q2 || (wd_pend_reg && !f_wdog_q) || wd_move_reg) && o_laser_en));
+    P_core_laser_off_dac_busy: assert(!(dac_busy && o_laser_en));
+    A_core_wd_req_alone: assert(!(wd_req && seq_req));
+  end
   // Invariants that make the proof inductive (each is itself proven).
   always @(*) if (f_past_valid) begin
     I_core_estop_sync: assert(estop_sync_reg == f_estop_q[1:0]);
     I_core_win_wr: assert(win_wr_reg == (cfg_we_reg[1] && wa_reg[2]));
     // the GATE register's own flag (the sequencer sees the controller's gate while it drives)
     if (!rst) I_core_gate_le1: assert(gate_le1_reg == (gate_reg <= 16'd1));
+    if ((wd_pend_reg && !f_wdog_q) || wd_move_reg) I_core_wd_seq_idle: assert(!o_running && !seq_gate && !seq_req);
+    I_core_wd_hold: assert(wd_hold_reg == (wd_pend_reg || wd_move_reg));
   end
   // Covers: the properties are not vacuous.
   always @(*) if (f_past_valid) begin
     C_core_laser_on: cover(o_laser_en);
     C_core_estop_in_gate: cover(f_estop_q[1] && !f_estop_q[2] && o_laser_en);
+    C_core_wdog_centred: cover(wd_move_reg && !dac_busy);   // the centring move is done
   end
 `endif
 endmodule

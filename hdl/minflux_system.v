@@ -39,13 +39,14 @@ module minflux_system (
   wire [23:0] cnt_data;
   wire [3:0]  k;
   wire [1:0]  rec_state;
+  wire        wdog;            // the host watchdog expired during a run
 
   /* verilator lint_off PINCONNECTEMPTY */
   minflux_core u_core (
     .clk(clk), .rst(rst),
     .i_wr_en(wr_en), .i_wr_addr(addr), .i_wr_data(wr_data),
     .i_rd_addr(addr), .o_rd_data_reg(rd_data),
-    .i_apd(i_apd), .i_estop(i_estop),
+    .i_apd(i_apd), .i_estop(i_estop), .i_wdog(wdog),
     .o_dac_sclk(o_dac_sclk), .o_dac_mosi(o_dac_mosi), .o_dac_sync_n(o_dac_sync_n),
     .o_laser_en(o_laser_en), .o_gate(o_gate),
     .o_rec_valid(o_dbg_rec_valid), .o_rec_ts(rec_ts), .o_rec_cx(rec_cx), .o_rec_cy(rec_cy),
@@ -75,5 +76,6 @@ module minflux_system (
     .i_est_x(est_x), .i_est_y(est_y), .i_est_ok(est_ok),
     .i_rec_sat(rec_sat), .o_cnt_addr(cnt_addr), .i_cnt_data(cnt_data),
     .o_div_reg(link_div),
+    .i_running(o_running), .o_wdog_reg(wdog),
     .m_valid(tx_valid), .m_data(tx_data), .m_ready(tx_ready));
 endmodule

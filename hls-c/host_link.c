@@ -15,6 +15,7 @@ void host_link_init(host_link_t *s)
 {
   memset(s, 0, sizeof *s);
   s->quiet_w = MINFLUX_LINK_QUIET_W;
+  s->wpre_w = MINFLUX_LINK_WDOG_PRE_W;
 }
 
 uint16_t host_link_crc_byte(uint16_t crc, uint8_t b)
@@ -110,6 +111,7 @@ void host_link_step(host_link_t *s, const host_link_in_t *in)
   s->clr = (uint8_t)(!rst && o.ex_write && o.wclr);
   s->wclr = (uint8_t)((uint8_t)(o.rpl >> 32) == MINFLUX_REG_LINK_RESET && (o.rpl & 1u));
   s->wbaud = (uint8_t)((uint8_t)(o.rpl >> 32) == MINFLUX_REG_LINK_BAUD);
+  s->wwdog = (uint8_t)((uint8_t)(o.rpl >> 32) == MINFLUX_REG_WDOG);
   s->rd_wait = (uint8_t)((o.rd_wait << 1) & 0xEu);
   s->refuse_q = (uint8_t)(!rst && rx_refuse);
   s->rto_top = (uint8_t)(!rst && !sv && o.rs != HL_R_HUNT && o.rto == RTO_MAX - 1u);
@@ -189,13 +191,15 @@ void host_link_step(host_link_t *s, const host_link_in_t *in)
   }
 
   /* ======== always block 2: link register read mux (registered) ======== */
-  s->link_adr = (uint8_t)(o.o_addr >= MINFLUX_REG_CLK_HZ && o.o_addr <= MINFLUX_REG_LINK_BAUD);
+  s->link_adr = (uint8_t)((o.o_addr >= MINFLUX_REG_CLK_HZ && o.o_addr <= MINFLUX_REG_LINK_BAUD) ||
+                          o.o_addr == MINFLUX_REG_WDOG);
   switch (o.o_addr & 7u) {
   case MINFLUX_REG_CLK_HZ & 7:      s->link_val = (uint32_t)MINFLUX_CLK_HZ; break;
   case MINFLUX_REG_REC_SEQ & 7:     s->link_val = o.seq; break;
   case MINFLUX_REG_REC_DROPPED & 7: s->link_val = o.dropped; break;
   case MINFLUX_REG_RX_ERRORS & 7:   s->link_val = o.rxerr; break;
   case MINFLUX_REG_LINK_BAUD & 7:   s->link_val = o.baud; break;
+  case MINFLUX_REG_WDOG & 7:        s->link_val = o.wdog; break;   /* (0x11 is the core's) */
   default:                          s->link_val = 0; break;
   }
 
@@ -351,6 +355,29 @@ void host_link_step(host_link_t *s, const host_link_in_t *in)
       s->baud = 0;
     }
     s->o_div = host_link_div(o.baud);
+  }
+
+  /* ======== host watchdog (WDOG) ======== */
+  s->wfeed = (uint8_t)(o.ex_ping || o.ex_read || o.ex_write);
+  s->wwr = (uint8_t)(!rst && o.ex_write && o.wwdog);
+  if (rst) s->wdog = 0;
+  else if (o.wwr) s->wdog = (uint16_t)o.rpl;
+  if (rst || o.wfeed) {
+    s->wpre = 0;
+    s->wcnt = 0;
+    s->weq = 0;
+    s->wexp = 0;
+    s->wfired = 0;
+    s->o_wdog = 0;
+  } else {
+    const uint16_t pre_max = (uint16_t)((1u << o.wpre_w) - 1u);
+    const int expired = o.weq || o.wexp;
+    s->wpre = (uint16_t)((o.wpre + 1u) & pre_max);
+    if (o.wpre == pre_max) s->wcnt = (uint16_t)(o.wcnt + 1u);
+    s->weq = (uint8_t)(o.wcnt == o.wdog && o.wdog != 0);
+    s->wexp = (uint8_t)expired;
+    s->o_wdog = (uint8_t)(expired && in->running && !o.wfired);
+    if (expired && in->running) s->wfired = 1;
   }
 }
 

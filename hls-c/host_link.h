@@ -54,6 +54,8 @@ typedef struct {
   uint32_t cnt_data;
   /* uart_tx */
   int      m_ready;
+  /* the core runs a measurement (the host watchdog trips only then) */
+  int      running;
 } host_link_in_t;
 
 typedef struct {
@@ -124,6 +126,15 @@ typedef struct {
   uint8_t  o_div;            /* uart clocks per bit */
   uint8_t  quiet_w;          /* not a register: the RTL parameter QUIET_W (init: LINK_QUIET_W) */
   uint8_t  rto_top;          /* rto == its top value, registered */
+  /* host watchdog (WDOG) */
+  uint8_t  wwdog;            /* payload is a WDOG write, registered */
+  uint8_t  wfeed, wwr;       /* a command executed in the previous cycle; it wrote WDOG */
+  uint16_t wdog;             /* WDOG: timeout in units of 2^wpre_w cycles, 0 = off */
+  uint16_t wpre;             /* wpre_w bits: cycles within the unit */
+  uint16_t wcnt;             /* units since the last accepted command (wraps) */
+  uint8_t  weq, wexp, wfired; /* wcnt == wdog != 0 registered; expired; pulsed, since the last command */
+  uint8_t  o_wdog;           /* output: 1-cycle pulse, WDOG expired while running */
+  uint8_t  wpre_w;           /* not a register: the RTL parameter WDOG_PRE_W (init: LINK_WDOG_PRE_W) */
   uint8_t  refuse_q;         /* a frame or byte was refused in the previous cycle */
   uint8_t  fill_nz, pop_q;   /* fill != 0 one cycle late; popped in the previous cycle */
 

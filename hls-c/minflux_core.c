@@ -40,7 +40,7 @@ static uint32_t read_reg(const minflux_core_t *o, uint8_t addr)
   case MINFLUX_REG_ID:          return MINFLUX_DESIGN_ID;
   case MINFLUX_REG_VERSION:     return MINFLUX_DESIGN_VERSION;
   case MINFLUX_REG_STATUS:
-    return ((uint32_t)((o->sticky >> 3) & 1u) << 5) | ((uint32_t)o->estop_sync[1] << 4) |
+    return ((uint32_t)o->wd_sticky << 6) | ((uint32_t)((o->sticky >> 3) & 1u) << 5) | ((uint32_t)o->estop_sync[1] << 4) |
            ((uint32_t)(o->sticky & 7u) << 1) | (uint32_t)mux_sequencer_running(&o->seq);
   case MINFLUX_REG_NCYCLES:     return o->ncycles;
   case MINFLUX_REG_K:           return o->k;
@@ -154,7 +154,9 @@ void minflux_core_step(minflux_core_t *c, const minflux_core_in_t *in)
   const int ctrl_stop = wr_ctrl && (o.wd & 2u);
   const int rec_end = o.seq.rec && o.agg_last;
   si.stop = (ctrl_stop || o.stop_hold) && (!running_o || o.rec_win || rec_end);
-  si.abort = (wr_ctrl && (o.wd & 4u)) || estop;
+  /* the host watchdog: abort at once, hold idle until the beam is centred (see the RTL) */
+  const int wd_req = o.wd_pend && !o.dac.busy && !o.seq.dac_req;
+  si.abort = (wr_ctrl && (o.wd & 4u)) || estop || o.wd_pend || o.wd_move;   /* the RTL's wd_hold_reg */
   si.ncycles = o.ncycles;
   /* the controller's patterns and parameters while it drives the run */
   const int pat_pre = o.ctl.mode && o.ctl.state == MINFLUX_CTL_ST_PRELOC;
@@ -179,7 +181,7 @@ void minflux_core_step(minflux_core_t *c, const minflux_core_in_t *in)
     c->pat_srch_q = (uint8_t)pat_srch;
     if (pat_srch) si.off_x[0] = si.off_y[0] = 0;   /* the first pixel: at the centre */
   }
-  si.dac_busy = o.dac.busy;
+  si.dac_busy = o.dac.busy && !o.wd_move;   /* the centring move is not the sequencer's */
   si.now = o.ts;
   si.hold = track_ctl_hold(&o.ctl, o.seq.rec && o.agg_last);
   mux_sequencer_step(&c->seq, in->rst, &si);
@@ -204,16 +206,25 @@ void minflux_core_step(minflux_core_t *c, const minflux_core_in_t *in)
   photon_counter_step(&c->cnt, in->rst, cnt, o.seq.gate, o.seq.exp, o.agg_keep, rec_end, in->cnt_rd_addr);
 
   dac_spi_in_t di;
-  di.req = o.seq.dac_req;
-  di.x = o.seq.x;
-  di.y = o.seq.y;
-  di.amp = o.amp;
+  di.req = o.seq.dac_req || wd_req;
+  di.x = wd_req ? 0 : o.seq.x;
+  di.y = wd_req ? 0 : o.seq.y;
+  di.amp = wd_req ? 0 : o.amp;
   di.xmin = o.xmin;
   di.xmax = o.xmax;
   di.ymin = o.ymin;
   di.ymax = o.ymax;
   di.win_wr = o.we && o.wa >= MINFLUX_REG_SAFE_XMIN && o.wa <= MINFLUX_REG_SAFE_YMAX;
   dac_spi_step(&c->dac, in->rst, &di);
+  if (in->rst) {
+    c->wd_pend = c->wd_move = c->wd_sticky = 0;
+  } else {
+    if (in->wdog) c->wd_pend = 1;
+    else if (wd_req) c->wd_pend = 0;
+    if (wd_req) c->wd_move = 1;
+    else if (!o.dac.busy) c->wd_move = 0;
+    c->wd_sticky = (uint8_t)(in->wdog || (o.wd_sticky && !(o.we && o.wa == MINFLUX_REG_STATUS && (o.wd & 0x40u))));
+  }
 
   /* the estimate starts the cycle after the record is complete, from the photon counter's
    * channel sums (they hold until the next record's first gate) */

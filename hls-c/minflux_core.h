@@ -22,6 +22,7 @@ typedef struct {
   uint32_t wr_data;
   uint8_t  rd_addr;
   int      estop;                   /* emergency stop pin, active high */
+  int      wdog;                    /* host watchdog expired during a run (host_link's 1-cycle pulse) */
   uint8_t  apd_edges[MINFLUX_N_CH]; /* APD rising edges since the previous clk edge */
   uint8_t  cnt_rd_addr;             /* record counts read port (the host link's framer) */
 } minflux_core_in_t;
@@ -39,6 +40,7 @@ typedef struct {
   uint32_t off4;                    /* entry 4 as a register (pre-localization entry 0) */
   uint8_t  sticky;                  /* bit0 clamp x, bit1 clamp y, bit2 saturated, bit3 est write ignored */
   uint8_t  estop_sync[2];           /* synchronizer; [1] is the active flag */
+  uint8_t  wd_pend, wd_move, wd_sticky; /* host watchdog: centring move to request / in the DAC; STATUS bit 6 */
   mlms_regs_t mlms_r;               /* EST_K, EST_THRESH, EST_L, EST_F, EST_BETA0..2 */
   uint16_t est_G;                   /* EST_G: the Gaussian MLE's scale */
   uint8_t  agg;                     /* AGG: cycles per record (0 acts as 1) */

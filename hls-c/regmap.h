@@ -25,7 +25,7 @@
   X(ID,         0x00, 32, "RO design id") \
   X(VERSION,    0x01, 32, "RO firmware version") \
   X(CTRL,       0x02,  3, "WO strobes: bit0 start, bit1 stop after this cycle, bit2 abort now") \
-  X(STATUS,     0x03,  6, "RO bit0 running, bit1 clamp x, bit2 clamp y, bit3 count saturated, bit5 estimator or controller register written while running (ignored) (sticky: write 1s to clear bits 1-3, 5), bit4 emergency stop active") \
+  X(STATUS,     0x03,  7, "RO bit0 running, bit1 clamp x, bit2 clamp y, bit3 count saturated, bit5 estimator or controller register written while running (ignored), bit6 host watchdog tripped (sticky: write 1s to clear bits 1-3, 5, 6), bit4 emergency stop active") \
   X(NCYCLES,    0x04, 32, "cycles per run, 0 = until stopped; sampled when a run starts") \
   X(K,          0x05,  4, "exposures per cycle 1..8 (0 acts as 1, >8 as 8)") \
   X(DELAY,      0x06, 16, "gate delay in cycles from the beam move (laser blanked); 0 acts as 1") \

@@ -22,7 +22,8 @@
   X(PROTO_RX_TIMEOUT,16384,  "clk cycles of silence inside a frame after which the deframer hunts again") \
   X(LINK_FIFO_BYTES, 512,    "transmit FIFO bytes (one EBR)") \
   X(LINK_DIV_3M,     16,     "uart clocks per bit at 3 Mbaud (48 MHz)") \
-  X(LINK_QUIET_W,    26,     "a rate other than 3 Mbaud falls back to 3 Mbaud after 2^26 clk cycles (1.40 s) without an accepted command")
+  X(LINK_QUIET_W,    26,     "a rate other than 3 Mbaud falls back to 3 Mbaud after 2^26 clk cycles (1.40 s) without an accepted command") \
+  X(LINK_WDOG_PRE_W, 14,     "host watchdog unit: 2^14 clk cycles (341.33 us at 48 MHz); WDOG counts in these units")
 
 /* Registers served by the link itself (the core's read mux returns 0 there). */
 #define MINFLUX_LINK_REGS(X) \
@@ -31,6 +32,7 @@
   X(REC_DROPPED, 0x14, 16, "RO CYCLE records dropped because the transmit FIFO was full (wraps)") \
   X(RX_ERRORS,   0x15, 16, "RO frames refused: bad CRC, length, type, timeout, UART stop bit, busy (wraps)") \
   X(LINK_RESET,  0x16,  1, "WO bit0: clear REC_SEQ, REC_DROPPED, RX_ERRORS (acknowledged first)") \
-  X(LINK_BAUD,   0x17,  2, "UART rate: 0 = 3 Mbaud, 1 = 6 Mbaud, 2 = 12 Mbaud (3 is stored as 0); takes effect once the answer and every queued byte are sent; back to 0 after LINK_QUIET_W without a command")
+  X(LINK_BAUD,   0x17,  2, "UART rate: 0 = 3 Mbaud, 1 = 6 Mbaud, 2 = 12 Mbaud (3 is stored as 0); takes effect once the answer and every queued byte are sent; back to 0 after LINK_QUIET_W without a command") \
+  X(WDOG,        0x19, 16, "host watchdog: 0 = off (reset); N = during a run, N x 2^LINK_WDOG_PRE_W cycles (N x 341.33 us) without an accepted command abort the run, centre the beam (DAC 0, 0, amplitude 0) and set STATUS bit 6")
 
 #endif

@@ -7,7 +7,10 @@ VL_EXTRA_cosim_link := $(BUILD)/obj/host/protocol.o   # frame encoder and stream
 # the link-rate fallback after 2^12 quiet cycles instead of 2^26, so random runs reach it
 # (the model takes the same width: sim/cosim_link.cpp)
 COSIM_LINK_QUIET_W := 12
-VL_OPTS_cosim_link := -GQUIET_W=$(COSIM_LINK_QUIET_W) -CFLAGS -DCOSIM_LINK_QUIET_W=$(COSIM_LINK_QUIET_W)
+# the host watchdog's unit 2^4 cycles instead of 2^14, so that random silences trip it
+COSIM_LINK_WDOG_PRE_W := 4
+VL_OPTS_cosim_link := -GQUIET_W=$(COSIM_LINK_QUIET_W) -GWDOG_PRE_W=$(COSIM_LINK_WDOG_PRE_W) \
+  -CFLAGS -DCOSIM_LINK_QUIET_W=$(COSIM_LINK_QUIET_W) -CFLAGS -DCOSIM_LINK_WDOG_PRE_W=$(COSIM_LINK_WDOG_PRE_W)
 $(eval $(call vl_exe,cosim_link,host_link,hdl/host_link.v,sim/cosim_link.cpp))
 
 # random seed each run (printed; rerun with --seed S)

@@ -12,7 +12,7 @@ FORMAL_INC  = -I$(GEN) -Ihdl
 FORMAL_JOBS := dac_spi mux_sequencer host_link minflux_core
 F_dac_spi       = dac_spi 8 4 200 . hdl/dac_spi.v
 F_mux_sequencer = mux_sequencer 10 4 40 . hdl/mux_sequencer.v
-F_host_link     = host_link 12 3 100 ^C_link_(ping|record_framed|tracked|frame_left|bad_crc) hdl/host_link.v
+F_host_link     = host_link 12 3 100 ^C_link_(ping|record_framed|tracked|frame_left|bad_crc|wdog) hdl/host_link.v
 F_minflux_core  = minflux_core 8 4 200 ^C_core_ $(HDL_CORE)
 # the core job cuts the blocks the properties do not depend on (their outputs become free)
 FX_minflux_core = cutpoint minflux_core/u_mlms minflux_core/u_gauss minflux_core/u_cnt minflux_core/u_apd0 minflux_core/u_apd1;

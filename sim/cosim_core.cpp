@@ -69,6 +69,7 @@ class Cosim {
     top_->i_wr_data = in.wr_data;
     top_->i_rd_addr = in.rd_addr;
     top_->i_estop = in.estop;
+    top_->i_wdog = in.wdog;
     top_->i_cnt_rd_addr = in.cnt_rd_addr;
     top_->clk = 1;
     top_->eval();
@@ -802,6 +803,7 @@ bool random_segment(Cosim &s, uint64_t max_cycles) {
     }
     if (act == 999) estop_left = pick(r, 1, 400);   // emergency stop pulses of any length
     if (estop_left) { in.estop = 1; estop_left--; }
+    if (act == 998 || (act == 997 && pick(r, 0, 3) == 0)) in.wdog = 1;   // host watchdog trips (abort + centring move)
     if (!s.step(in)) return false;
     const bool g = s.rtl()->o_gate;
     if (g != prev_gate) edge_boost = 3;

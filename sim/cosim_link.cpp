@@ -73,7 +73,9 @@ const uint32_t kTimeout = MINFLUX_PROTO_RX_TIMEOUT;
   X(rto_top_reg, rto_top) X(wclr_reg, wclr) X(rv_reg, rv) X(rxd_reg, rxd) X(rx_err_reg, rx_err) \
   X(rx_sync_reg, rx_sync) X(rx_zero_reg, rx_zero) X(rx_lenbad_reg, rx_lenbad)                 \
   X(wbaud_reg, wbaud) X(baud_reg, baud) X(baud_req_reg, baud_req) X(baud_pend_reg, baud_pend)  \
-  X(tx_idle_reg, tx_idle) X(quiet_reg, quiet) X(quiet_top_reg, quiet_top)
+  X(tx_idle_reg, tx_idle) X(quiet_reg, quiet) X(quiet_top_reg, quiet_top)                      \
+  X(wwdog_reg, wwdog) X(wdog_reg, wdog) X(wpre_reg, wpre) X(wcnt_reg, wcnt) X(weq_reg, weq)     \
+  X(wexp_reg, wexp) X(wfired_reg, wfired) X(wfeed_reg, wfeed) X(wwr_reg, wwr)
 
 // Registers are read through Verilator's root by name. Verilator drops a register nothing
 // reads (a mutant can make one dead): such a register is listed once at start and skipped
@@ -99,7 +101,9 @@ uint32_t pick(std::mt19937_64 &r, uint32_t lo, uint32_t hi) {
   return lo + (uint32_t)(r() % ((uint64_t)hi - lo + 1));
 }
 
-bool is_link_addr(uint8_t a) { return a >= MINFLUX_REG_CLK_HZ && a <= MINFLUX_REG_LINK_BAUD; }
+bool is_link_addr(uint8_t a) {
+  return (a >= MINFLUX_REG_CLK_HZ && a <= MINFLUX_REG_LINK_BAUD) || a == MINFLUX_REG_WDOG;
+}
 
 // ------------------------------------------------------------------ command bytes
 
@@ -142,6 +146,9 @@ class LinkCosim {
     host_link_init(&m_);
 #ifdef COSIM_LINK_QUIET_W
     m_.quiet_w = COSIM_LINK_QUIET_W;   // the RTL is Verilated with the same QUIET_W
+#endif
+#ifdef COSIM_LINK_WDOG_PRE_W
+    m_.wpre_w = COSIM_LINK_WDOG_PRE_W; // and the same WDOG_PRE_W
 #endif
     memset(&in_, 0, sizeof in_);
     for (auto &v : regs_) v = (uint32_t)rng_();
@@ -197,6 +204,10 @@ class LinkCosim {
     if (reset_left_) { in_.rst = 1; reset_left_--; }
     drive_bytes(true);
     if (pick(rng_, 0, 3999) == 0) in_.rx_err = 1;              // UART stop bit missing
+    if (--run_left_ == 0) {                                      // the core runs or not
+      in_.running = pick(rng_, 0, 3) != 0;
+      run_left_ = pick(rng_, 0, 3) ? pick(rng_, 50, 3000) : pick(rng_, 3000, 60000);
+    }
     if (rec_enable_ && --rec_wait_ == 0) {
       in_.rec_valid = 1;
       new_record_fields();
@@ -394,6 +405,10 @@ class LinkCosim {
            resets_);
     printf("link rate: %" PRIu64 " LINK_BAUD changes applied with an empty transmit path, %" PRIu64
            " fallbacks to 3 Mbaud after 2^%u quiet cycles\n", rate_changes_, rate_fallbacks_, (unsigned)m_.quiet_w);
+    printf("link watchdog: %" PRIu64 " trips (o_wdog pulses during a run, each at WDOG x 2^%u + 3 cycles after the "
+           "last accepted command executed), %" PRIu64 " re-armed by a command after a trip, %" PRIu64 " expiries while not running "
+           "(no trip), %" PRIu64 " WDOG writes (%" PRIu64 " of 0 = off), %" PRIu64 " WDOG reads\n", wd_trips_,
+           (unsigned)m_.wpre_w, wd_rearmed_, wd_idle_expiries_, wd_writes_, wd_off_writes_, wd_reads_);
     printf("link corner cases: %" PRIu64 " command frames completed while an answer was being framed (%" PRIu64
            " directed), %" PRIu64
            " LINK_RESET clears while a record was being framed; record fields read up to %" PRIu64
@@ -430,6 +445,7 @@ class LinkCosim {
     t->i_rec_sat = in_.rec_sat;
     t->i_cnt_data = in_.cnt_data;
     t->m_ready = in_.m_ready;
+    t->i_running = in_.running;
   }
 
   // ---------------------------------------------------------------- comparison
@@ -458,6 +474,7 @@ class LinkCosim {
     cmp<uint32_t>("m_valid", t->m_valid, host_link_m_valid(&m), p_.m_valid);
     cmp<uint32_t>("m_data", t->m_data, host_link_m_data(&m), p_.m_data);
     cmp<uint32_t>("o_div_reg", t->o_div_reg, m.o_div, p_.div);
+    cmp<uint32_t>("o_wdog_reg", t->o_wdog_reg, m.o_wdog, p_.o_wdog);
     // every register
     uint64_t v;
 #define LINK_REG_CMP(rtl, field) \
@@ -488,6 +505,7 @@ class LinkCosim {
     // core; no read can be accepted that soon)
     if (top_->o_wr_en_reg) regs_[top_->o_addr_reg] = top_->o_wr_data_reg;
     check_rate();
+    check_wdog();
     if (!in_.rst && top_->o_wr_en_reg != (ob.accepted == MINFLUX_PROTO_T_WRITE))
       stream_error("o_wr_en_reg %u after a type 0x%02x acceptance", top_->o_wr_en_reg, ob.accepted);
     for (int i = 3; i > 0; i--) addr_hist_[i] = addr_hist_[i - 1];
@@ -613,6 +631,7 @@ class LinkCosim {
     case MINFLUX_REG_RX_ERRORS:   e->data = c.rxerr; break;
     case MINFLUX_REG_LINK_RESET:  e->data = 0; break;
     case MINFLUX_REG_LINK_BAUD:   e->data = hbaud_hist_[(cycle_ - 2) & 7]; break;
+    case MINFLUX_REG_WDOG:        e->data = hwdog_hist_[(cycle_ - 2) & 7]; wd_reads_++; break;
     case MINFLUX_REG_TIMESTAMP:   e->data = (uint32_t)e->accept_cycle; break;
     default:                      e->data = regs_[e->addr]; break;
     }
@@ -764,8 +783,9 @@ class LinkCosim {
   uint8_t random_addr(bool write) {
     const uint32_t x = pick(rng_, 0, 99);
     if (write) return x < 15 ? (uint8_t)MINFLUX_REG_LINK_RESET : x < 20 ? (uint8_t)MINFLUX_REG_LINK_BAUD :
-                      x < 25 ? (uint8_t)pick(rng_, 0x12, 0x15) : (uint8_t)rng_();
-    return x < 35 ? (uint8_t)pick(rng_, 0x12, 0x17) : x < 45 ? (uint8_t)MINFLUX_REG_TIMESTAMP : (uint8_t)rng_();
+                      x < 25 ? (uint8_t)pick(rng_, 0x12, 0x15) : x < 33 ? (uint8_t)MINFLUX_REG_WDOG : (uint8_t)rng_();
+    return x < 35 ? (uint8_t)pick(rng_, 0x12, 0x17) : x < 40 ? (uint8_t)MINFLUX_REG_WDOG :
+           x < 45 ? (uint8_t)MINFLUX_REG_TIMESTAMP : (uint8_t)rng_();
   }
 
   TxItem make_item() {
@@ -783,6 +803,12 @@ class LinkCosim {
       t.addr = random_addr(true);
       t.data = (uint32_t)r();
       if (t.addr == MINFLUX_REG_LINK_RESET && pick(r, 0, 9) < 7) t.data |= 1u;
+      if (t.addr == MINFLUX_REG_WDOG) {   // timeouts from shorter than a command to off; bits 31:16 ignored
+        const uint32_t w = pick(r, 0, 99);
+        const uint32_t v = w < 15 ? 0u : w < 35 ? pick(r, 1, 4) : w < 75 ? pick(r, 5, 200) : w < 95 ? pick(r, 200, 2000)
+                                                                                                : pick(r, 0, 0xFFFF);
+        t.data = (t.data & 0xFFFF0000u) | v;
+      }
       return frame_write(t.addr, t.data);
     };
     switch (it.kind) {
@@ -961,7 +987,7 @@ class LinkCosim {
     uint64_t last_edge = 0;
   };
   struct Prev {   // last value of each compared signal (events = changes)
-    uint32_t wr_en = 0, addr = 0, wr_data = 0, m_valid = 0, m_data = 0, div = 0;
+    uint32_t wr_en = 0, addr = 0, wr_data = 0, m_valid = 0, m_data = 0, div = 0, o_wdog = 0;
 #define LINK_REG_PREV(rtl, field) uint64_t field = 0;
     LINK_REGS(LINK_REG_PREV)
 #undef LINK_REG_PREV
@@ -1027,6 +1053,51 @@ class LinkCosim {
       hbaud_req_ = (top_->o_wr_data_reg & 3u) == 3u ? 0 : top_->o_wr_data_reg & 3u; hbaud_pend_ = true;
     }
     hbaud_hist_[cycle_ & 7] = hbaud_;
+  }
+  // The host watchdog, followed independently: WDOG as written (seen on the bus at the
+  // accept edge, applied one edge later with the restart), the restart edge (one after the
+  // last accepted command, or a reset); o_wdog_reg must pulse exactly once per silence, at
+  // the first edge >= WDOG x 2^P + 2 after the restart at which the core was running in the
+  // cycle before, never with WDOG = 0.
+  bool wd_feed_pend_ = false, wd_wr_pend_ = false;
+  uint16_t wd_wr_val_ = 0;
+  uint16_t hwdog_ = 0, hwdog_hist_[8] = {};
+  uint64_t wd_feed_edge_ = 0, wd_trips_ = 0, wd_rearmed_ = 0, wd_idle_expiries_ = 0, wd_writes_ = 0,
+           wd_off_writes_ = 0, wd_reads_ = 0;
+  bool wd_fired_ = false, wd_idle_counted_ = false;
+  uint32_t run_left_ = 1;
+  void check_wdog() {
+    const bool pulse = top_->o_wdog_reg;
+    bool want = false;
+    const bool feed = wd_feed_pend_, wr = wd_wr_pend_;
+    wd_feed_pend_ = wd_wr_pend_ = false;
+    if (!in_.rst && m_.obs.accepted) {   // restarts at the next edge
+      wd_feed_pend_ = true;
+      if (m_.obs.accepted == MINFLUX_PROTO_T_WRITE && top_->o_addr_reg == MINFLUX_REG_WDOG) {
+        wd_wr_pend_ = true;
+        wd_wr_val_ = (uint16_t)top_->o_wr_data_reg;
+      }
+    }
+    if (in_.rst) {
+      hwdog_ = 0; wd_feed_edge_ = cycle_; wd_fired_ = false; wd_idle_counted_ = false;
+    } else if (feed) {
+      if (wr) {
+        hwdog_ = wd_wr_val_;
+        wd_writes_++;
+        if (!hwdog_) wd_off_writes_++;
+      }
+      if (wd_fired_) wd_rearmed_++;
+      wd_feed_edge_ = cycle_; wd_fired_ = false; wd_idle_counted_ = false;
+    } else {
+      const bool expired = hwdog_ && cycle_ - wd_feed_edge_ >= ((uint64_t)hwdog_ << m_.wpre_w) + 2;
+      want = expired && in_.running && !wd_fired_;
+      if (expired && !in_.running && !wd_fired_ && !wd_idle_counted_) { wd_idle_expiries_++; wd_idle_counted_ = true; }
+      if (want) { wd_fired_ = true; wd_trips_++; }
+    }
+    if (pulse != want)
+      stream_error("watchdog: o_wdog_reg %d, expected %d (WDOG %u, %" PRIu64 " edges since the last command, running %d)",
+                   pulse, want, hwdog_, cycle_ - wd_feed_edge_, in_.running);
+    hwdog_hist_[cycle_ & 7] = hwdog_;
   }
   // responses
   std::deque<RespExp> resp_q_;
