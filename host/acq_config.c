@@ -37,6 +37,7 @@ static const struct key keys[] = {
   D(thresh, 0, 32767, "reaction threshold, counts per record"),
   I(agg, 1, 255, "multiplex cycles summed into one record (above the link's capacity)"),
   I(baud, 3000000, 12000000, "link rate: 3000000, 6000000 or 12000000 baud"),
+  D(watchdog_ms, 0, 22000, "ms, host watchdog: the firmware stops the run (laser off, beam centred) after this much host silence; 0 = off"),
   /* tracking controller (docs/controller.md); the register fields are checked by
    * host/ctl_regs.c, which knows eod_nm_per_lsb and the clock */
   O(controller, "off or on: the firmware's tracking controller drives the run"),
@@ -80,6 +81,7 @@ void acq_defaults(acq_config *c)
   c->thresh = 6;
   c->agg = 1;
   c->baud = 3000000;
+  c->watchdog_ms = 1000;
   c->controller = 0;           /* docs/controller.md; seed 003 6.4.2 */
   c->search_field_nm = 1900;
   c->search_pixel_nm = 127;

@@ -23,6 +23,7 @@ typedef struct acq_config {
   double thresh;
   int    agg;                      /* cycles summed into one record */
   int    baud;                     /* link rate */
+  double watchdog_ms;              /* host watchdog (WDOG), 0 = off */
   /* tracking controller (docs/controller.md; converted by host/ctl_regs.c) */
   int    controller;               /* 0 off, 1 on */
   double search_field_nm, search_pixel_nm, search_dwell_us;

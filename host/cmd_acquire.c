@@ -289,7 +289,16 @@ int cmd_acquire(int argc, char **argv)
   const double t0 = mono_s();
   double last_status = t0, last_flush = t0, last_poll = t0, last_byte = t0;
   int stop_sent = 0, running = 1;
-  if (mfx_reg_write(&l, MINFLUX_REG_CTRL, 1)) { fprintf(stderr, "minflux acquire: start: %s\n", l.err); rc = 1; running = 0; }
+  /* host watchdog: WDOG in units of 2^LINK_WDOG_PRE_W cycles (at least 1 when on); the
+   * STATUS poll below (every 0.2 s) keeps it fed; bit 6 of STATUS is cleared first */
+  const uint32_t wdog = cfg.watchdog_ms > 0
+      ? (uint32_t)fmin(65535.0, fmax(1.0, ceil(cfg.watchdog_ms * 1e-3 * clk / (double)(1u << MINFLUX_LINK_WDOG_PRE_W))))
+      : 0;
+  int wdog_tripped = 0;
+  if (mfx_reg_write(&l, MINFLUX_REG_STATUS, 0x40) || mfx_reg_write(&l, MINFLUX_REG_WDOG, wdog)) {
+    fprintf(stderr, "minflux acquire: watchdog: %s\n", l.err); rc = 1; running = 0;
+  }
+  else if (mfx_reg_write(&l, MINFLUX_REG_CTRL, 1)) { fprintf(stderr, "minflux acquire: start: %s\n", l.err); rc = 1; running = 0; }
   while (running) {
     long n = mfx_link_poll(&l, 20);
     const double tn = mono_s();
@@ -305,6 +314,11 @@ int cmd_acquire(int argc, char **argv)
       last_poll = tn;
       if (mfx_reg_read(&l, MINFLUX_REG_STATUS, &s)) { fprintf(stderr, "\nminflux acquire: %s\n", l.err); rc = 3; break; }
       if (s & 0x10) fprintf(stderr, "\nminflux acquire: EMERGENCY STOP input active: the firmware aborted the run\n");
+      if ((s & 0x40) && !wdog_tripped) {
+        wdog_tripped = 1;
+        fprintf(stderr, "\nminflux acquire: the firmware's host watchdog tripped (no command for %.0f ms): run aborted, laser off, beam centred\n",
+                cfg.watchdog_ms);
+      }
       if (!(s & 1)) {                   /* idle: drain what is still on the way */
         double q = mono_s();
         while (mono_s() - q < 0.1) { long m = mfx_link_poll(&l, 20); if (m < 0) break; if (m > 0) q = mono_s(); }
@@ -322,6 +336,16 @@ int cmd_acquire(int argc, char **argv)
   }
   if (tty) fprintf(stderr, "\n");
   l.on_raw = NULL;   /* the closing register reads are not part of the record stream */
+  if (rc != 3) {   /* the watchdog off again; did it trip after the last poll? */
+    uint32_t s6 = 0;
+    if (mfx_reg_read(&l, MINFLUX_REG_STATUS, &s6) || mfx_reg_write(&l, MINFLUX_REG_WDOG, 0)) {
+      fprintf(stderr, "minflux acquire: watchdog: %s\n", l.err); rc = 3;
+    } else if ((s6 & 0x40) && !wdog_tripped) {
+      wdog_tripped = 1;
+      fprintf(stderr, "minflux acquire: the firmware's host watchdog tripped (no command for %.0f ms): run aborted, laser off, beam centred\n",
+              cfg.watchdog_ms);
+    }
+  }
   uint32_t done = 0, drop1 = drop0, rxe1 = rxe0, seq_end = 0;
   if (rc == 0 && (mfx_reg_read(&l, MINFLUX_REG_CYCLES_DONE, &done) || mfx_reg_read(&l, MINFLUX_REG_REC_DROPPED, &drop1) ||
                   mfx_reg_read(&l, MINFLUX_REG_RX_ERRORS, &rxe1) || mfx_reg_read(&l, MINFLUX_REG_REC_SEQ, &seq_end))) {
@@ -348,6 +372,9 @@ int cmd_acquire(int argc, char **argv)
    * gaps the firmware did not count as FIFO overflows; exit 4 when there are any */
   const int64_t lost_link = rc == 0 ? (int64_t)tab.gaps - (uint16_t)(drop1 - drop0) : -1;
   if (lost_link > 0) rc = 4;
+  /* the firmware stopped the run (host silence): exit 6, before a loss on the link (both
+   * are in summary.json) */
+  if (wdog_tripped && (rc == 0 || rc == 4)) rc = 6;
   if (mfx_tables_close(&st.tab, err, sizeof err)) { fprintf(stderr, "minflux acquire: %s\n", err); rc = 1; }
 
   /* from the first record's first cycle to the end of the last record's last cycle */
@@ -383,6 +410,8 @@ int cmd_acquire(int argc, char **argv)
   json_object_set_new(sum, "lost_on_link", lost_link >= 0 ? json_integer(lost_link) : json_null());
   json_object_set_new(sum, "truncated_bytes", json_integer((json_int_t)l.dec.n));   /* a frame cut off at the end */
   json_object_set_new(sum, "firmware_reset", json_boolean(fw_reset));
+  json_object_set_new(sum, "watchdog_ms", json_real(cfg.watchdog_ms));
+  json_object_set_new(sum, "watchdog_tripped", json_boolean(wdog_tripped));
   json_object_set_new(sum, "exit_code", json_integer(rc));
   char sum_path[4200];
   snprintf(sum_path, sizeof sum_path, "%s/summary.json", out);

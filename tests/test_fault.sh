@@ -23,7 +23,8 @@ jget() { sed -n "s/^ *\"$2\": \([^,]*\),\{0,1\}$/\1/p" "$1"; }
 acq() {
   local name=$1 want=$2 dur=$3; shift 3
   D=$tmp/$name; S=$D/summary.json
-  env "$@" "$MF" acquire --board sim --mode track --duration "$dur" --out "$D" >"$tmp/$name.out" 2>"$tmp/$name.err"
+  # shellcheck disable=SC2086
+  env "$@" "$MF" acquire --board sim --mode track --duration "$dur" --out "$D" ${ACQ_KEYS:-} >"$tmp/$name.out" 2>"$tmp/$name.err"
   local rc=$?
   check "$name: exit $rc, expected $want ($(tail -1 "$tmp/$name.err"))" [ $rc = "$want" ]
   [ -s "$S" ] || { fail "$name: no summary.json"; return 1; }
@@ -42,6 +43,8 @@ acq() {
 }
 
 # ---- the host stops reading for 1 s; the FT2232H side drops what finds no room ----
+# (watchdog off: the firmware runs on, as without a watchdog)
+ACQ_KEYS="watchdog_ms=0"
 if acq stall 4 0.4 MINFLUX_SIM_STALL=0.8:1.0 MINFLUX_VBOARD_ARGS="--usb-buffer 4096 --seed 11"; then
   g=$(jget "$S" gaps); l=$(jget "$S" lost_on_link); f=$(jget "$S" fifo_overflows); r=$(jget "$S" records); c=$(jget "$S" cycles_run)
   check "stall: records lost on the link ($l)" [ "${l:-0}" -gt 0 ]
@@ -50,6 +53,23 @@ if acq stall 4 0.4 MINFLUX_SIM_STALL=0.8:1.0 MINFLUX_VBOARD_ARGS="--usb-buffer 4
   check "stall: the board reports the bytes it could not deliver" grep -q "bytes to the host lost" "$tmp/stall.err"
   check "stall: the host names the loss" grep -q "records lost on the link" "$tmp/stall.err"
 fi
+
+ACQ_KEYS=""
+
+# ---- host silence longer than the firmware watchdog (50 ms): the firmware stops the run ----
+# The host sleeps 3 s of wall time from 0.5 s on; the virtual board runs on (its FT2232H
+# drops what the host does not read) and its firmware aborts the run 50 ms of firmware time
+# after the last command (laser off and beam centred: P_core_laser_off_after_wdog and
+# C_core_wdog_centred in make formal). Exit 6, watchdog_tripped, every record accounted for.
+ACQ_KEYS="watchdog_ms=50"
+if acq watchdog 6 0.4 MINFLUX_SIM_STALL=0.5:3.0 MINFLUX_VBOARD_ARGS="--usb-buffer 4096 --seed 13"; then
+  g=$(jget "$S" gaps); r=$(jget "$S" records); c=$(jget "$S" cycles_run)
+  check "watchdog: watchdog_tripped" [ "$(jget "$S" watchdog_tripped)" = true ]
+  check "watchdog: the firmware stopped early ($c of 3200 cycles)" [ "$c" -gt 0 -a "$c" -lt 3200 ]
+  check "watchdog: records + gaps = cycles run ($r + $g = $c)" [ $((r + g)) = "$c" ]
+  check "watchdog: the host names the trip" grep -q "host watchdog tripped" "$tmp/watchdog.err"
+fi
+ACQ_KEYS=""
 
 # ---- USB unplug: the link closes in the middle of the stream ----
 if acq unplug 3 0.5 MINFLUX_VBOARD_ARGS="--fault-unplug 0.1 --seed 12"; then
