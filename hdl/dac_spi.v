@@ -36,7 +36,7 @@ module dac_spi #(
   localparam [5:0] PH_LAST = 6'd47 + SYNC_GAP[5:0]; // last cycle of a frame incl. gap
 
   // Clamp to [min, max] over two cycles after a request (timing): first the comparisons,
-  // then the select. Below min -> min, else above max -> max (min > max yields min).
+  // then the select. Below min -> min, else above max -> max (an empty window, min > max: min below min, max otherwise).
   reg [16:0] x_raw_reg, y_raw_reg;
   reg        x_lt_reg, x_gt_reg, y_lt_reg, y_gt_reg;
   wire [15:0] xc = x_lt_reg ? i_xmin : (x_gt_reg ? i_xmax : x_raw_reg[15:0]);
