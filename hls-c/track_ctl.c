@@ -1,6 +1,7 @@
 /* track_ctl: C model of hdl/track_ctl.v (see the schedule at the top of the RTL). */
 #include <string.h>
 #include "track_ctl.h"
+#include "fixp.h"
 
 enum { PH_IDLE, PH_WAIT, PH_DEC, PH_M1, PH_M2, PH_M3, PH_FIN };
 
@@ -48,20 +49,14 @@ int track_ctl_act405(const track_ctl_t *t, int running)
   return t->mode && running && t->state == MINFLUX_CTL_ST_SEARCH && t->act_left != 0;
 }
 
-/* clamp(round(p / 2^16), +-cl) */
+/* clamp(round(p / 2^16), +-cl): the RTL's step_of (cl >= 0, so the window is never empty) */
 static int16_t step_of(int32_t p, uint16_t cl)
 {
-  const int32_t q = (p + 32768) >> 16;   /* arithmetic shift: floor */
-  if (q > (int32_t)cl) return (int16_t)cl;
-  if (q < -(int32_t)cl) return (int16_t)-(int32_t)cl;
-  return (int16_t)q;
+  return (int16_t)fx_clamp((int32_t)fx_shr_round(p, MINFLUX_CTL_GAIN_SHIFT), -(int32_t)cl, (int32_t)cl);
 }
 
-static int16_t sat_add(int16_t a, int16_t b)
-{
-  const int32_t s = (int32_t)a + b;
-  return (int16_t)(s > 32767 ? 32767 : s < -32768 ? -32768 : s);
-}
+/* a + b saturating to the 16-bit range (the RTL's sat_add) */
+static int16_t sat_add(int16_t a, int16_t b) { return (int16_t)fx_sat_s((int64_t)a + b, 16); }
 
 void track_ctl_step(track_ctl_t *t, int rst, const track_ctl_in_t *in)
 {

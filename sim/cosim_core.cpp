@@ -560,7 +560,7 @@ bool directed_aggregation(Cosim &s) {
 // an emitter under the Gaussian beam (search, pre-localization; S19) or the doughnut
 // (tracking; S17), 1 DAC LSB = 1 nm. It is found by the raster, pre-localized, tracked,
 // switched off (dark -> lost -> search at the raster position where it was found).
-bool directed_controller(Cosim &s) {
+bool directed_controller(Cosim &s, unsigned dark_limit) {
   const double L = 100.0, fwhm = 360.0, gfwhm = 320.0, Lp = 300.0, ex = 130.0, ey = -60.0;
   const double g_peak_hz = 0.8e6, d_peak_hz = 4e6;   // both APDs, Gaussian centre / doughnut crest
   const int step = 127, n = 8, org = -(n - 1) * step / 2;
@@ -580,7 +580,7 @@ bool directed_controller(Cosim &s) {
       {MINFLUX_REG_CTL_SEARCH, 2400u | (15u << 16)}, {MINFLUX_REG_CTL_ACT, 3u | (1u << 16)},
       {MINFLUX_REG_CTL_PRE, 9600u | (20u << 16)}, {MINFLUX_REG_CTL_PRE_GAIN, 2048u | (300u << 16)},
       {MINFLUX_REG_CTL_GAIN, 1024u | (50u << 16)},
-      {MINFLUX_REG_CTL_LOSS, 61u | (16u << 8) | (20u << 16)}, {MINFLUX_REG_CTL_MODE, 1}};
+      {MINFLUX_REG_CTL_LOSS, 61u | (16u << 8) | (dark_limit << 16)}, {MINFLUX_REG_CTL_MODE, 1}};
   for (auto &rv : regs)
     if (!write_reg(s, (uint8_t)rv[0], rv[1])) return false;
   for (int e = 0; e < 4; e++) {
@@ -668,16 +668,24 @@ bool directed_controller(Cosim &s) {
   mx /= nm; my /= nm;
   CHECK(std::hypot(mx - ex, my - ey) < 8, "tracked centre (%.1f, %.1f) over %d records, emitter (%.0f, %.0f)",
         mx, my, nm, ex, ey);
-  // 4. dark -> lost after the dark-record limit (20) -> search where the emitter was found
+  // 4. dark -> lost (dark-record limit or central-ratio window) -> search where the emitter was found
   size_t k = off_at;
   while (k < recs.size() && recs[k].st == MINFLUX_CTL_ST_TRACK) k++;
   CHECK(k < recs.size() && recs[k].st == MINFLUX_CTL_ST_SEARCH, "no search after the emitter went dark");
-  CHECK(k - off_at >= 19 && k - off_at <= 22, "lost %zu records after the emitter went dark (dark limit 20)", k - off_at);
+  // dark limit 13: not on a boundary of the 16-record ratio window, so the dark rule alone
+  // decides; dark limit 0 (off): the ratio rule decides at the first all-dark window
+  // (256 * 0 >= ratio * 0), tracked records 65..80 (the emitter goes dark after 60)
+  if (dark_limit)
+    CHECK(k - off_at >= dark_limit && k - off_at <= dark_limit + 1,
+          "lost %zu records after the emitter went dark (dark limit %u)", k - off_at, dark_limit);
+  else
+    CHECK(k - off_at >= 20 && k - off_at <= 21,
+          "lost %zu records after the emitter went dark (ratio window of 16, dark limit off)", k - off_at);
   CHECK(recs[k].cx == found.cx && recs[k].cy == found.cy, "search resumed at (%d, %d), found at (%d, %d)",
         recs[k].cx, recs[k].cy, found.cx, found.cy);
-  printf("directed controller: raster search (%zu records, 405 nm in the first 3) -> pre-localization at (%d, %d) -> "
+  printf("directed controller (%s): raster search (%zu records, 405 nm in the first 3) -> pre-localization at (%d, %d) -> "
          "tracking: centre (%.1f, %.1f) nm for an emitter at (%.0f, %.0f) -> dark -> lost after %zu records -> search\n",
-         i, p.cx, p.cy, mx, my, ex, ey, k - off_at);
+         dark_limit ? "dark limit 13" : "ratio window 16", i, p.cx, p.cy, mx, my, ex, ey, k - off_at);
   return true;
 }
 
@@ -920,7 +928,7 @@ int main(int argc, char **argv) {
   bool ok = reset(s, 4) && directed_tracking_timing(s) && directed_imaging_timing(s) &&
             directed_shortest_exposure(s, &shortest) && directed_bursts_and_gate_edges(s) &&
             directed_saturation(s) && directed_clamp(s) && directed_k_lowered(s) && directed_aggregation(s) &&
-            directed_controller(s);
+            directed_controller(s, 13) && directed_controller(s, 0);
   const auto t0 = std::chrono::steady_clock::now();
   const uint64_t c0 = s.cycle();
   unsigned segments = 0;
