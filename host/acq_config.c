@@ -15,7 +15,7 @@ struct key { const char *name; enum kind kind; double lo, hi; size_t off; const 
 #define I(n, lo, hi, u) { #n, KI, lo, hi, offsetof(acq_config, n), u }
 #define O(n, u)         { #n, KO, 0, 1, offsetof(acq_config, n), u }
 static const struct key keys[] = {
-  { "mode", KS, 0, 0, offsetof(acq_config, mode), "only track so far" },
+  { "mode", KS, 0, 0, offsetof(acq_config, mode), "track or image (imaging: the controller's iterative localization, docs/imaging.md)" },
   D(cycle_hz, 100, 100000, "Hz, multiplex cycle rate"),
   I(k, 1, 8, "exposures per cycle (4 = centre + 3 at 120 deg)"),
   D(delay_us, 3.5, 1000, "us, beam move + gate delay (laser blanked)"),
@@ -57,9 +57,31 @@ static const struct key keys[] = {
   D(clamp_nm, 0, 1e5, "nm, largest tracking step per axis and record"),
   D(loss_ratio, 0, 1, "lost when sum(n0)/sum(N) over the window reaches this"),
   I(loss_records, 0, 255, "records of the n0/N loss window (0 = off)"),
-  I(dark_records, 0, 65535, "consecutive records without a valid estimate = lost (0 = off)"),
+  I(dark_records, 0, 65535, "consecutive records without a valid estimate = lost (0 = off); imaging: records of a stage "
+                            "without reaching its photon limit = abort (default 400 there)"),
+  /* imaging mode (docs/imaging.md); the register fields are checked by host/img_regs.c */
+  I(stages, 1, 3, "imaging: localization stages (the last one repeats)"),
+  { "stage0_L_nm", KD, 0, 2000, offsetof(acq_config, stage_L_nm[0]), "nm, imaging stage 0 pattern diameter (0: L_nm; must be L_nm/2^shift, shift 0..3)" },
+  { "stage1_L_nm", KD, 0, 2000, offsetof(acq_config, stage_L_nm[1]), "nm, stage 1 (0: L_nm/2)" },
+  { "stage2_L_nm", KD, 0, 2000, offsetof(acq_config, stage_L_nm[2]), "nm, stage 2 (0: L_nm/4)" },
+  { "stage0_photons", KI, 1, 16383, offsetof(acq_config, stage_photons[0]), "imaging: photons that end stage 0" },
+  { "stage1_photons", KI, 1, 16383, offsetof(acq_config, stage_photons[1]), "photons that end stage 1" },
+  { "stage2_photons", KI, 1, 16383, offsetof(acq_config, stage_photons[2]), "photons that end stage 2 (one final localization each)" },
+  D(act_rate_khz, 0, 1e5, "imaging: 405 nm while the low-passed search count rate is below this (kHz; 0 = never)"),
+  I(act_lp_shift, 0, 15, "imaging: low-pass of the search counts, lp += (N - lp) / 2^shift per search record"),
+  D(act_on_ms, 0, 1e5, "imaging: 405 nm pulse length while below the rate (ms, in search records)"),
+  D(act_off_ms, 0, 1e5, "imaging: pause between 405 nm pulses (ms)"),
+  I(bright_records, 0, 255, "imaging: a stage that reaches its limit in fewer records is aborted (0 = off)"),
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
+_Static_assert(NKEYS <= sizeof ((acq_config *)0)->given, "acq_config.given has a flag per key");
+
+static size_t controller_key(void)
+{
+  size_t i = 0;
+  while (i < NKEYS && strcmp(keys[i].name, "controller")) i++;
+  return i;
+}
 
 void acq_defaults(acq_config *c)
 {
@@ -100,7 +122,29 @@ void acq_defaults(acq_config *c)
   c->loss_ratio = 0.24;        /* seed 003 6.4.4: mean central ratio ~0.23-0.25 when lost */
   c->loss_records = 32;
   c->dark_records = 40;
+  c->stages = 3;                 /* docs/imaging.md */
+  c->stage_photons[0] = 50;
+  c->stage_photons[1] = 100;
+  c->stage_photons[2] = 200;
+  c->act_rate_khz = 20;          /* seed 003 6.3: 405 nm when the rate stays < ~20 kHz for ~50 ms */
+  c->act_lp_shift = 3;
+  c->act_on_ms = 50;
+  c->act_off_ms = 100;
+  c->bright_records = 0;
 }
+
+/* Keys whose default depends on the mode: tracking value, imaging value (seed 003 6.3:
+ * 125 us multiplex cycle with 13.6 us delay and gate; the stage re-centre moves onto the
+ * estimate; a stage may take many records at the doughnut's minimum). */
+static const struct { const char *name; double track, image; } mode_defaults[] = {
+  { "gain", 0.5, 1.0 },
+  { "loss_ratio", 0.24, 0.15 },
+  { "dark_records", 40, 400 },
+  { "delay_us", 7.4, 13.6 },
+  { "window_us", 2.0, 775.0 / 48 },   /* 775 cycles: 4 x (653 + 653) + 775 + 1 = 6000 = 125 us */
+};
+
+int acq_is_image(const acq_config *c) { return !strcmp(c->mode, "image"); }
 
 int acq_set(acq_config *c, const char *key, const char *value, char *err, size_t errlen)
 {
@@ -109,11 +153,23 @@ int acq_set(acq_config *c, const char *key, const char *value, char *err, size_t
     if (strcmp(key, k->name)) continue;
     void *p = (char *)c + k->off;
     if (k->kind == KS) {
-      if (strcmp(value, "track")) {
-        snprintf(err, errlen, "mode = '%s': this firmware runs only 'track' so far (image, bayes and scan come with their issues)", value);
+      if (strcmp(value, "track") && strcmp(value, "image")) {
+        snprintf(err, errlen, "mode = '%s': this firmware runs only 'track' and 'image' so far (bayes and scan come with their issues)", value);
         return -1;
       }
       snprintf(p, sizeof c->mode, "%s", value);
+      c->given[i] = 1;
+      /* the mode's defaults for the keys not given (whatever order they come in) */
+      const int img = acq_is_image(c);
+      for (size_t m = 0; m < sizeof mode_defaults / sizeof mode_defaults[0]; m++)
+        for (size_t j = 0; j < NKEYS; j++) {
+          if (strcmp(keys[j].name, mode_defaults[m].name) || c->given[j]) continue;
+          const double v = img ? mode_defaults[m].image : mode_defaults[m].track;
+          if (keys[j].kind == KI) *(int *)((char *)c + keys[j].off) = (int)v;
+          else *(double *)((char *)c + keys[j].off) = v;
+        }
+      if (img && !c->given[controller_key()]) c->controller = 1;
+      if (!img && !c->given[controller_key()]) c->controller = 0;
       return 0;
     }
     if (k->kind == KO) {
@@ -122,6 +178,7 @@ int acq_set(acq_config *c, const char *key, const char *value, char *err, size_t
         return -1;
       }
       *(int *)p = !strcmp(value, "on");
+      c->given[i] = 1;
       return 0;
     }
     char *end;
@@ -142,9 +199,10 @@ int acq_set(acq_config *c, const char *key, const char *value, char *err, size_t
     }
     if (k->kind == KI) *(int *)p = (int)v;
     else *(double *)p = v;
+    c->given[i] = 1;
     return 0;
   }
-  char allowed[1024] = "";
+  char allowed[2048] = "";
   for (size_t i = 0; i < NKEYS; i++) {
     size_t n = strlen(allowed);
     snprintf(allowed + n, sizeof allowed - n, "%s%s", i ? ", " : "", keys[i].name);
@@ -243,7 +301,12 @@ int acq_to_regs(const acq_config *c, double duration_s, acq_regs *r, char *err, 
     snprintf(err, errlen, "estimator: %s", e);
     return -1;
   }
+  if (acq_is_image(c) && !c->controller) {
+    snprintf(err, errlen, "mode = image with controller = off: imaging runs are driven by the controller (allowed: controller = on)");
+    return -1;
+  }
   if (c->controller && ctl_to_regs(c, cc, &r->ctl, err, errlen)) return -1;
+  if (acq_is_image(c) && img_to_regs(c, cc, &r->est, &r->ctl, &r->img, err, errlen)) return -1;
   return 0;
 }
 

@@ -9,6 +9,7 @@
 #include "core_config.h"
 #include "mlms.h"
 #include "ctl_regs.h"
+#include "img_regs.h"
 
 typedef struct acq_config {
   char   mode[16];
@@ -33,6 +34,17 @@ typedef struct acq_config {
   int    pre_thresh;
   double gauss_fwhm_nm, pre_gain, pre_clamp_nm, gain, clamp_nm, loss_ratio;
   int    loss_records, dark_records;
+  /* imaging mode (mode = image, issue #10; docs/imaging.md; converted by host/img_regs.c) */
+  int    stages;                   /* 1..3 */
+  double stage_L_nm[3];            /* 0: L_nm / 2^s */
+  int    stage_photons[3];         /* photon limit per stage */
+  double act_rate_khz;             /* 405 nm while the low-passed search count rate is below */
+  int    act_lp_shift;
+  double act_on_ms, act_off_ms;
+  int    bright_records;
+  /* which keys were given (by a file or an argument): mode = image changes the defaults of
+   * the others (gain, loss_ratio, dark_records, delay_us, window_us) */
+  unsigned char given[96];
 } acq_config;
 
 /* What the configuration means for the firmware. */
@@ -40,6 +52,7 @@ typedef struct {
   core_config_t core;
   mlms_regs_t   est;
   ctl_regs_t    ctl;               /* with controller = on (host/ctl_regs.c) */
+  img_regs_t    img;               /* with mode = image (host/img_regs.c) */
   double        cycle_hz_actual;   /* CLK_HZ / period */
 } acq_regs;
 
@@ -51,6 +64,9 @@ int  acq_load_ini(acq_config *c, const char *path, char *err, size_t errlen);
 /* A scenario file of the virtual board: only its [acquire] section (the other sections
  * are the physics' and are read by sim/scenario.c). */
 int  acq_load_scenario(acq_config *c, const char *path, char *err, size_t errlen);
+/* Whether the configuration is an imaging run (mode = image: the controller drives it in
+ * imaging mode, CTL_MODE bit1). */
+int  acq_is_image(const acq_config *c);
 /* Validates and converts; ncycles = round(duration_s * actual rate); the controller's
  * registers too when c->controller is on. */
 int  acq_to_regs(const acq_config *c, double duration_s, acq_regs *r, char *err, size_t errlen);

@@ -15,6 +15,9 @@
 #include "acq_config.h"
 #include "link.h"
 #include "mfx_files.h"
+#include "analyze_raw.h"
+#include "image.h"
+#include "image_out.h"
 
 static volatile sig_atomic_t g_interrupted = 0;
 static void on_sigint(int sig) { (void)sig; g_interrupted = 1; }
@@ -22,13 +25,15 @@ static void on_sigint(int sig) { (void)sig; g_interrupted = 1; }
 static void acq_usage(FILE *f)
 {
   fprintf(f,
-    "usage: minflux acquire --mode track --duration T --out DIR [--board B] [--config F.ini] [key=value ...]\n"
+    "usage: minflux acquire --mode track|image --duration T --out DIR [--board B] [--config F.ini] [key=value ...]\n"
     "Runs the firmware for T seconds (rounded to whole multiplex cycles) and writes\n"
     "  DIR/raw.mfx      header (JSON line) + every byte from the link, append-only\n"
     "  DIR/cycles.csv   seq,t_s,n0,n1,n2,n3,cx_nm,cy_nm,ex_nm,ey_nm,valid,state\n"
     "  DIR/tracks.csv   t_s,x_nm,y_nm,n,state  (valid localizations, absolute)\n"
     "  DIR/summary.json records, gaps, crc_errors, fifo_overflows, duration_s, rates\n"
     "  DIR/truth.csv    t_s,x_nm,y_nm,on  (board sim only)\n"
+    "  --mode image: DIR/localizations.csv (final localizations: t_s,x_nm,y_nm,N,L_nm,stage,cfr,aborted,...)\n"
+    "                DIR/stage_localizations.csv (every stage), summary.json \"imaging\" (docs/imaging.md)\n"
     "--board ftdi[:SERIAL]|sim[:SCENARIO.ini]  (default sim)\n"
     "Keys, lowest precedence first: the defaults below, the [acquire] section of the board's\n"
     "SCENARIO.ini, --config F.ini, key=value arguments (README \"Acquisition keys\"):\n");
@@ -37,6 +42,9 @@ static void acq_usage(FILE *f)
     "agg=M sums M cycles into one record (for cycle rates above the link's capacity).\n"
     "controller=on: the firmware's tracking controller (search, pre-localization, tracking;\n"
     "  docs/controller.md) drives the run; the state of each record is the state column.\n"
+    "--mode image: the controller in imaging mode (search with 405 nm activation, pre-localization, then\n"
+    "  `stages` iterative localization stages, the last repeated; docs/imaging.md); its defaults differ:\n"
+    "  gain=1 loss_ratio=0.15 dark_records=400 delay_us=13.6 window_us=16.1458 (125 us cycle, 13.6 us gate).\n"
     "Ctrl-C stops the firmware after the current cycle and leaves complete files.\n"
     "Exit: 0 complete (FIFO overflows are counted, not errors), 1 error, 2 bad usage, 3 the link failed\n"
     "  mid-run, 4 records lost on the link, 5 the firmware was reset during the run; the files hold\n"
@@ -108,17 +116,31 @@ static int configure(mfx_link *l, const acq_regs *r)
  * which must read back (0: no controller in this firmware: 1 with the message in err);
  * controller = off writes CTL_MODE = 0 (a firmware without the register ignores it).
  * -1: the link failed (l->err). */
-static int configure_ctl(mfx_link *l, const acq_config *cfg, const ctl_regs_t *r, char *err, size_t errlen)
+static int configure_ctl(mfx_link *l, const acq_config *cfg, const acq_regs *ar, char *err, size_t errlen)
 {
   if (!cfg->controller) return mfx_reg_write(l, MINFLUX_REG_CTL_MODE, 0) ? -1 : 0;
-  ctl_write_t w[CTL_NWRITES];
+  ctl_write_t w[CTL_NWRITES], iw[IMG_NWRITES];
   uint32_t v;
-  ctl_reg_writes(r, w);
+  ctl_reg_writes(&ar->ctl, w);
   for (int i = 0; i < CTL_NWRITES; i++)
     if (mfx_reg_write(l, w[i].addr, w[i].value)) return -1;
-  if (mfx_reg_write(l, MINFLUX_REG_CTL_MODE, 1) || mfx_reg_read(l, MINFLUX_REG_CTL_MODE, &v)) return -1;
+  const int img = acq_is_image(cfg);
+  /* imaging (docs/imaging.md): its registers, then CTL_MODE = 1 | 2 | last stage << 2 */
+  if (img) {
+    img_reg_writes(&ar->img, iw);
+    for (int i = 0; i < IMG_NWRITES; i++)
+      if (mfx_reg_write(l, iw[i].addr, iw[i].value)) return -1;
+  }
+  const uint32_t mode = img ? ar->img.mode : 1u;
+  if (mfx_reg_write(l, MINFLUX_REG_CTL_MODE, mode) || mfx_reg_read(l, MINFLUX_REG_CTL_MODE, &v)) return -1;
   if (!(v & 1)) {
-    snprintf(err, errlen, "this firmware has no tracking controller (CTL_MODE reads %u); run with controller=off", v);
+    snprintf(err, errlen, "this firmware has no tracking controller (CTL_MODE reads %u)%s", v,
+             img ? ": it cannot run --mode image" : "; run with controller=off");
+    return 1;
+  }
+  if (img && (v & 0xFu) != mode) {
+    snprintf(err, errlen, "this firmware has no imaging mode (CTL_MODE reads %u after writing %u: bit1 and the last "
+             "stage [3:2] did not take); run --mode track", v, mode);
     return 1;
   }
   return 0;
@@ -215,7 +237,7 @@ int cmd_acquire(int argc, char **argv)
     return 1;
   }
   int ctl_rc = 0;
-  if (configure(&l, &regs) || (ctl_rc = configure_ctl(&l, &cfg, &regs.ctl, err, sizeof err)) < 0 ||
+  if (configure(&l, &regs) || (ctl_rc = configure_ctl(&l, &cfg, &regs, err, sizeof err)) < 0 ||
       (!ctl_rc && (mfx_reg_write(&l, MINFLUX_REG_LINK_RESET, 1) || mfx_reg_read(&l, MINFLUX_REG_REC_DROPPED, &drop0) ||
                    mfx_reg_read(&l, MINFLUX_REG_RX_ERRORS, &rxe0)))) {
     fprintf(stderr, "minflux acquire: configuring the firmware: %s\n", l.err);
@@ -255,6 +277,17 @@ int cmd_acquire(int argc, char **argv)
     ctl_write_t w[CTL_NWRITES];
     ctl_reg_writes(&regs.ctl, w);
     for (int i = 0; i < CTL_NWRITES; i++) json_object_set_new(jw, w[i].name, json_integer(w[i].value));
+    if (acq_is_image(&cfg)) {   /* the imaging words and the stage-0 pattern */
+      ctl_write_t iw[IMG_NWRITES];
+      img_reg_writes(&regs.img, iw);
+      for (int i = 0; i < IMG_NWRITES; i++) json_object_set_new(jw, iw[i].name, json_integer(iw[i].value));
+      json_t *jo = json_array();
+      for (unsigned k = 0; k < regs.core.k; k++)
+        json_array_append_new(jo, json_integer((uint32_t)(uint16_t)regs.core.off_y[k] << 16 | (uint16_t)regs.core.off_x[k]));
+      json_object_set_new(jr, "offsets", jo);
+      json_object_set_new(jr, "est_L", json_integer(regs.est.L));
+    }
+    json_object_set_new(jw, "CTL_MODE", json_integer(acq_is_image(&cfg) ? regs.img.mode : 1));
     json_object_set_new(jr, "ctl", jw);
   }
   json_object_set_new(hdr, "registers", jr);
@@ -399,9 +432,12 @@ int cmd_acquire(int argc, char **argv)
   json_object_set_new(sum, "photons_per_cycle", json_real(tab.records ? (double)tab.photons / (tab.records * agg) : 0));
   json_object_set_new(sum, "photons_per_record", json_real(tab.records ? (double)tab.photons / tab.records : 0));
   json_object_set_new(sum, "valid_localizations", json_integer((json_int_t)tab.valid));
-  json_t *bys = json_object();   /* record flags bits 7:4 (docs/controller.md) */
-  static const char *const st_names[] = { "open", "search", "preloc", "track" };
-  for (unsigned i = 0; i < 4; i++) json_object_set_new(bys, st_names[i], json_integer((json_int_t)tab.by_state[i]));
+  json_t *bys = json_object();   /* record flags bits 7:4 (docs/controller.md, docs/imaging.md) */
+  static const char *const st_names[16] = { "open", "search", "preloc", "track", "stage0", "stage1", "stage2", "stage3",
+                                            NULL, NULL, NULL, NULL, "stage0_end", "stage1_end", "stage2_end", "stage3_end" };
+  for (unsigned i = 0; i < 16; i++)
+    if (st_names[i] && (i < 4 || (acq_is_image(&cfg) && i != 7 && i != 15) || tab.by_state[i]))
+      json_object_set_new(bys, st_names[i], json_integer((json_int_t)tab.by_state[i]));
   json_object_set_new(sum, "records_by_state", bys);
   json_object_set_new(sum, "mean_x_nm", tab.valid ? json_real(tab.sum_x / tab.valid) : json_null());
   json_object_set_new(sum, "mean_y_nm", tab.valid ? json_real(tab.sum_y / tab.valid) : json_null());
@@ -412,6 +448,23 @@ int cmd_acquire(int argc, char **argv)
   json_object_set_new(sum, "firmware_reset", json_boolean(fw_reset));
   json_object_set_new(sum, "watchdog_ms", json_real(cfg.watchdog_ms));
   json_object_set_new(sum, "watchdog_tripped", json_boolean(wdog_tripped));
+  /* imaging: the stage localizations from the raw file (the same reader as `minflux analyze`) */
+  img_result ir;
+  img_params ip;
+  int have_img = 0;
+  memset(&ir, 0, sizeof ir);
+  if (acq_is_image(&cfg) && tab.records) {
+    an_raw ar;
+    if (an_raw_read(raw_path, &ar, err, sizeof err) || img_params_from_header(ar.header_json, &ip, err, sizeof err) != 1 ||
+        img_extract(&ar, &ip, 1, 0, &ir, err, sizeof err) || img_write_locs(out, &ip, &ir, err, sizeof err)) {
+      fprintf(stderr, "minflux acquire: imaging localizations: %s\n", err);
+      rc = rc ? rc : 1;
+    } else {
+      have_img = 1;
+      json_object_set_new(sum, "imaging", img_summary_json(&ip, &ir, &regs.img));
+    }
+    an_raw_free(&ar);
+  }
   json_object_set_new(sum, "exit_code", json_integer(rc));
   char sum_path[4200];
   snprintf(sum_path, sizeof sum_path, "%s/summary.json", out);
@@ -427,10 +480,13 @@ int cmd_acquire(int argc, char **argv)
   if (tab.valid)
     printf("mean position of %" PRIu64 " valid localizations: (%.2f, %.2f) nm; %.1f photons per cycle\n",
            tab.valid, tab.sum_x / tab.valid, tab.sum_y / tab.valid, (double)tab.photons / (tab.records * agg));
-  if (cfg.controller)
+  if (cfg.controller && !acq_is_image(&cfg))
     printf("records by controller state: %" PRIu64 " search, %" PRIu64 " pre-localization, %" PRIu64 " tracking\n",
            tab.by_state[MINFLUX_CTL_ST_SEARCH], tab.by_state[MINFLUX_CTL_ST_PRELOC], tab.by_state[MINFLUX_CTL_ST_TRACK]);
-  printf("files: %s/{raw.mfx,cycles.csv,tracks.csv,summary.json%s}\n", out, is_sim ? ",truth.csv" : "");
+  if (have_img) img_print_summary(stdout, &ip, &ir);
+  img_result_free(&ir);
+  printf("files: %s/{raw.mfx,cycles.csv,tracks.csv,%ssummary.json%s}\n", out,
+         have_img ? "localizations.csv,stage_localizations.csv," : "", is_sim ? ",truth.csv" : "");
   if (rc == 3)
     fprintf(stderr, "minflux acquire: the link failed after %" PRIu64 " records: the files hold everything received until then "
             "(exit 3; records after that are unknown)\n", tab.records);

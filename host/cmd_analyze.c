@@ -10,6 +10,8 @@
 #include "analyze.h"
 #include "analyze_out.h"
 #include "plot.h"
+#include "image.h"
+#include "image_out.h"
 
 static void an_usage(FILE *f)
 {
@@ -36,6 +38,13 @@ static void an_usage(FILE *f)
     "and <n0/N> < --n0-max (0.23); cycles with < --min-counts photons (3) are discarded.\n"
     "--track-state: the controller states (record flags 7:4) of tracking records; default: state\n"
     "3 (tracking) when the run has any, else all (open loop = 0).\n"
+    "Imaging-mode runs (`minflux acquire --mode image`: the raw header's CTL_MODE has bit 1; --image\n"
+    "insists on one) are analysed as docs/imaging.md describes: stage localizations, emission events,\n"
+    "sites, precision next to the CRB, image.png/sites.png, events.csv, sites.csv, precision.csv,\n"
+    "export.npy (one row per stage localization), summary.json \"imaging_analysis\". Options there:\n"
+    "  --positions firmware|mle (firmware: centre + live mLMS, default; mle: host 2D MLE), --sbr S,\n"
+    "  --sites K (k-means with K sites; default: the number of sites in DIR/physics.json, else the\n"
+    "  agglomerative clusters), --cluster-radius NM (3), --min-event-locs N (2), --seed S (1).\n"
     "Damaged raw files are analysed as far as they decode; every damaged stretch is reported\n"
     "with its byte offset (stderr and summary.json \"analysis.damage\").\n");
 }
@@ -77,13 +86,16 @@ int cmd_analyze(int argc, char **argv)
 {
   an_opts o;
   an_default_opts(&o);
+  img_opts io;
+  img_default_opts(&io);
   const char *dir = NULL;
-  int png = 1, quiet = 0;
+  int png = 1, quiet = 0, force_image = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) { an_usage(stdout); return 0; }
     if (!strcmp(a, "--no-png")) { png = 0; continue; }
     if (!strcmp(a, "--quiet")) { quiet = 1; continue; }
+    if (!strcmp(a, "--image")) { force_image = 1; continue; }
     if (!strncmp(a, "--", 2)) {
       if (i + 1 >= argc) { fprintf(stderr, "minflux analyze: %s needs a value (minflux analyze --help)\n", a); return 2; }
       const char *v = argv[++i];
@@ -120,6 +132,15 @@ int cmd_analyze(int argc, char **argv)
         if (!m) { fprintf(stderr, "minflux analyze: --track-state '%s': expected controller states 0..15, comma-separated\n", v); return 2; }
         o.track_states = m;
       }
+      else if (!strcmp(a, "--positions")) {
+        if (!strcmp(v, "firmware")) io.use_mle = 0;
+        else if (!strcmp(v, "mle")) io.use_mle = 1;
+        else { fprintf(stderr, "minflux analyze: --positions '%s': must be firmware or mle\n", v); return 2; }
+      }
+      else if (!strcmp(a, "--sites")) { if (parse_int(a, v, 1, 8, &io.sites)) return 2; }
+      else if (!strcmp(a, "--cluster-radius")) { if (parse_pos(a, v, 0.01, 1e4, &io.radius_nm)) return 2; }
+      else if (!strcmp(a, "--min-event-locs")) { if (parse_int(a, v, 1, 1000000, &io.min_event_locs)) return 2; }
+      else if (!strcmp(a, "--seed")) { int sd; if (parse_int(a, v, 0, 2147483647, &sd)) return 2; io.seed = (unsigned)sd; }
       else if (!strcmp(a, "--board")) { /* accepted like every minflux command; no board is used */ }
       else { fprintf(stderr, "minflux analyze: unknown option '%s' (minflux analyze --help)\n", a); return 2; }
       continue;
@@ -158,6 +179,27 @@ int cmd_analyze(int argc, char **argv)
             (unsigned long long)damaged, (unsigned long long)d->offset, d->what, (unsigned long long)d->bytes, raw.n);
   }
   if (raw.truth_note[0]) fprintf(stderr, "minflux analyze: %s\n", raw.truth_note);
+  /* an imaging-mode run (docs/imaging.md) */
+  img_params ip;
+  const int is_img = img_params_from_header(raw.header_json, &ip, err, sizeof err);
+  if (is_img < 0 || (force_image && !is_img)) {
+    if (!is_img) snprintf(err, sizeof err, "the raw header has no imaging-mode registers (registers.ctl.CTL_MODE bit 1): not an "
+                          "imaging run of `minflux acquire --mode image`");
+    fprintf(stderr, "minflux analyze: %s: %s\n", raw_path, err);
+    an_raw_free(&raw);
+    return 1;
+  }
+  if (is_img) {
+    io.png = png;
+    io.quiet = quiet;
+    if (o.sbr > 0) io.sbr = o.sbr;
+    if (o.estimator == AN_EST_MLE) io.use_mle = 1;
+    int irc = img_analyze(dir, &raw, &ip, &io, err, sizeof err);
+    if (irc) fprintf(stderr, "minflux analyze: %s\n", err);
+    an_raw_free(&raw);
+    if (png) plot_shutdown();
+    return irc ? 1 : 0;
+  }
   an_result res;
   const double t1 = mono_s();
   if (an_run(&raw, &o, &res, err, sizeof err)) {

@@ -8,8 +8,8 @@
 
 /* round(v * scale) as a register field of lo..hi; else the refusal names the key, its
  * value, what it converts to and the key's range that fits (at this scale). */
-static int field(const char *key, double v, double scale, const char *formula, long lo, long hi,
-                 long *out, char *err, size_t n)
+int ctl_field(const char *key, double v, double scale, const char *formula, long lo, long hi,
+              long *out, char *err, size_t n)
 {
   const double f = floor(v * scale + 0.5);
   if (!isfinite(f) || f < lo || f > hi) {
@@ -45,7 +45,7 @@ int ctl_to_regs(const struct acq_config *c, const core_config_t *core, ctl_regs_
     return -1;
   }
   o->n = (uint8_t)rows;
-  if (field("search_pixel_nm", c->search_pixel_nm, 1 / eod, "round(search_pixel_nm/eod_nm_per_lsb) LSB", 1, 32767, &v, err, n))
+  if (ctl_field("search_pixel_nm", c->search_pixel_nm, 1 / eod, "round(search_pixel_nm/eod_nm_per_lsb) LSB", 1, 32767, &v, err, n))
     return -1;
   o->step = (uint16_t)v;
   const int64_t half = ((int64_t)o->n - 1) * o->step / 2;
@@ -62,32 +62,34 @@ int ctl_to_regs(const struct acq_config *c, const core_config_t *core, ctl_regs_
   }
   o->origin_x = (int16_t)ox;
   o->origin_y = (int16_t)oy;
-  if (field("search_dwell_us", c->search_dwell_us, us, "round(search_dwell_us x clock) cycles", 1, 65535, &v, err, n)) return -1;
+  if (ctl_field("search_dwell_us", c->search_dwell_us, us, "round(search_dwell_us x clock) cycles", 1, 65535, &v, err, n)) return -1;
   o->dwell_cycles = (uint16_t)v;
   o->search_thresh = (uint16_t)c->search_thresh;   /* 1..32767 by the key's range */
   o->act_cycles = (uint16_t)c->act_cycles;
   o->act_every = (uint8_t)c->act_every;
-  if (field("pre_gate_us", c->pre_gate_us, us, "round(pre_gate_us x clock) cycles", 1, 65535, &v, err, n)) return -1;
+  if (ctl_field("pre_gate_us", c->pre_gate_us, us, "round(pre_gate_us x clock) cycles", 1, 65535, &v, err, n)) return -1;
   o->pre_gate_cycles = (uint16_t)v;
   o->pre_thresh = (uint16_t)c->pre_thresh;
   /* step = estimate (Q11.5 nm) * gain / 2^16: gain = g * 2^(16-5) / eod LSB per nm */
   const double gs = (1 << (MINFLUX_CTL_GAIN_SHIFT - MINFLUX_EST_POS_FRAC)) / eod;
-  if (field("pre_gain", c->pre_gain, gs, "round(pre_gain*2048/eod_nm_per_lsb)", 1, 32767, &v, err, n)) return -1;
+  if (ctl_field("pre_gain", c->pre_gain, gs, "round(pre_gain*2048/eod_nm_per_lsb)", 1, 32767, &v, err, n)) return -1;
   o->pre_gain = (uint16_t)v;
-  if (field("pre_clamp_nm", c->pre_clamp_nm, 1 / eod, "round(pre_clamp_nm/eod_nm_per_lsb) LSB", 1, 32767, &v, err, n))
+  if (ctl_field("pre_clamp_nm", c->pre_clamp_nm, 1 / eod, "round(pre_clamp_nm/eod_nm_per_lsb) LSB", 1, 32767, &v, err, n))
     return -1;
   o->pre_clamp = (uint16_t)v;
-  if (field("gain", c->gain, gs, "round(gain*2048/eod_nm_per_lsb)", 1, 32767, &v, err, n)) return -1;
+  if (ctl_field("gain", c->gain, gs, "round(gain*2048/eod_nm_per_lsb)", 1, 32767, &v, err, n)) return -1;
   o->gain = (uint16_t)v;
-  if (field("clamp_nm", c->clamp_nm, 1 / eod, "round(clamp_nm/eod_nm_per_lsb) LSB", 1, 32767, &v, err, n)) return -1;
+  if (ctl_field("clamp_nm", c->clamp_nm, 1 / eod, "round(clamp_nm/eod_nm_per_lsb) LSB", 1, 32767, &v, err, n)) return -1;
   o->clamp = (uint16_t)v;
-  if (field("loss_ratio", c->loss_ratio, 1 << MINFLUX_CTL_RATIO_FRAC, "round(loss_ratio*256)", 1, 255, &v, err, n))
+  /* imaging: the ratio is the stage-end cfr abort, 0 = off */
+  if (ctl_field("loss_ratio", c->loss_ratio, 1 << MINFLUX_CTL_RATIO_FRAC, "round(loss_ratio*256)", acq_is_image(c) ? 0 : 1, 255,
+            &v, err, n))
     return -1;
   o->ratio = (uint8_t)v;
   o->window = (uint8_t)c->loss_records;
   o->dark = (uint16_t)c->dark_records;
   /* pre-localization: Gaussian beam at (+h, 0), (-h, 0), (0, +h), (0, -h), h = L/2 */
-  if (field("pre_L_nm", c->pre_L_nm, 0.5 / eod, "round(pre_L_nm/2/eod_nm_per_lsb) LSB", 1, 32767, &v, err, n)) return -1;
+  if (ctl_field("pre_L_nm", c->pre_L_nm, 0.5 / eod, "round(pre_L_nm/2/eod_nm_per_lsb) LSB", 1, 32767, &v, err, n)) return -1;
   const int16_t h = (int16_t)v;
   const int16_t px[4] = { h, (int16_t)-h, 0, 0 }, py[4] = { 0, 0, h, (int16_t)-h };
   for (int i = 0; i < 4; i++) { o->pre_off_x[i] = px[i]; o->pre_off_y[i] = py[i]; }

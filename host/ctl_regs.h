@@ -29,6 +29,11 @@ typedef struct {
 
 struct acq_config;   /* host/acq_config.h, which includes this header */
 
+/* round(v * scale) as a register field of lo..hi into out; else -1 and the refusal in err names
+ * the key, its value, what it converts to (formula) and the key's range that fits. */
+int ctl_field(const char *key, double v, double scale, const char *formula, long lo, long hi,
+              long *out, char *err, size_t errlen);
+
 /* The controller's registers for configuration c whose core registers (centre, safe
  * window, K, AGG) are core. 0, or -1 with one line in err. */
 int ctl_to_regs(const struct acq_config *c, const core_config_t *core, ctl_regs_t *o, char *err, size_t errlen);
