@@ -148,7 +148,8 @@ int img_extract(const an_raw *raw, const img_params *p, int mle, double sbr, img
       continue;
     }
     const int s = (int)(st & 3u) > 2 ? 2 : (int)(st & 3u);
-    if (cur != s) { cur = s; first = i; incomplete = 0; nrec = 0; N = 0; ch[0] = ch[1] = 0; memset(sums, 0, sizeof sums); }
+    if (cur != s) { cur = s; first = i; incomplete = gap;   /* records lost just before may be this stage's */
+      nrec = 0; N = 0; ch[0] = ch[1] = 0; memset(sums, 0, sizeof sums); }
     else if (gap) incomplete = 1;
     nrec++;
     for (int e = 0; e < a->k && e < 8; e++) { sums[e] += a->n[e]; N += a->n[e]; }

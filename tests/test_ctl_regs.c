@@ -345,8 +345,164 @@ START_TEST(test_shipped_scenarios)
     }
     if (strstr(g.gl_pathv[i], "lissajous-L50.ini")) ck_assert_double_eq(c.L_nm, 50);
   }
-  ck_assert_int_eq(on, 5);
+  ck_assert_int_eq(on, (int)g.gl_pathc - 2);   /* all but static.ini and noisy-link.ini */
   globfree(&g);
+}
+END_TEST
+
+/* ---- imaging mode (docs/imaging.md) ---- */
+
+static void image_defaults(acq_config *c)
+{
+  char err[256];
+  acq_defaults(c);
+  ck_assert_int_eq(acq_set(c, "mode", "image", err, sizeof err), 0);
+}
+
+START_TEST(test_image_defaults_by_hand)
+{
+  acq_config c;
+  acq_regs r;
+  char err[1200];
+  image_defaults(&c);
+  /* the mode's defaults: controller on, gain 1, loss_ratio 0.15, dark 400, 125 us cycle of
+   * delay 653, gate 653, window 775 cycles */
+  ck_assert_int_eq(c.controller, 1);
+  ck_assert_double_eq(c.gain, 1.0);
+  ck_assert_double_eq(c.loss_ratio, 0.15);
+  ck_assert_int_eq(c.dark_records, 400);
+  ck_assert_msg(convert(&c, &r, err, sizeof err) == 0, "%s", err);
+  ck_assert_int_eq(r.core.delay_cycles, 653);
+  ck_assert_int_eq(r.core.gate_cycles, 653);
+  ck_assert_int_eq(r.core.win_cycles, 775);
+  const img_regs_t *g = &r.img;
+  /* CTL_MODE = 1 | 2 | (stages 3 - 1) << 2 = 11 */
+  ck_assert_int_eq(g->mode, 11);
+  ck_assert_int_eq(g->last, 2);
+  /* search record: 4 x (DELAY 653 + dwell 2400) + WIN 775 + 1 = 12988 cycles = 270.583 us;
+   * 20 kHz x 270.583 us = 5.4117 counts -> x 16 = 86.587 -> 87 (UQ12.4); shift 3;
+   * on 50 ms / 270.583 us = 184.79 -> 185 records, off 100 ms -> 369.57 -> 370 */
+  ck_assert_int_eq(g->search_record_cycles, 12988);
+  ck_assert_int_eq(g->act_thr, 87);
+  ck_assert_int_eq(g->act_shift, 3);
+  ck_assert_int_eq(g->act_on, 185);
+  ck_assert_int_eq(g->act_off, 370);
+  ck_assert_int_eq(g->dark, 400);
+  ck_assert_int_eq(g->bright, 0);
+  /* stages L 100, 50, 25 nm: shifts 0, 1, 2; F = 1/(1 - L^2 ln2/360^2) x 2^13:
+   * 1.056506 -> 8654.89 -> 8655, 1.013552 -> 8303.02 -> 8303, 1.003354 -> 8219.48 -> 8219;
+   * photon limits 50, 100, 200 */
+  const uint32_t want[IMG_NWRITES][2] = {
+    { 0x5A, 0x00030057u },   /* CTL_IACT: shift 3 in [19:16], threshold 87 */
+    { 0x5B, 0x017200B9u },   /* CTL_IACT_T: off 370 in [31:16], on 185 */
+    { 0x5C, 0x00000190u },   /* CTL_IABORT: bright 0, dark 400 */
+    { 0x5D, 0x21CF0032u },   /* CTL_ISTG0: F 8655, shift 0, limit 50 */
+    { 0x5E, 0x206F4064u },   /* CTL_ISTG1: F 8303, shift 1 (0x4000), limit 100 */
+    { 0x5F, 0x201B80C8u },   /* CTL_ISTG2: F 8219, shift 2 (0x8000), limit 200 */
+  };
+  ctl_write_t w[IMG_NWRITES];
+  img_reg_writes(g, w);
+  for (int i = 0; i < IMG_NWRITES; i++)
+    ck_assert_msg(w[i].addr == want[i][0] && w[i].value == want[i][1], "write %d (%s): 0x%02X = 0x%08X, want 0x%02X = 0x%08X",
+                  i, w[i].name, w[i].addr, w[i].value, want[i][0], want[i][1]);
+  /* the controller's words in imaging: CTL_GAIN gain 1.0 -> 20480 = 0x5000, clamp 500;
+   * CTL_LOSS ratio round(0.15 x 256) = 38 = 0x26, window 32, dark 400 = 0x190 */
+  ctl_write_t cw[CTL_NWRITES];
+  ctl_reg_writes(&r.ctl, cw);
+  ck_assert_msg(cw[6].value == 0x01F45000u, "CTL_GAIN 0x%08X", cw[6].value);
+  ck_assert_msg(cw[7].value == 0x01902026u, "CTL_LOSS 0x%08X", cw[7].value);
+}
+END_TEST
+
+START_TEST(test_image_keys)
+{
+  acq_config c;
+  acq_regs r;
+  char err[1200];
+  /* stages 1: CTL_MODE 3, the unused stage words repeat stage 0 */
+  image_defaults(&c);
+  c.stages = 1;
+  ck_assert_msg(convert(&c, &r, err, sizeof err) == 0, "%s", err);
+  ck_assert_int_eq(r.img.mode, 3);
+  ck_assert_int_eq(r.img.limit[2], 50);
+  /* stages 2 with L 160 and stage1_L_nm = 20 (= 160/8: shift 3), 1 kHz, shift 5, 405 nm
+   * continuously below the threshold (off 0), bright 4 */
+  image_defaults(&c);
+  c.stages = 2;
+  c.L_nm = 160;
+  c.stage_L_nm[1] = 20;
+  c.act_rate_khz = 1;
+  c.act_lp_shift = 5;
+  c.act_off_ms = 0;
+  c.bright_records = 4;
+  ck_assert_msg(convert(&c, &r, err, sizeof err) == 0, "%s", err);
+  ck_assert_int_eq(r.img.mode, 7);
+  ck_assert_int_eq(r.img.shift[0], 0);
+  ck_assert_int_eq(r.img.shift[1], 3);
+  ck_assert_int_eq(r.img.act_thr, 4);   /* 1e3 x 270.583e-6 x 16 = 4.33 */
+  ck_assert_int_eq(r.img.act_off, 0);
+  ck_assert_int_eq(r.img.bright, 4);
+  /* loss_ratio 0 is allowed in imaging (cfr abort off), refused in tracking */
+  image_defaults(&c);
+  c.loss_ratio = 0;
+  ck_assert_msg(convert(&c, &r, err, sizeof err) == 0, "%s", err);
+  ck_assert_int_eq(r.ctl.ratio, 0);
+  /* a given key keeps its value whatever the order: gain before and after mode = image */
+  acq_defaults(&c);
+  ck_assert_int_eq(acq_set(&c, "gain", "0.7", err, sizeof err), 0);
+  ck_assert_int_eq(acq_set(&c, "mode", "image", err, sizeof err), 0);
+  ck_assert_double_eq(c.gain, 0.7);
+  ck_assert_double_eq(c.delay_us, 13.6);
+  ck_assert_int_eq(acq_set(&c, "mode", "track", err, sizeof err), 0);
+  ck_assert_double_eq(c.gain, 0.7);
+  ck_assert_double_eq(c.delay_us, 7.4);
+  ck_assert_int_eq(c.controller, 0);
+  ck_assert_int_eq(acq_set(&c, "mode", "bayes", err, sizeof err), -1);
+  ck_assert_msg(strstr(err, "only 'track' and 'image'"), "%s", err);
+}
+END_TEST
+
+/* mode = image and key = value: refused with a message containing want (one line) */
+static void img_refused(const char *key, const char *value, const char *want)
+{
+  acq_config c;
+  acq_regs r;
+  char err[1200];
+  image_defaults(&c);
+  ck_assert_msg(acq_set(&c, key, value, err, sizeof err) == 0, "%s = %s: %s", key, value, err);
+  ck_assert_msg(convert(&c, &r, err, sizeof err) == -1, "%s = %s accepted", key, value);
+  ck_assert_msg(strstr(err, want) && !strchr(err, '\n'), "%s = %s: '%s' lacks '%s'", key, value, err, want);
+}
+
+START_TEST(test_image_refusals)
+{
+  img_refused("stage1_L_nm", "30", "stage1_L_nm = 30: CTL_ISTG1[15:14] shifts the pattern and L by 0..3, so it must be "
+              "L_nm/2^shift (allowed: 100, 50, 25, 12.5 nm with L_nm = 100)");
+  img_refused("stage2_L_nm", "6.25", "stage2_L_nm = 6.25: CTL_ISTG2[15:14]");
+  img_refused("stage0_L_nm", "200", "stage0_L_nm = 200");
+  img_refused("stage2_photons", "5", "stage2_photons = 5: below thresh = 6");
+  img_refused("stage0_photons", "3", "(CTL_ISTG0[13:0] must be 6..16383)");
+  /* 1e4 kHz x 270.583 us x 16 = 43293 fits, 2e4 kHz = 86587 does not */
+  img_refused("act_rate_khz", "20000", "act_rate_khz = 20000: round(act_rate_khz x 270.58 us search record x 16) = "
+              "CTL_IACT[15:0] = 86587 must be 0..65535 (act_rate_khz 0..15137.4)");
+  img_refused("act_on_ms", "20000", "act_on_ms = 20000: round(act_on_ms / 270.58 us search record) = CTL_IACT_T[15:0] = 73914 "
+              "must be 0..65535");
+  img_refused("act_off_ms", "18000", "CTL_IACT_T[31:16] = 66523 must be 0..65535");
+  img_refused("loss_ratio", "1", "loss_ratio = 1: round(loss_ratio*256) = 256 must be 0..255");
+  img_refused("controller", "off", "mode = image with controller = off: imaging runs are driven by the controller");
+  img_refused("k", "5", "k = 5 with controller = on");
+  img_refused("agg", "2", "agg = 2 with controller = on");
+  img_refused("gain", "2", "gain = 2: round(gain*2048/eod_nm_per_lsb) = 40960 must be 1..32767");
+  /* the keys' own ranges */
+  acq_config c;
+  char err[1200];
+  image_defaults(&c);
+  ck_assert_int_eq(acq_set(&c, "stages", "4", err, sizeof err), -1);
+  ck_assert_msg(strstr(err, "stages = '4' is not an integer in [1, 3]"), "%s", err);
+  ck_assert_int_eq(acq_set(&c, "stage1_photons", "16384", err, sizeof err), -1);
+  ck_assert_msg(strstr(err, "stage1_photons = '16384' is not an integer in [1, 16383]"), "%s", err);
+  ck_assert_int_eq(acq_set(&c, "act_lp_shift", "16", err, sizeof err), -1);
+  ck_assert_int_eq(acq_set(&c, "bright_records", "256", err, sizeof err), -1);
 }
 END_TEST
 
@@ -361,6 +517,9 @@ static Suite *ctl_suite(void)
   tcase_add_test(t, test_on_off_key);
   tcase_add_test(t, test_scenario_acquire_section);
   tcase_add_test(t, test_shipped_scenarios);
+  tcase_add_test(t, test_image_defaults_by_hand);
+  tcase_add_test(t, test_image_keys);
+  tcase_add_test(t, test_image_refusals);
   suite_add_tcase(s, t);
   return s;
 }
