@@ -196,6 +196,13 @@ void img_default_opts(img_opts *o)
   o->seed = 1;
 }
 
+static int fopen_exists(const char *path)
+{
+  FILE *f = fopen(path, "r");
+  if (f) fclose(f);
+  return f != NULL;
+}
+
 static double nice_length(double v)
 {
   const double mag = pow(10, floor(log10(v))), f = v / mag;
@@ -418,6 +425,8 @@ int img_analyze(const char *dir, const an_raw *raw, const img_params *p, const i
   }
   if (close_checked(f, path, err, n)) { rc = -1; goto sites_done; }
   if (write_npy(dir, p, &r, o->use_mle, err, n)) { rc = -1; goto sites_done; }
+  snprintf(path, sizeof path, "%s/localizations.csv", dir);   /* a run not written by acquire (synthetic) */
+  if (!fopen_exists(path) && img_write_locs(dir, p, &r, err, n)) { rc = -1; goto sites_done; }
 
   /* image.png: the final localizations rendered with Gaussians of the measured precision */
   const double sig = isfinite(prec_sigma(&pa)) && prec_sigma(&pa) > 0 ? prec_sigma(&pa) : 1.0;
@@ -471,7 +480,7 @@ int img_analyze(const char *dir, const an_raw *raw, const img_params *p, const i
     for (size_t q = 0; q < ns; q++) {
       size_t c = 0;
       for (size_t i = 0; i < m; i++) if (L[i] == (int)q) { ex[c] = ev[eidx[i]].x_nm; ey[c++] = ev[eidx[i]].y_nm; }
-      plot_points(pl, ex, ey, c, plot_color((int)q), 2.5);
+      plot_points(pl, ex, ey, c, plot_color((int)q + (q >= 3)), 2.5);   /* colour 3 is red, the truth's */
     }
     double cx[8], cy[8];
     size_t nc = 0;

@@ -10,7 +10,10 @@ ALL_TARGETS += $(BUILD)/tests/test_image
 TESTS += image_unit
 CMD_image_unit = $(BUILD)/tests/test_image
 
+# Synthetic imaging runs (a behavioural model of the controller, tests/test_image_gen.c)
+ALL_TARGETS += $(BUILD)/tests/test_image_gen
+
 # End to end on the virtual board: the origami scenario (sim/scenarios/origami.ini)
 # through `minflux acquire --mode image` and `minflux analyze`.
 TESTS += image_cli
-CMD_image_cli = tests/test_image.sh $(BUILD)/minflux
+CMD_image_cli = tests/test_image.sh $(BUILD)/minflux $(BUILD)/tests/test_image_gen
