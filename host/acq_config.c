@@ -168,7 +168,9 @@ int acq_set(acq_config *c, const char *key, const char *value, char *err, size_t
           if (keys[j].kind == KI) *(int *)((char *)c + keys[j].off) = (int)v;
           else *(double *)((char *)c + keys[j].off) = v;
         }
-      if (img && !c->given[controller_key()]) c->controller = 1;
+      /* imaging is the controller's: mode = image turns it on whatever came before (a
+       * scenario's controller = off); controller = off after it is refused by acq_to_regs */
+      if (img) c->controller = 1;
       if (!img && !c->given[controller_key()]) c->controller = 0;
       return 0;
     }

@@ -42,7 +42,7 @@ static void an_usage(FILE *f)
     "insists on one) are analysed as docs/imaging.md describes: stage localizations, emission events,\n"
     "sites, precision next to the CRB, image.png/sites.png, events.csv, sites.csv, precision.csv,\n"
     "export.npy (one row per stage localization), summary.json \"imaging_analysis\". Options there:\n"
-    "  --positions firmware|mle (firmware: centre + live mLMS, default; mle: host 2D MLE), --sbr S,\n"
+    "  --positions mle|firmware (mle: host 2D MLE, default; firmware: centre + live mLMS), --sbr S,\n"
     "  --sites K (k-means with K sites; default: the number of sites in DIR/physics.json, else the\n"
     "  agglomerative clusters), --cluster-radius NM (3), --min-event-locs N (2), --seed S (1).\n"
     "Damaged raw files are analysed as far as they decode; every damaged stretch is reported\n"
