@@ -72,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
              cc->agg, t->n, t->step);
     FZ_CHECK(t->origin_x >= cc->xmin && x1 <= cc->xmax && t->origin_y >= cc->ymin && y1 <= cc->ymax,
              "raster x %d..%lld y %d..%lld outside the window", t->origin_x, (long long)x1, t->origin_y, (long long)y1);
-    FZ_CHECK(t->gain >= 1 && t->gain <= 32767 && t->pre_gain >= 1 && t->pre_gain <= 32767 && t->ratio >= 1 &&
+    FZ_CHECK(t->gain >= 1 && t->gain <= 32767 && t->pre_gain >= 1 && t->pre_gain <= 32767 && (t->ratio >= 1 || acq_is_image(&c)) &&
              t->clamp >= 1 && t->clamp <= 32767 && t->pre_clamp >= 1 && t->pre_clamp <= 32767 && t->dwell_cycles >= 1 &&
              t->pre_gate_cycles >= 1, "a controller field out of its range");
   }
