@@ -83,7 +83,9 @@ fi
 
 # ---- 3. the virtual board ----
 V=$tmp/vb
-if [ ! -f "$SCN/origami.ini" ]; then
+if [ -n "${IMAGE_NO_VBOARD:-}" ]; then
+  echo "  SKIP image virtual board: IMAGE_NO_VBOARD set (sanitizer run)"
+elif [ ! -f "$SCN/origami.ini" ]; then
   echo "  SKIP image virtual board: sim/scenarios/origami.ini not merged yet"
 else
   "$MF" acquire --board "sim:$SCN/origami.ini" --mode image --duration "${IMAGE_S:-20}" --out "$V" >"$tmp/acq" 2>"$tmp/err"; rc=$?
