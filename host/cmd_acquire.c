@@ -455,8 +455,10 @@ int cmd_acquire(int argc, char **argv)
   memset(&ir, 0, sizeof ir);
   if (acq_is_image(&cfg) && tab.records) {
     an_raw ar;
-    if (an_raw_read(raw_path, &ar, err, sizeof err) || img_params_from_header(ar.header_json, &ip, err, sizeof err) != 1 ||
+    int ipr = 0;
+    if (an_raw_read(raw_path, &ar, err, sizeof err) || (ipr = img_params_from_header(ar.header_json, &ip, err, sizeof err)) != 1 ||
         img_extract(&ar, &ip, 1, 0, &ir, err, sizeof err) || img_write_locs(out, &ip, &ir, err, sizeof err)) {
+      if (ipr == 0) snprintf(err, sizeof err, "the raw header has no imaging registers");
       fprintf(stderr, "minflux acquire: imaging localizations: %s\n", err);
       rc = rc ? rc : 1;
     } else {
