@@ -46,7 +46,7 @@ module minflux_core (
                                        // o_rec_ts is that cycle's start from then on
   output wire         o_running,
   // tracking controller (issue #5): record state, beam type and 405 nm activation pins
-  output wire [1:0]   o_rec_state,     // controller state of the record (flags bits 5:4)
+  output wire [3:0]   o_rec_state,     // controller state of the record (flags bits 7:4; bit 3: imaging stage end)
   output wire         o_beam_gauss,    // 1 = Gaussian beam (search, pre-localization)
   output wire         o_act405         // 405 nm activation laser on
 );
@@ -89,7 +89,11 @@ module minflux_core (
   wire        g_valid, g_ok;
   wire [15:0] g_x, g_y;
   wire        ctl_mode, ctl_hold, ctl_dwell_le1, ctl_pgate_le1;
-  wire [1:0]  ctl_state;
+  wire [2:0]  ctl_state;
+  wire        ctl_img, ctl_stage, ctl_send;
+  wire [1:0]  ctl_last, ctl_shift;
+  wire [15:0] ctl_F;
+  wire [12:0] ctl_acc0, ctl_acc1, ctl_acc2, ctl_acc3;
   wire [15:0] ctl_cx, ctl_cy, ctl_dwell, ctl_pgate, ctl_step, ctl_step3;
   wire [14:0] ctl_pthr;
 
@@ -260,8 +264,8 @@ module minflux_core (
         REG_EST_BETA1:   rd_word = {16'd0, est_b1_reg};
         REG_EST_BETA2:   rd_word = {16'd0, est_b2_reg};
         REG_EST_G:       rd_word = {16'd0, est_G_reg};
-        REG_CTL_MODE:    rd_word = {31'd0, ctl_mode};
-        REG_CTL_STATE:   rd_word = {30'd0, ctl_state};
+        REG_CTL_MODE:    rd_word = {28'd0, ctl_last, ctl_img, ctl_mode};
+        REG_CTL_STATE:   rd_word = {29'd0, ctl_state};
         default:  // includes the offset table: write-only (its read-back mux cost ~130 LCs)
           rd_word = 32'd0;
       endcase
@@ -305,8 +309,8 @@ module minflux_core (
   initial off4_reg = 32'd0;
   // The controller's patterns: pre-localization reads entries 4..7; the search pattern
   // (4 raster pixels along x: 0, s, 2s, 3s) is generated, read with the same latency.
-  wire        pat_pre = ctl_mode && ctl_state == CTL_ST_PRELOC[1:0];
-  wire        pat_srch = ctl_mode && ctl_state == CTL_ST_SEARCH[1:0];
+  wire        pat_pre = ctl_mode && ctl_state == CTL_ST_PRELOC[2:0];
+  wire        pat_srch = ctl_mode && ctl_state == CTL_ST_SEARCH[2:0];
   reg  [15:0] srch_rd_reg;
   reg         pat_srch_q;
   always @(posedge clk) begin
@@ -320,8 +324,13 @@ module minflux_core (
     endcase
     pat_srch_q <= pat_srch;
   end
-  wire [31:0] off_next = pat_srch_q ? {16'd0, srch_rd_reg} : off_rd_reg;
-  wire [31:0] off_first = pat_srch ? 32'd0 : pat_pre ? off4_reg : off0_reg;
+  // an imaging stage: the pattern shrinks by its L shift (x and y shifted arithmetically)
+  function [31:0] off_shr(input [31:0] w, input [1:0] sh);
+    off_shr = {$signed(w[31:16]) >>> sh, $signed(w[15:0]) >>> sh};
+  endfunction
+  wire [1:0]  off_sh = ctl_stage ? ctl_shift : 2'd0;
+  wire [31:0] off_next = pat_srch_q ? {16'd0, srch_rd_reg} : off_shr(off_rd_reg, off_sh);
+  wire [31:0] off_first = pat_srch ? 32'd0 : pat_pre ? off4_reg : off_shr(off0_reg, off_sh);
   // sequencer parameters: the controller's while it drives the run
   wire [3:0]  seq_k = (pat_srch || pat_pre) ? 4'd4 : k_reg;
   wire [15:0] seq_gate_len = pat_srch ? ctl_dwell : pat_pre ? ctl_pgate : gate_reg;
@@ -423,11 +432,23 @@ module minflux_core (
 
   wire        m_valid, m_ok;
   wire [15:0] m_x, m_y;
+  // In an imaging stage the mLMS sees the stage's sums so far plus the record (13-bit
+  // saturating) with the stage's L (EST_L >> shift) and F.
+  function [12:0] sat13(input [12:0] a, input [12:0] b);
+    reg [13:0] t;
+    begin t = {1'b0, a} + {1'b0, b}; sat13 = t[13] ? 13'h1FFF : t[12:0]; end
+  endfunction
+  wire [12:0] m_n0 = ctl_stage ? sat13(ctl_acc0, rec_nsum[12:0])  : rec_nsum[12:0];
+  wire [12:0] m_n1 = ctl_stage ? sat13(ctl_acc1, rec_nsum[25:13]) : rec_nsum[25:13];
+  wire [12:0] m_n2 = ctl_stage ? sat13(ctl_acc2, rec_nsum[38:26]) : rec_nsum[38:26];
+  wire [12:0] m_n3 = ctl_stage ? sat13(ctl_acc3, rec_nsum[51:39]) : rec_nsum[51:39];
+  wire [15:0] m_L = ctl_stage ? est_L_reg >> ctl_shift : est_L_reg;
+  wire [15:0] m_F = ctl_stage ? ctl_F : est_F_reg;
   /* verilator lint_off PINCONNECTEMPTY */
   mlms u_mlms (
     .clk(clk), .rst(rst), .i_valid(q_valid_reg),
-    .i_n0(rec_nsum[12:0]), .i_n1(rec_nsum[25:13]), .i_n2(rec_nsum[38:26]), .i_n3(rec_nsum[51:39]),
-    .i_k(est_k_reg), .i_thresh(est_thresh_reg), .i_L(est_L_reg), .i_F(est_F_reg),
+    .i_n0(m_n0), .i_n1(m_n1), .i_n2(m_n2), .i_n3(m_n3),
+    .i_k(est_k_reg), .i_thresh(est_thresh_reg), .i_L(m_L), .i_F(m_F),
     .i_beta0(est_b0_reg), .i_beta1(est_b1_reg), .i_beta2(est_b2_reg),
     .o_valid(m_valid), .o_x(m_x), .o_y(m_y), .o_ok(m_ok), .o_busy());
   /* verilator lint_on PINCONNECTEMPTY */
@@ -438,7 +459,9 @@ module minflux_core (
   // CTL_MODE reads 0 and runs are open loop.
 `ifdef MINFLUX_NO_CTL
   assign {g_valid, g_ok, g_x, g_y} = 34'd0;
-  assign {ctl_mode, ctl_hold, ctl_dwell_le1, ctl_pgate_le1, ctl_state} = 6'd0;
+  assign {ctl_mode, ctl_hold, ctl_dwell_le1, ctl_pgate_le1, ctl_state} = 7'd0;
+  assign {ctl_img, ctl_stage, ctl_send, ctl_last, ctl_shift, ctl_F} = 23'd0;
+  assign {ctl_acc0, ctl_acc1, ctl_acc2, ctl_acc3} = 52'd0;
   assign {ctl_cx, ctl_cy, ctl_dwell, ctl_pgate, ctl_step, ctl_step3} = 96'd0;
   assign ctl_pthr = 15'd0;
   assign o_beam_gauss = 1'b0;
@@ -457,20 +480,28 @@ module minflux_core (
     .i_n0(rec_nsum[12:0]), .i_n1(rec_nsum[25:13]), .i_n2(rec_nsum[38:26]), .i_n3(rec_nsum[51:39]),
     .i_g_valid(g_valid), .i_gx(g_x), .i_gy(g_y), .i_g_ok(g_ok),
     .i_mx(o_est_x_reg), .i_my(o_est_y_reg), .i_m_ok(o_est_ok_reg),
-    .o_mode_reg(ctl_mode), .o_state_reg(ctl_state), .o_cx_reg(ctl_cx), .o_cy_reg(ctl_cy),
+    .o_mode_reg(ctl_mode), .o_img_reg(ctl_img), .o_last_reg(ctl_last),
+    .o_state_reg(ctl_state), .o_cx_reg(ctl_cx), .o_cy_reg(ctl_cy),
     .o_hold(ctl_hold), .o_dwell_reg(ctl_dwell), .o_dwell_le1_reg(ctl_dwell_le1),
     .o_pgate_reg(ctl_pgate), .o_pgate_le1_reg(ctl_pgate_le1), .o_pthr_reg(ctl_pthr),
     .o_step_reg(ctl_step), .o_step3_reg(ctl_step3),
-    .o_gauss(o_beam_gauss), .o_act405(o_act405));
+    .o_gauss(o_beam_gauss), .o_act405(o_act405),
+    .o_stage(ctl_stage), .o_shift(ctl_shift), .o_F(ctl_F),
+    .o_acc0_reg(ctl_acc0), .o_acc1_reg(ctl_acc1), .o_acc2_reg(ctl_acc2), .o_acc3_reg(ctl_acc3),
+    .o_send(ctl_send));
 `endif
 
   // The record's state is the one its cycles ran in; its estimate: the Gaussian MLE for a
   // pre-localization record, none for a search record (valid flag 0), else the mLMS.
-  reg  [1:0]  rec_st_reg = 2'd0;
-  always @(posedge clk) if (rst) rec_st_reg <= 2'd0; else if (rec_end) rec_st_reg <= ctl_state;
+  // Bit 3 (CTL_ST_LOC): the record ends its imaging stage, decided when the estimate starts.
+  reg  [3:0]  rec_st_reg = 4'd0;
+  always @(posedge clk)
+    if (rst) rec_st_reg <= 4'd0;
+    else if (rec_end) rec_st_reg <= {1'b0, ctl_state};
+    else if (q_valid_reg && ctl_send) rec_st_reg[3] <= 1'b1;
   assign o_rec_state = rec_st_reg;
-  wire rec_pre  = rec_st_reg == CTL_ST_PRELOC[1:0];
-  wire rec_srch = rec_st_reg == CTL_ST_SEARCH[1:0];
+  wire rec_pre  = rec_st_reg == CTL_ST_PRELOC[3:0];
+  wire rec_srch = rec_st_reg == CTL_ST_SEARCH[3:0];
   wire e_valid  = rec_pre ? g_valid : m_valid;
   // (The controller reads the Gaussian MLE from u_gauss and the mLMS from these registers:
   // a tracking record's mLMS is here one cycle before its Gaussian MLE is ready.)

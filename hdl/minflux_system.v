@@ -38,7 +38,7 @@ module minflux_system (
   wire [2:0]  cnt_addr;
   wire [23:0] cnt_data;
   wire [3:0]  k;
-  wire [1:0]  rec_state;
+  wire [3:0]  rec_state;
   wire        wdog;            // the host watchdog expired during a run
 
   /* verilator lint_off PINCONNECTEMPTY */
@@ -71,7 +71,7 @@ module minflux_system (
   host_link u_link (
     .clk(clk), .rst(rst), .s_valid(rx_valid), .s_data(rx_data), .i_rx_err(rx_err),
     .o_wr_en_reg(wr_en), .o_addr_reg(addr), .o_wr_data_reg(wr_data), .i_rd_data(rd_data),
-    .i_rec_valid(est_valid), .i_k(k), .i_state({2'b00, rec_state}),
+    .i_rec_valid(est_valid), .i_k(k), .i_state(rec_state),
     .i_rec_ts(rec_ts), .i_rec_cx(rec_cx), .i_rec_cy(rec_cy),
     .i_est_x(est_x), .i_est_y(est_y), .i_est_ok(est_ok),
     .i_rec_sat(rec_sat), .o_cnt_addr(cnt_addr), .i_cnt_data(cnt_data),

@@ -14,13 +14,20 @@
 //   M2           centre x += dx (ok); dy; ratio verdict
 //   M3           centre y += dy (ok); preloc -> TRACK; track: lost -> SEARCH
 //   FIN          search: centre = raster position; release the hold
+//
+// Imaging mode (CTL_MODE bit1, issue #10; hls-c/regmap_ctl.h): PRELOC leads to the
+// iterative stages (state 4 + s) instead of TRACK. A stage record adds its counts to the
+// stage sums (o_acc*: the core feeds sums + record to the mLMS, with the stage's L and F);
+// the record that brings the stage's N to its photon limit ends the stage (o_send, latched
+// by the core into the record's state bit 3): re-centre by the estimate (M2/M3), cfr and
+// bright aborts, next stage. The 405 nm light follows the low-passed search count rate.
 
 module track_ctl (
   input  wire               clk,
   input  wire               rst,
   // register writes (0x50..0x5F), decoded by the core; ignored while running
   input  wire               i_we,
-  input  wire [3:0]         i_wa,
+  input  wire [3:0]         i_wa,   // address - 0x50
   input  wire [31:0]        i_wd,
   // run and record events
   input  wire               i_start,     // a run starts (CTRL start while idle)
@@ -34,7 +41,9 @@ module track_ctl (
   input  wire               i_m_ok,
   // to the core
   output reg                o_mode_reg,  // CTL_MODE bit0: the controller drives runs
-  output reg  [1:0]         o_state_reg, // CTL_ST_*
+  output reg                o_img_reg,   // CTL_MODE bit1: imaging mode
+  output reg  [1:0]         o_last_reg,  // CTL_MODE [3:2] as written
+  output reg  [2:0]         o_state_reg, // CTL_ST_*
   output reg  signed [15:0] o_cx_reg, o_cy_reg,
   output wire               o_hold,      // keep the sequencer in its window
   output reg  [15:0]        o_dwell_reg, // search pixel gate
@@ -45,18 +54,25 @@ module track_ctl (
   output reg  [15:0]        o_step_reg,  // raster step: search offsets 0, s, 2s, 3s
   output reg  [15:0]        o_step3_reg,
   output wire               o_gauss,     // Gaussian beam (search, pre-localization)
-  output wire               o_act405     // 405 nm activation
+  output wire               o_act405,    // 405 nm activation
+  // imaging stages (valid while o_stage)
+  output wire               o_stage,     // the state is an imaging stage
+  output wire [1:0]         o_shift,     // the stage's L shift
+  output wire [15:0]        o_F,         // the stage's EST_F
+  output reg  [12:0]        o_acc0_reg, o_acc1_reg, o_acc2_reg, o_acc3_reg,  // stage sums so far
+  output wire               o_send       // the record's counts (i_n*) reach the stage's limit
 );
 `include "minflux_regs.vh"
 
-  localparam [1:0] ST_SEARCH = CTL_ST_SEARCH[1:0], ST_PRELOC = CTL_ST_PRELOC[1:0],
-                   ST_TRACK = CTL_ST_TRACK[1:0];
+  localparam [2:0] ST_SEARCH = CTL_ST_SEARCH[2:0], ST_PRELOC = CTL_ST_PRELOC[2:0],
+                   ST_TRACK = CTL_ST_TRACK[2:0], ST_STAGE0 = CTL_ST_STAGE0[2:0];
   localparam [2:0] PH_IDLE = 3'd0, PH_WAIT = 3'd1, PH_DEC = 3'd2, PH_M1 = 3'd3, PH_M2 = 3'd4,
                    PH_M3 = 3'd5, PH_FIN = 3'd6;
 
   initial begin
     if (CTL_ST_SEARCH != 1 || CTL_ST_PRELOC != 2 || CTL_ST_TRACK != 3 || CTL_GAIN_SHIFT != 16 ||
-        CTL_RATIO_FRAC != 8 || CTL_WIN_NMAX != 32768 || REG_CTL_MODE != 8'h50 || REG_CTL_LOSS != 8'h58) begin
+        CTL_RATIO_FRAC != 8 || CTL_WIN_NMAX != 32768 || REG_CTL_MODE != 8'h50 || REG_CTL_LOSS != 8'h58 ||
+        CTL_ST_STAGE0 != 4 || CTL_STAGES != 3 || CTL_LP_FRAC != 4 || REG_CTL_ISTG2 != 8'h5F) begin
       $display("track_ctl: hls-c/regmap_ctl.h changed; update the RTL"); $finish;
     end
   end
@@ -71,6 +87,10 @@ module track_ctl (
   reg [14:0] pclamp_reg, clamp_reg;
   reg [7:0]  ratio_reg, lwin_reg;
   reg [15:0] ldark_reg;
+  reg [15:0] ithr_reg, ion_reg, ioff_reg, idark_reg;   // imaging (0x5A..0x5C)
+  reg [3:0]  ilp_sh_reg;
+  reg [7:0]  ibright_reg;
+  reg [31:0] istg0_reg, istg1_reg, istg2_reg;          // 0x5D..0x5F
 
   always @(posedge clk) begin
     if (rst) begin
@@ -82,9 +102,13 @@ module track_ctl (
       o_pgate_reg <= 16'd2400; o_pgate_le1_reg <= 1'b0; o_pthr_reg <= 15'd20;
       pgain_reg <= 16'sd0; pclamp_reg <= 15'd0; gain_reg <= 16'sd0; clamp_reg <= 15'd0;
       ratio_reg <= 8'd0; lwin_reg <= 8'd0; ldark_reg <= 16'd0;
+      o_img_reg <= 1'b0; o_last_reg <= 2'd0;
+      ithr_reg <= 16'd0; ilp_sh_reg <= 4'd0; ion_reg <= 16'd0; ioff_reg <= 16'd0;
+      idark_reg <= 16'd0; ibright_reg <= 8'd0;
+      istg0_reg <= 32'd1; istg1_reg <= 32'd1; istg2_reg <= 32'd1;
     end else if (i_we && !i_running) begin
       case (i_wa)
-        4'h0: o_mode_reg <= i_wd[0];
+        4'h0: begin o_mode_reg <= i_wd[0]; o_img_reg <= i_wd[1]; o_last_reg <= i_wd[3:2]; end
         4'h1: begin org_x_reg <= i_wd[15:0]; org_y_reg <= i_wd[31:16]; end
         4'h2: begin o_step_reg <= i_wd[15:0]; n_reg <= i_wd[23:16]; end
         4'h3: begin o_dwell_reg <= i_wd[15:0]; o_dwell_le1_reg <= i_wd[15:1] == 15'd0; sthr_reg <= i_wd[30:16]; end
@@ -93,6 +117,12 @@ module track_ctl (
         4'h6: begin pgain_reg <= {1'b0, i_wd[14:0]}; pclamp_reg <= i_wd[30:16]; end
         4'h7: begin gain_reg <= {1'b0, i_wd[14:0]}; clamp_reg <= i_wd[30:16]; end
         4'h8: begin ratio_reg <= i_wd[7:0]; lwin_reg <= i_wd[15:8]; ldark_reg <= i_wd[31:16]; end
+        4'hA: begin ithr_reg <= i_wd[15:0]; ilp_sh_reg <= i_wd[19:16]; end
+        4'hB: begin ion_reg <= i_wd[15:0]; ioff_reg <= i_wd[31:16]; end
+        4'hC: begin idark_reg <= i_wd[15:0]; ibright_reg <= i_wd[23:16]; end
+        4'hD: istg0_reg <= i_wd;
+        4'hE: istg1_reg <= i_wd;
+        4'hF: istg2_reg <= i_wd;
         default: ;
       endcase
     end
@@ -114,10 +144,22 @@ module track_ctl (
   reg signed [15:0] opa_reg, opb_reg, dx_reg, dy_reg;
   reg signed [31:0] p_reg;
   reg [23:0] pr_reg;
+  reg [19:0] lp_reg;                  // imaging: low-passed N of search records, UQ16.4
+  reg [15:0] at_reg;                  // imaging: search records into the 405 nm on/off period
+  reg        send_reg, brt_reg;
 
+  wire        img = o_mode_reg && o_img_reg;
+  wire        lp_low = lp_reg < {4'd0, ithr_reg};
   assign o_hold   = o_mode_reg && (busy_reg || i_rec_end);
   assign o_gauss  = o_mode_reg && i_running && (o_state_reg == ST_SEARCH || o_state_reg == ST_PRELOC);
-  assign o_act405 = o_mode_reg && i_running && o_state_reg == ST_SEARCH && act_left_reg != 16'd0;
+  assign o_act405 = o_mode_reg && i_running && o_state_reg == ST_SEARCH &&
+                    (o_img_reg ? (lp_low && at_reg < ion_reg) : act_left_reg != 16'd0);
+  // imaging stage parameters (state 4 + s; s = 3 does not occur)
+  assign o_stage = o_state_reg[2];
+  wire [31:0] stg_w = (o_state_reg[1:0] == 2'd0) ? istg0_reg : (o_state_reg[1:0] == 2'd1) ? istg1_reg : istg2_reg;
+  assign o_shift = stg_w[15:14];
+  assign o_F     = stg_w[31:16];
+  wire [1:0]  last_stage = (o_last_reg == 2'd3) ? 2'd2 : o_last_reg;
 
   // step = clamp(round(p / 2^16), +-clamp)
   function signed [15:0] step_of(input signed [31:0] p, input [14:0] cl);
@@ -150,13 +192,28 @@ module track_ctl (
                         fnd_reg[2] ? {o_step_reg[14:0], 1'b0} : o_step3_reg;
   wire [7:0]  n_groups = ({1'b0, n_reg[7:1]} + {7'd0, n_reg[0]} + 8'd1) >> 1;   // ceil(n/4)
   wire        act_on = act_every_reg != 8'd0;
+  wire [15:0] sn_add = acc_nn_reg + n_sum;       // a stage's N with this record (< 2^16)
+  assign o_send = o_stage && sn_add >= {2'd0, stg_w[13:0]};
+  function [12:0] add13(input [12:0] a, input [12:0] b);   // saturating
+    reg [13:0] s;
+    begin s = {1'b0, a} + {1'b0, b}; add13 = s[13] ? 13'h1FFF : s[12:0]; end
+  endfunction
+  // lp + ((N << 4) - lp) >>> a: stays within [0, 2^20)
+  wire signed [20:0] lp_d = $signed({1'b0, nn_reg, 4'd0}) - $signed({1'b0, lp_reg});
+  wire signed [20:0] lp_ds = lp_d >>> ilp_sh_reg;
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [20:0] lp_new = {1'b0, lp_reg} + lp_ds;   // bit 20 is 0
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire [16:0] at_inc = {1'b0, at_reg} + 17'd1;
 
   always @(posedge clk) begin
     o_step3_reg  <= o_step_reg + {o_step_reg[14:0], 1'b0};
     col_last_reg <= {1'b0, col_reg} + 9'd1 >= {1'b0, n_groups};
     row_last_reg <= {1'b0, row_reg} + 9'd1 >= {1'b0, n_reg};
     if (rst) begin
-      o_state_reg <= 2'd0;
+      o_state_reg <= 3'd0;
+      lp_reg <= 20'd0; at_reg <= 16'd0; send_reg <= 1'b0; brt_reg <= 1'b0;
+      o_acc0_reg <= 13'd0; o_acc1_reg <= 13'd0; o_acc2_reg <= 13'd0; o_acc3_reg <= 13'd0;
       ph_reg <= PH_IDLE;
       busy_reg <= 1'b0;
       act_left_reg <= 16'd0; act_ctr_reg <= 8'd0;
@@ -167,7 +224,8 @@ module track_ctl (
       lost_r_reg <= 1'b0; opa_reg <= 16'sd0; opb_reg <= 16'sd0; dx_reg <= 16'sd0; dy_reg <= 16'sd0;
       p_reg <= 32'sd0; pr_reg <= 24'd0;
     end else if (i_start && !i_running) begin
-      o_state_reg <= o_mode_reg ? ST_SEARCH : 2'd0;
+      o_state_reg <= o_mode_reg ? ST_SEARCH : 3'd0;
+      lp_reg <= 20'd0; at_reg <= 16'd0;
       ph_reg <= PH_IDLE;
       busy_reg <= 1'b0;
       rx_reg <= org_x_reg; ry_reg <= org_y_reg;
@@ -193,6 +251,11 @@ module track_ctl (
           p_reg <= opa_reg * opb_reg;
           opa_reg <= (o_state_reg == ST_PRELOC) ? i_gy : i_my;
           if (o_state_reg == ST_SEARCH && act_left_reg != 16'd0) act_left_reg <= act_left_reg - 16'd1;
+          if (o_state_reg == ST_SEARCH && o_img_reg) begin   // imaging 405 nm
+            lp_reg <= lp_new[19:0];
+            if (!lp_low) at_reg <= 16'd0;
+            else at_reg <= (at_inc >= {1'b0, ion_reg} + {1'b0, ioff_reg}) ? 16'd0 : at_inc[15:0];
+          end
           if (o_state_reg == ST_SEARCH && fnd_reg != 4'd0) begin
             o_cx_reg <= rx_reg + $signed(fnd_off);
             o_cy_reg <= ry_reg;
@@ -229,6 +292,14 @@ module track_ctl (
             acc_n0_reg <= acc_n0_reg + {3'd0, i_n0};
             acc_nn_reg <= acc_nn_add;
             acc_cnt_reg <= acc_cnt_reg + 8'd1;
+          end else if (o_stage) begin
+            // stage sums: dark_reg counts the stage's records, acc_n0/acc_nn its n0 and N
+            dark_reg <= (dark_reg == 16'hFFFF) ? dark_reg : dark_reg + 16'd1;
+            acc_n0_reg <= acc_n0_reg + {3'd0, i_n0};
+            acc_nn_reg <= acc_nn_add;
+            o_acc0_reg <= add13(o_acc0_reg, i_n0); o_acc1_reg <= add13(o_acc1_reg, i_n1);
+            o_acc2_reg <= add13(o_acc2_reg, i_n2); o_acc3_reg <= add13(o_acc3_reg, i_n3);
+            send_reg <= acc_nn_add >= {2'd0, stg_w[13:0]};
           end
         end
         PH_M1: begin
@@ -237,20 +308,36 @@ module track_ctl (
           dx_reg <= step_of(p_reg, (o_state_reg == ST_PRELOC) ? pclamp_reg : clamp_reg);
           wend_reg <= lwin_reg != 8'd0 && (acc_cnt_reg >= lwin_reg || acc_nn_reg[15]);
           pr_reg <= ratio_reg * acc_nn_reg;
+          brt_reg <= ibright_reg != 8'd0 && dark_reg < {8'd0, ibright_reg};
         end
         PH_M2: begin
           ph_reg <= PH_M3;
-          if (ok_reg) o_cx_reg <= sat_add(o_cx_reg, dx_reg);
+          if (ok_reg && (!o_stage || send_reg)) o_cx_reg <= sat_add(o_cx_reg, dx_reg);
           dy_reg <= step_of(p_reg, (o_state_reg == ST_PRELOC) ? pclamp_reg : clamp_reg);
-          lost_r_reg <= wend_reg && {acc_n0_reg, 8'd0} >= pr_reg;
-          if (wend_reg) begin acc_n0_reg <= 16'd0; acc_nn_reg <= 16'd0; acc_cnt_reg <= 8'd0; end
+          if (o_stage)   // cfr abort at the end of a stage s >= 1
+            lost_r_reg <= send_reg && o_state_reg[1:0] != 2'd0 && ratio_reg != 8'd0 && {acc_n0_reg, 8'd0} >= pr_reg;
+          else
+            lost_r_reg <= wend_reg && {acc_n0_reg, 8'd0} >= pr_reg;
+          if (wend_reg && !o_stage) begin acc_n0_reg <= 16'd0; acc_nn_reg <= 16'd0; acc_cnt_reg <= 8'd0; end
         end
         PH_M3: begin
           ph_reg <= PH_FIN;
-          if (ok_reg) o_cy_reg <= sat_add(o_cy_reg, dy_reg);
+          if (ok_reg && (!o_stage || send_reg)) o_cy_reg <= sat_add(o_cy_reg, dy_reg);
           if (o_state_reg == ST_PRELOC) begin
-            o_state_reg <= ST_TRACK;
+            o_state_reg <= img ? ST_STAGE0 : ST_TRACK;
             dark_reg <= 16'd0; acc_n0_reg <= 16'd0; acc_nn_reg <= 16'd0; acc_cnt_reg <= 8'd0;
+            o_acc0_reg <= 13'd0; o_acc1_reg <= 13'd0; o_acc2_reg <= 13'd0; o_acc3_reg <= 13'd0;
+          end else if (o_stage) begin
+            if (send_reg || (idark_reg != 16'd0 && dark_reg >= idark_reg)) begin   // the stage ends
+              dark_reg <= 16'd0; acc_n0_reg <= 16'd0; acc_nn_reg <= 16'd0;
+              o_acc0_reg <= 13'd0; o_acc1_reg <= 13'd0; o_acc2_reg <= 13'd0; o_acc3_reg <= 13'd0;
+            end
+            if (!send_reg ? (idark_reg != 16'd0 && dark_reg >= idark_reg) : (lost_r_reg || brt_reg)) begin
+              o_state_reg <= ST_SEARCH;   // abort: dark, cfr or bright
+              o_cx_reg <= rx_reg;
+              o_cy_reg <= ry_reg;
+            end else if (send_reg)
+              o_state_reg <= (o_state_reg[1:0] >= last_stage) ? {1'b1, last_stage} : o_state_reg + 3'd1;
           end else if (lost_r_reg || (ldark_reg != 16'd0 && dark_reg >= ldark_reg)) begin
             o_state_reg <= ST_SEARCH;
             o_cx_reg <= rx_reg;

@@ -65,7 +65,7 @@ static uint32_t read_reg(const minflux_core_t *o, uint8_t addr)
   case MINFLUX_REG_EST_BETA1:   return (uint16_t)o->mlms_r.beta[1];
   case MINFLUX_REG_EST_BETA2:   return (uint16_t)o->mlms_r.beta[2];
   case MINFLUX_REG_EST_G:       return o->est_G;
-  case MINFLUX_REG_CTL_MODE:    return o->ctl.mode;
+  case MINFLUX_REG_CTL_MODE:    return (uint32_t)o->ctl.mode | (uint32_t)o->ctl.img << 1 | (uint32_t)o->ctl.last << 2;
   case MINFLUX_REG_CTL_STATE:   return o->ctl.state;
   default:
     /* the offset table is write-only (its read-back mux cost ~130 LCs) */
@@ -167,11 +167,13 @@ void minflux_core_step(minflux_core_t *c, const minflux_core_in_t *in)
   si.win = o.win;
   si.cx = o.ctl.mode ? o.ctl.cx : o.cx;
   si.cy = o.ctl.mode ? o.ctl.cy : o.cy;
+  /* an imaging stage shrinks the pattern by its L shift */
+  const unsigned off_sh = track_ctl_stage(&o.ctl) ? track_ctl_shift(&o.ctl) : 0;
   for (int e = 0; e < MINFLUX_K_MAX; e++) {
     const uint32_t w = e == 0 ? (pat_pre ? o.off4 : o.offsets[0])
                               : o.offsets[pat_pre ? MINFLUX_CTL_PRE_BASE + (e & 3) : e];
-    si.off_x[e] = (int16_t)fx_sext(w, 16);
-    si.off_y[e] = (int16_t)fx_sext(w >> 16, 16);
+    si.off_x[e] = (int16_t)fx_shr_floor(fx_sext(w, 16), off_sh);
+    si.off_y[e] = (int16_t)fx_shr_floor(fx_sext(w >> 16, 16), off_sh);
   }
   /* The RTL's RAM port gives the entry of the next exposure (o.seq.exp + 1); in a search
    * cycle the generated offset, registered the same way, replaces it. */
@@ -233,7 +235,16 @@ void minflux_core_step(minflux_core_t *c, const minflux_core_in_t *in)
   c->m_valid = (uint8_t)(!in->rst && o.m_cd == 1);
   c->m_cd = (uint8_t)(o.m_cd ? o.m_cd - 1 : 0);
   if (o.q_valid) {   /* the parameters cannot change while the estimate is in flight */
-    mlms_eval(&o.mlms_r, o.cnt.nsum, &c->m_res);
+    /* an imaging stage: the stage's sums so far plus the record, the stage's L and F */
+    mlms_regs_t mr = o.mlms_r;
+    uint16_t mn[4];
+    for (int e = 0; e < 4; e++) mn[e] = o.cnt.nsum[e];
+    if (track_ctl_stage(&o.ctl)) {
+      for (int e = 0; e < 4; e++) mn[e] = (uint16_t)fx_sat_u((int64_t)o.ctl.acc[e] + o.cnt.nsum[e], 13);
+      mr.L = (uint16_t)(o.mlms_r.L >> track_ctl_shift(&o.ctl));
+      mr.F = track_ctl_F(&o.ctl);
+    }
+    mlms_eval(&mr, mn, &c->m_res);
     c->m_cd = MINFLUX_EST_MLMS_LAT - 1;
   }
   if (in->rst) c->m_cd = 0;
@@ -267,7 +278,8 @@ void minflux_core_step(minflux_core_t *c, const minflux_core_in_t *in)
 
   /* the record's state and estimate: the Gaussian MLE for a pre-localization record, none
    * for a search record, else the mLMS */
-  c->rec_st = in->rst ? 0 : rec_end ? o.ctl.state : o.rec_st;
+  c->rec_st = in->rst ? 0 : rec_end ? o.ctl.state
+            : (o.q_valid && track_ctl_send(&o.ctl, o.cnt.nsum)) ? (uint8_t)(o.rec_st | MINFLUX_CTL_ST_LOC) : o.rec_st;
   const int rec_pre = o.rec_st == MINFLUX_CTL_ST_PRELOC, rec_srch = o.rec_st == MINFLUX_CTL_ST_SEARCH;
   const int e_valid = rec_pre ? o.g_valid : o.m_valid;
   c->est_valid = (uint8_t)(!in->rst && e_valid);

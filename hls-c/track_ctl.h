@@ -42,6 +42,10 @@ typedef struct {
   uint16_t pclamp, clamp;
   uint8_t  ratio, lwin;
   uint16_t ldark;
+  uint8_t  img, last;               /* CTL_MODE bit1, [3:2] */
+  uint16_t ithr, ion, ioff, idark;  /* imaging: CTL_IACT, CTL_IACT_T, CTL_IABORT */
+  uint8_t  ilp_sh, ibright;
+  uint32_t istg[MINFLUX_CTL_STAGES];
   /* state */
   uint8_t  state, ph, busy;
   int16_t  cx, cy, rx, ry;
@@ -57,6 +61,10 @@ typedef struct {
   int16_t  opa, opb, dx, dy;
   int32_t  p;
   uint32_t pr;
+  uint32_t lp;                      /* imaging: low-passed search N, UQ16.4 */
+  uint16_t at;                      /* imaging: search records into the 405 nm period */
+  uint16_t acc[4];                  /* imaging: the stage's exposure sums (13-bit saturating) */
+  uint8_t  send, brt;
 } track_ctl_t;
 
 void track_ctl_init(track_ctl_t *t);
@@ -65,6 +73,12 @@ void track_ctl_step(track_ctl_t *t, int rst, const track_ctl_in_t *in);
 int track_ctl_hold(const track_ctl_t *t, int rec_end);
 int track_ctl_gauss(const track_ctl_t *t, int running);
 int track_ctl_act405(const track_ctl_t *t, int running);
+/* Imaging stages: the state is a stage; its L shift and EST_F; whether a record with
+ * exposure sums n brings the stage to its photon limit (the RTL's o_send). */
+int track_ctl_stage(const track_ctl_t *t);
+unsigned track_ctl_shift(const track_ctl_t *t);
+uint16_t track_ctl_F(const track_ctl_t *t);
+int track_ctl_send(const track_ctl_t *t, const uint16_t n[4]);
 
 #ifdef __cplusplus
 }

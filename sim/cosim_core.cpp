@@ -50,7 +50,7 @@ class Cosim {
   bool failed() const { return failed_; }
   uint64_t mismatches() const { return mismatches_; }
   uint64_t frames_checked() const { return frames_checked_; }
-  uint64_t records_in_state(int st) const { return rec_by_state_[st & 3]; }
+  uint64_t records_in_state(int st) const { return rec_by_state_[st & 15]; }
 
   // One clock cycle: APD edges (counts per channel) arrive during the low phase, the bus
   // is sampled at the rising edge, then both sides are compared.
@@ -157,7 +157,7 @@ class Cosim {
     ok &= cmp<uint32_t>(B_CTL, "rec_state", t->o_rec_state, m.rec_st, p_rst_);
     ok &= cmp<uint32_t>(B_CTL, "beam_gauss", t->o_beam_gauss, (uint32_t)track_ctl_gauss(&m.ctl, run), p_gauss_);
     ok &= cmp<uint32_t>(B_CTL, "act405", t->o_act405, (uint32_t)track_ctl_act405(&m.ctl, run), p_act_);
-    if (t->o_est_valid_reg) rec_by_state_[m.rec_st & 3]++;
+    if (t->o_est_valid_reg) rec_by_state_[m.rec_st & 15]++;
     // register file
     ok &= cmp<uint32_t>(B_REGS, "rd_data", t->o_rd_data_reg, m.rd_data, p_rd_);
     return ok;
@@ -207,7 +207,7 @@ class Cosim {
            p_cx_ = 0, p_cy_ = 0, p_rv_ = 0, p_sclk_ = 0, p_mosi_ = 0, p_sync_ = 1, p_busy_ = 0,
            p_code_ = 0, p_clamp_ = 0, p_moved_ = 0, p_ev_ = 0, p_ex_ = 0, p_ey_ = 0, p_eok_ = 0, p_rd_ = 0,
            p_rst_ = 0, p_gauss_ = 0, p_act_ = 0;
-  uint64_t rec_by_state_[4] = {0, 0, 0, 0};
+  uint64_t rec_by_state_[16] = {};
   uint64_t p_xy_ = 0;
   uint32_t p_cnt_rd_ = 0, p_sat_ = 0;
   bool prev_sclk_ = false, prev_sync_ = true;
@@ -689,6 +689,162 @@ bool directed_controller(Cosim &s, unsigned dark_limit) {
   return true;
 }
 
+// Imaging mode (issue #10) end to end on the RTL (bit-exact against the model as always):
+// one emitter, off at first; the conditional 405 nm light (lp below the threshold: on for
+// 3 search records, off for 4) switches it on after 5 records with 405 nm; search ->
+// pre-localization -> stages 0, 1, 2 (L 160, 80, 40 nm; photon limits 40, 60, 100) -> the
+// last stage repeats; then a second emitter 70 nm away comes on: the central-to-outer
+// ratio aborts at a stage end; it goes off, the first goes off: dark abort after 20 records.
+bool directed_imaging(Cosim &s) {
+  const double L = 160.0, fwhm = 360.0, gfwhm = 320.0, Lp = 300.0, ex = 37.0, ey = 21.0;
+  const double e2x = ex + 70.0, e2y = ey;
+  const double g_peak_hz = 0.8e6, d_peak_hz = 4e6;
+  const int step = 127, n = 4, org = -(n - 1) * step / 2;
+  const unsigned lim[3] = {40, 60, 100}, act_on = 3, act_off = 4, idark = 20, ratio = 77;   // 0.30
+  if (!reset(s, 4)) return false;
+  char err[256];
+  const double beta[3] = {1.27, 3.8, 0.0};
+  mlms_regs_t mr[3];
+  for (int i = 0; i < 3; i++)
+    if (est_mlms_regs(L / (1 << i), fwhm, 1, beta, 6, &mr[i], err, sizeof err)) { printf("imaging: %s\n", err); return false; }
+  const uint32_t G = (uint32_t)lround(gfwhm * gfwhm / (8 * std::log(2.0) * Lp) * 64);
+  const uint32_t regs[][2] = {
+      {MINFLUX_REG_K, 4}, {MINFLUX_REG_NCYCLES, 0}, {MINFLUX_REG_AGG, 1},
+      {MINFLUX_REG_EST_K, mr[0].k}, {MINFLUX_REG_EST_THRESH, mr[0].thresh}, {MINFLUX_REG_EST_L, mr[0].L},
+      {MINFLUX_REG_EST_F, mr[0].F}, {MINFLUX_REG_EST_BETA0, (uint16_t)mr[0].beta[0]},
+      {MINFLUX_REG_EST_BETA1, (uint16_t)mr[0].beta[1]}, {MINFLUX_REG_EST_G, G},
+      {MINFLUX_REG_CTL_ORIGIN, pack_off((int16_t)org, (int16_t)org)},
+      {MINFLUX_REG_CTL_RASTER, (uint32_t)step | ((uint32_t)n << 16)},
+      {MINFLUX_REG_CTL_SEARCH, 2400u | (15u << 16)}, {MINFLUX_REG_CTL_ACT, 3u | (1u << 16)},   // unused in imaging
+      {MINFLUX_REG_CTL_PRE, 9600u | (20u << 16)}, {MINFLUX_REG_CTL_PRE_GAIN, 2048u | (300u << 16)},
+      {MINFLUX_REG_CTL_GAIN, 2048u | (100u << 16)},                                          // gain 1: to the estimate
+      {MINFLUX_REG_CTL_LOSS, ratio | (16u << 8) | (13u << 16)},
+      {MINFLUX_REG_CTL_IACT, 8u | (3u << 16)},                                               // 0.5 counts per record
+      {MINFLUX_REG_CTL_IACT_T, act_on | (act_off << 16)}, {MINFLUX_REG_CTL_IABORT, idark},
+      {MINFLUX_REG_CTL_ISTG0, lim[0] | (0u << 14) | ((uint32_t)mr[0].F << 16)},
+      {MINFLUX_REG_CTL_ISTG1, lim[1] | (1u << 14) | ((uint32_t)mr[1].F << 16)},
+      {MINFLUX_REG_CTL_ISTG2, lim[2] | (2u << 14) | ((uint32_t)mr[2].F << 16)},
+      {MINFLUX_REG_CTL_MODE, 3u | (2u << 2)}};
+  for (auto &rv : regs)
+    if (!write_reg(s, (uint8_t)rv[0], rv[1])) return false;
+  for (int e = 0; e < 4; e++) {
+    const int16_t ox = e ? (int16_t)lround(L / 2 * cos(e * 2 * M_PI / 3)) : 0;
+    const int16_t oy = e ? (int16_t)lround(L / 2 * sin(e * 2 * M_PI / 3)) : 0;
+    if (!write_reg(s, (uint8_t)(MINFLUX_REG_OFFSET0 + e), pack_off(ox, oy))) return false;
+  }
+  const int16_t h = (int16_t)lround(Lp / 2);
+  const uint32_t pre[4] = {pack_off(h, 0), pack_off((int16_t)-h, 0), pack_off(0, h), pack_off(0, (int16_t)-h)};
+  for (int e = 0; e < 4; e++)
+    if (!write_reg(s, (uint8_t)(MINFLUX_REG_OFFSET0 + MINFLUX_CTL_PRE_BASE + e), pre[e])) return false;
+  uint32_t v = 0;
+  if (!read_reg(s, MINFLUX_REG_CTL_MODE, &v)) return false;
+  CHECK(v == 11, "CTL_MODE reads %u after writing 11", v);
+  if (!write_reg(s, MINFLUX_REG_CTRL, 1)) return false;
+
+  struct Rec { int st; int cx, cy; bool ok, act; double ex, ey; unsigned n[4]; };
+  std::vector<Rec> recs;
+  int phase = 0;                 // 0 off, 1 on, 2 both on, 3 first on again, 4 both off
+  size_t phase_at[5] = {0, 0, 0, 0, 0};
+  unsigned act_recs = 0;
+  bool act_now = false;
+  const double kg = 4 * std::log(2.0) / (gfwhm * gfwhm), kd = 4 * std::log(2.0) / (fwhm * fwhm);
+  auto rate_of = [&](double bx, double by, bool gauss, double px, double py) {
+    const double r2 = (bx - px) * (bx - px) + (by - py) * (by - py);
+    return gauss ? g_peak_hz * std::exp(-kg * r2) : d_peak_hz * std::exp(1.0) * kd * r2 * std::exp(-kd * r2);
+  };
+  size_t locs2 = 0;
+  for (uint64_t c = 0; c < 12000000 && phase < 5; c++) {
+    minflux_core_in_t in = idle_in();
+    Vminflux_core *t = s.rtl();
+    const double bx = (int16_t)(t->o_dbg_xy_code & 0xFFFF), by = (int16_t)(t->o_dbg_xy_code >> 16);
+    double rate = 0;
+    if (t->o_laser_en) {
+      if (phase == 1 || phase == 2 || phase == 3) rate += rate_of(bx, by, t->o_beam_gauss, ex, ey);
+      if (phase == 2) rate += rate_of(bx, by, t->o_beam_gauss, e2x, e2y);
+    }
+    std::poisson_distribution<unsigned> pois(rate / 48e6 / 2 + 1e-12);
+    for (int ch = 0; ch < 2; ch++) in.apd_edges[ch] = (uint8_t)std::min(pois(s.rng()), 15u);
+    if (t->o_act405 && t->o_gate) act_now = true;
+    if (!s.step(in)) return false;
+    if (t->o_est_valid_reg) {
+      recs.push_back({(int)t->o_rec_state, (int16_t)t->o_rec_cx, (int16_t)t->o_rec_cy, t->o_est_ok_reg != 0, act_now,
+                      (int16_t)t->o_est_x_reg / 32.0, (int16_t)t->o_est_y_reg / 32.0, {0, 0, 0, 0}});
+      for (int e = 0; e < 4; e++) recs.back().n[e] = s.model().cnt.nsum[e];
+      act_now = false;
+      const Rec &q = recs.back();
+      if (phase == 0 && q.st == MINFLUX_CTL_ST_SEARCH && q.act && ++act_recs == 5) { phase = 1; phase_at[1] = recs.size(); }
+      if (phase == 1 && q.st == (MINFLUX_CTL_ST_LOC | (MINFLUX_CTL_ST_STAGE0 + 2)) && ++locs2 == 12) { phase = 2; phase_at[2] = recs.size(); }
+      if (phase == 2 && q.st == MINFLUX_CTL_ST_SEARCH) { phase = 3; phase_at[3] = recs.size(); }
+      if (phase == 3 && recs.size() > phase_at[3] + 200) { phase = 4; phase_at[4] = recs.size(); }
+      if (phase == 4 && recs.size() > phase_at[4] + 60) phase = 5;
+    }
+  }
+  if (!write_reg(s, MINFLUX_REG_CTRL, 4)) return false;
+  CHECK(phase == 5, "imaging run stopped in phase %d after %zu records", phase, recs.size());
+  // 1. the 405 nm light: lp stays 0 < threshold while all is dark, so on in search records
+  //    j mod 7 < 3 (counted from the run start) up to the activation
+  size_t j = 0;
+  for (; j < phase_at[1]; j++) {
+    CHECK(recs[j].st == MINFLUX_CTL_ST_SEARCH, "record %zu in state %d while the sample is dark", j, recs[j].st);
+    CHECK(recs[j].act == ((j % (act_on + act_off)) < act_on), "search record %zu: 405 nm %s", j, recs[j].act ? "on" : "off");
+  }
+  // 2. found -> pre-localization -> stages 0, 1, 2, 2, ...; a stage ends at the record that
+  //    brings its N to the limit (state bit 3), no 405 nm outside the search
+  size_t i = phase_at[1];
+  while (i < phase_at[2] && recs[i].st == MINFLUX_CTL_ST_SEARCH) i++;
+  if (getenv("COSIM_DUMP"))
+    for (size_t d = 0; d < recs.size() && d < 400; d++)
+      printf("rec %zu st %d c (%d,%d) ok %d est (%.1f,%.1f) n %u %u %u %u\n", d, recs[d].st, recs[d].cx, recs[d].cy,
+             recs[d].ok, recs[d].ex, recs[d].ey, recs[d].n[0], recs[d].n[1], recs[d].n[2], recs[d].n[3]);
+  while (i < phase_at[2] && recs[i].st == MINFLUX_CTL_ST_PRELOC && recs[i + 1].st == MINFLUX_CTL_ST_SEARCH)   // a failed one
+    for (i++; i < phase_at[2] && recs[i].st == MINFLUX_CTL_ST_SEARCH; i++) {}
+  CHECK(i < phase_at[2] && recs[i].st == MINFLUX_CTL_ST_PRELOC && (recs[i + 1].st & 7) == MINFLUX_CTL_ST_STAGE0,
+        "no pre-localization -> stage 0 after the emitter came on (record %zu state %d)", i, recs[i].st);
+  int stage = 0;
+  unsigned sn = 0, sn0 = 0, nloc[3] = {0, 0, 0};
+  double fx = 0, fy = 0;
+  int nf = 0;
+  for (size_t k = i + 1; k < phase_at[2]; k++) {
+    const Rec &q = recs[k];
+    CHECK((q.st & 7) == MINFLUX_CTL_ST_STAGE0 + stage, "record %zu in state %d, want stage %d", k, q.st, stage);
+    CHECK(!q.act, "405 nm on in stage record %zu", k);
+    sn += q.n[0] + q.n[1] + q.n[2] + q.n[3];
+    sn0 += q.n[0];
+    const bool end = sn >= lim[stage];
+    CHECK(((q.st & MINFLUX_CTL_ST_LOC) != 0) == end, "record %zu: stage %d N %u, limit %u, end flag %d", k, stage, sn,
+          lim[stage], (q.st & MINFLUX_CTL_ST_LOC) != 0);
+    if (end) {
+      CHECK(q.ok, "stage %d end at record %zu without a valid estimate", stage, k);
+      if (stage == 2 && nloc[2] >= 2) { fx += q.cx + q.ex; fy += q.cy + q.ey; nf++; }
+      nloc[stage]++;
+      if (stage) CHECK(256u * sn0 < ratio * sn, "stage %d end at record %zu: cfr %u/%u over the limit", stage, k, sn0, sn);
+      stage = stage < 2 ? stage + 1 : 2;
+      sn = sn0 = 0;
+    }
+  }
+  CHECK(nloc[0] == 1 && nloc[1] == 1 && nloc[2] >= 12, "localizations per stage %u/%u/%u", nloc[0], nloc[1], nloc[2]);
+  fx /= nf; fy /= nf;
+  CHECK(std::hypot(fx - ex, fy - ey) < 3, "final localizations average (%.1f, %.1f) over %d, emitter (%.0f, %.0f)",
+        fx, fy, nf, ex, ey);
+  // 3. a second emitter 70 nm away: the central-to-outer ratio aborts at a stage end
+  {
+    const Rec &q = recs[phase_at[3] - 2];
+    CHECK((q.st & MINFLUX_CTL_ST_LOC) && (q.st & 7) != MINFLUX_CTL_ST_STAGE0,
+          "the abort after the second emitter came on did not follow a stage end (state %d)", q.st);
+  }
+  // 4. both dark: the stage does not reach its limit; abort after 20 records -> search at
+  //    the raster position of the find
+  size_t k = phase_at[4];
+  while (k < recs.size() && (recs[k].st & 4)) k++;
+  CHECK(k < recs.size() && recs[k].st == MINFLUX_CTL_ST_SEARCH, "no search after the emitters went dark");
+  CHECK(k - phase_at[4] <= idark + 1, "dark abort %zu records after the emitters went dark (limit %u)", k - phase_at[4], idark);
+  printf("directed imaging: 405 nm on 3 / off 4 search records while dark (%zu records) -> search -> pre-localization -> "
+         "stages 0/1/2 (L 160/80/40 nm, limits 40/60/100): %u/%u/%u localizations, final mean (%.1f, %.1f) nm for "
+         "(%.0f, %.0f); second emitter -> cfr abort; dark -> abort after %zu records\n",
+         phase_at[1], nloc[0], nloc[1], nloc[2], fx, fy, ex, ey, k - phase_at[4]);
+  return true;
+}
+
 uint32_t pick(std::mt19937_64 &r, uint32_t lo, uint32_t hi) {
   return lo + (uint32_t)(r() % (uint64_t)(hi - lo + 1));
 }
@@ -756,6 +912,7 @@ bool random_segment(Cosim &s, uint64_t max_cycles) {
   cfg.push_back({MINFLUX_REG_EST_G, (uint32_t)r()});
   // tracking controller: off, or on with sensible or arbitrary register values
   const bool ctl = pick(r, 0, 9) < 5;
+  bool calm = false;   // a long controller run: no strobes or mid-run writes
   if (ctl) {
     const bool sens = pick(r, 0, 3) != 0;
     auto any = [&](uint32_t lo, uint32_t hi) { return sens ? pick(r, lo, hi) : (uint32_t)r(); };
@@ -767,8 +924,25 @@ bool random_segment(Cosim &s, uint64_t max_cycles) {
     cfg.push_back({MINFLUX_REG_CTL_PRE_GAIN, (uint32_t)r()});
     cfg.push_back({MINFLUX_REG_CTL_GAIN, (uint32_t)r()});
     cfg.push_back({MINFLUX_REG_CTL_LOSS, any(0, 255) | (any(0, 12) << 8) | (any(0, 12) << 16)});
+    // imaging mode (issue #10): 405 nm rule, aborts, stages (limit, L shift, F)
+    cfg.push_back({MINFLUX_REG_CTL_IACT, any(0, 400) | (any(0, 15) << 16)});
+    cfg.push_back({MINFLUX_REG_CTL_IACT_T, any(0, 6) | (any(0, 6) << 16)});
+    cfg.push_back({MINFLUX_REG_CTL_IABORT, any(0, 12) | (any(0, 6) << 16)});
+    for (int i = 0; i < 3; i++)
+      cfg.push_back({(uint8_t)(MINFLUX_REG_CTL_ISTG0 + i), sens ? any(1, 300) | (any(0, 3) << 14) | ((live ? 8655u - 400u * i : any(0, 65535)) << 16)
+                                                                : (uint32_t)r()});
+    if (sens && pick(r, 0, 1)) {   // short exposures: many records (and controller decisions) per segment
+      calm = pick(r, 0, 1);
+      if (calm) { cfg.push_back({MINFLUX_REG_NCYCLES, 0}); cfg.push_back({MINFLUX_REG_AGG, 1}); }
+      cfg.push_back({MINFLUX_REG_DELAY, pick(r, 0, 30)});
+      cfg.push_back({MINFLUX_REG_GATE, pick(r, 0, 40)});
+      cfg.push_back({MINFLUX_REG_WIN, pick(r, 0, 40)});
+      cfg.push_back({MINFLUX_REG_CTL_SEARCH, pick(r, 0, 40) | (pick(r, 0, 12) << 16)});
+      cfg.push_back({MINFLUX_REG_CTL_PRE, pick(r, 0, 40) | (pick(r, 0, 40) << 16)});
+    }
   }
-  cfg.push_back({MINFLUX_REG_CTL_MODE, ctl ? (pick(r, 0, 7) ? 1u : (uint32_t)r()) : 0u});
+  const uint32_t ctl_mode = !ctl ? 0u : pick(r, 0, 7) == 0 ? (uint32_t)r() : pick(r, 0, 1) ? 1u : 3u | (pick(r, 0, 3) << 2);
+  cfg.push_back({MINFLUX_REG_CTL_MODE, ctl_mode});
   if (ctl && pick(r, 0, 1))   // the controller decides per record
     for (auto &c : cfg) if (c.first == MINFLUX_REG_AGG) c.second = 1;
   for (auto &c : cfg)
@@ -777,7 +951,8 @@ bool random_segment(Cosim &s, uint64_t max_cycles) {
 
   const double rate = kind == 0 ? 0.0 : kind == 1 ? 0.02 : kind == 2 ? 0.3 : kind == 3 ? 0.9 : kind == 4 ? 3.0 : 2.2;
   std::poisson_distribution<unsigned> pois(rate > 0 ? rate : 1e-9);
-  const uint64_t len = pick(r, 2000, (uint32_t)std::min<uint64_t>(max_cycles, 60000));
+  const uint32_t len_hi = (uint32_t)std::min<uint64_t>(max_cycles, 60000);
+  const uint64_t len = pick(r, std::min<uint32_t>(calm ? 20000 : 2000, len_hi), len_hi);
   bool prev_gate = false;
   unsigned edge_boost = 0, estop_left = 0;
   for (uint64_t n = 0; n < len; n++) {
@@ -790,7 +965,7 @@ bool random_segment(Cosim &s, uint64_t max_cycles) {
     if (edge_boost) edge_boost--;
     in.rd_addr = (uint8_t)(pick(r, 0, 3) ? pick(r, 0, 0x30) : pick(r, 0x38, 0x5F));
     in.cnt_rd_addr = (uint8_t)pick(r, 0, 7);
-    const uint32_t act = pick(r, 0, 999);
+    const uint32_t act = calm ? pick(r, 8, 996) : pick(r, 0, 999);
     if (act < 4) {                       // centre moves mid-run (takes effect next cycle)
       in.wr_en = 1; in.wr_addr = pick(r, 0, 1) ? MINFLUX_REG_CENTRE_X : MINFLUX_REG_CENTRE_Y; in.wr_data = (uint32_t)r();
     } else if (act < 5) {                // timing / K / offset change mid-run
@@ -816,7 +991,7 @@ bool random_segment(Cosim &s, uint64_t max_cycles) {
     const bool g = s.rtl()->o_gate;
     if (g != prev_gate) edge_boost = 3;
     prev_gate = g;
-    if (!s.rtl()->o_running && n > 50 && pick(r, 0, 199) == 0) break;
+    if (!calm && !s.rtl()->o_running && n > 50 && pick(r, 0, 199) == 0) break;
   }
   // finish: abort so the next segment starts from idle
   return write_reg(s, MINFLUX_REG_CTRL, 4);
@@ -928,7 +1103,7 @@ int main(int argc, char **argv) {
   bool ok = reset(s, 4) && directed_tracking_timing(s) && directed_imaging_timing(s) &&
             directed_shortest_exposure(s, &shortest) && directed_bursts_and_gate_edges(s) &&
             directed_saturation(s) && directed_clamp(s) && directed_k_lowered(s) && directed_aggregation(s) &&
-            directed_controller(s, 13) && directed_controller(s, 0);
+            directed_controller(s, 13) && directed_controller(s, 0) && directed_imaging(s);
   const auto t0 = std::chrono::steady_clock::now();
   const uint64_t c0 = s.cycle();
   unsigned segments = 0;
@@ -943,8 +1118,12 @@ int main(int argc, char **argv) {
   printf("cosim_core: %" PRIu64 " DAC frames decoded from the pins and checked against the safe window\n",
          s.frames_checked());
   printf("cosim track_ctl coverage: records by state open %" PRIu64 ", search %" PRIu64 ", preloc %" PRIu64
-         ", track %" PRIu64 "\n", s.records_in_state(0), s.records_in_state(1), s.records_in_state(2),
-         s.records_in_state(3));
+         ", track %" PRIu64 ", imaging stage 0/1/2 %" PRIu64 "/%" PRIu64 "/%" PRIu64
+         ", stage ends 0/1/2 %" PRIu64 "/%" PRIu64 "/%" PRIu64 "\n", s.records_in_state(0), s.records_in_state(1),
+         s.records_in_state(2), s.records_in_state(3),
+         s.records_in_state(4) + s.records_in_state(12), s.records_in_state(5) + s.records_in_state(13),
+         s.records_in_state(6) + s.records_in_state(14),
+         s.records_in_state(12), s.records_in_state(13), s.records_in_state(14));
   printf("cosim_core: %u random segments; %.0f simulated cycles/s (RTL + model + checks)\n", segments,
          (s.cycle() - c0) / (secs > 0 ? secs : 1e-9));
   if (bench) {
