@@ -81,10 +81,34 @@ else
   fail "synthetic pair: $(cat "$tmp/gen" "$tmp/err")"
 fi
 
-# ---- 3. the virtual board ----
-V=$tmp/vb
+# ---- 3a. the virtual board, imaging firmware, static emitter at (12, -8) nm (always on) ----
+T=$tmp/vbs
 if [ -n "${IMAGE_NO_VBOARD:-}" ]; then
   echo "  SKIP image virtual board: IMAGE_NO_VBOARD set (sanitizer run)"
+else
+  "$MF" acquire --board "sim:$SCN/static.ini" --mode image --duration 0.6 --out "$T" dark_records=0 >"$tmp/acq" 2>"$tmp/err"; rc=$?
+  if [ $rc != 0 ]; then
+    fail "virtual board static (exit $rc): $(cat "$tmp/err")"
+  else
+    S=$T/summary.json
+    nf=$(($(wc -l <"$T/localizations.csv") - 1))
+    read -r mx my <<<"$(awk -F, 'NR>1 && $8==0 { x += $16; y += $17; n++ } END { if (n) printf "%.3f %.3f", x/n, y/n }' "$T/localizations.csv")"
+    echo "  vboard static: $nf final localizations, mean MLE ($mx, $my) nm, emitter (12, -8)"
+    check "vboard static: CTL_MODE 11 in the raw header" grep -q '"CTL_MODE":11' "$T/raw.mfx"
+    check "vboard static: stages 0, 1, 2 reached ($(awk -F, 'NR>1{print $6}' "$T/stage_localizations.csv" | sort -u | tr -d '\n'))" \
+      [ "$(awk -F, 'NR>1{print $6}' "$T/stage_localizations.csv" | sort -u | tr -d '\n')" = 012 ]
+    check "vboard static: final localizations ($nf)" [ "$nf" -ge 3 ]
+    check "vboard static: every final N >= 200 at L 25 nm" [ "$(awk -F, 'NR>1 && ($4<200 || $5!=25)' "$T/localizations.csv" | wc -l)" = 0 ]
+    check "vboard static: cycles.csv stage-end states 12, 13, 14" [ "$(awk -F, 'NR>1 && $12>=12{print $12}' "$T/cycles.csv" | sort -u | tr -d '\n')" = 121314 ]
+    check "vboard static: host rules agree with the firmware (rule_mismatch $(jnum "$S" rule_mismatch))" [ "$(jnum "$S" rule_mismatch)" = 0 ]
+    check "vboard static: mean within 3 nm of the emitter ($mx, $my)" awk -v x="$mx" -v y="$my" 'BEGIN{exit !(x != "" && (x-12)^2+(y+8)^2 < 9)}'
+  fi
+fi
+
+# ---- 3b. the virtual board, origami ----
+V=$tmp/vb
+if [ -n "${IMAGE_NO_VBOARD:-}" ]; then
+  :
 elif [ ! -f "$SCN/origami.ini" ]; then
   echo "  SKIP image virtual board: sim/scenarios/origami.ini not merged yet"
 else
