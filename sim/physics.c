@@ -627,3 +627,4 @@ void phys_rates(const phys_model *m, double *sig, double *bg, double *dark)
   *sig = m->lam_sig; *bg = m->lam_bg; *dark = m->lam_dark;
 }
 const phys_stats *phys_get_stats(const phys_model *m) { return &m->st; }
+const phys_scenario *phys_scenario_of(const phys_model *m) { return &m->s; }

@@ -101,6 +101,8 @@ void phys_emitter(const phys_model *m, double *x_nm, double *y_nm, int *state);
 void phys_beam(const phys_model *m, double *x_nm, double *y_nm);
 void phys_rates(const phys_model *m, double *signal_hz, double *background_hz, double *dark_hz);
 const phys_stats *phys_get_stats(const phys_model *m);
+/* The scenario the model runs (its site list: positions at t = 0 relative to x_nm, y_nm). */
+const phys_scenario *phys_scenario_of(const phys_model *m);
 
 /* Relative excitation (A0 = 1) at offset (dx, dy) from the beam centre for an emitter of
  * diameter size_nm: S17 doughnut or S19 Gaussian blurred by the emitter's projected
