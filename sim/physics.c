@@ -10,7 +10,15 @@
 
 #define HIST_CAP 65536u   /* history entries (one per step or event) for the S82 averages */
 
-struct hist { double t, cx, cy, con; };
+struct hist { double t, cx, cy, con, cn; };
+
+/* One dye of a multi-site [sample] (scenario n_sites > 0). */
+struct site {
+  int st;                         /* enum phys_site_state */
+  double next;                    /* time of its next switch (INFINITY: none) */
+  double budget;                  /* signal photons left before it bleaches */
+  double lam;                     /* its detected signal rate now (Hz) */
+};
 
 struct phys_model {
   phys_scenario s;
@@ -38,8 +46,14 @@ struct phys_model {
   /* S82 history */
   struct hist *h;
   size_t hn, hhead;               /* entries, index of the oldest */
-  double cum_x, cum_y, cum_on;
+  double cum_x, cum_y, cum_on, cum_n;
   phys_stats st;
+  /* multi-site sample (ns > 0): the emitter state above is derived from the sites: state
+   * PHYS_ON while >= 1 is ON (PHYS_WAIT otherwise, PHYS_DONE when all bleached), x, y the
+   * mean of the ON sites (the centroid of all sites while none is on) */
+  int ns, n_on, n_bleached;
+  double cx0, cy0;                /* centroid of the sites at t = 0 */
+  struct site site[PHYS_SITES_MAX];
   phys_event_fn ev;
   void *evctx;
   int first_reported;
@@ -69,7 +83,7 @@ static void hist_push(phys_model *m)
   size_t i;
   if (m->hn < HIST_CAP) i = (m->hhead + m->hn++) % HIST_CAP;
   else { i = m->hhead; m->hhead = (m->hhead + 1) % HIST_CAP; }
-  m->h[i] = (struct hist){ m->t, m->cum_x, m->cum_y, m->cum_on };
+  m->h[i] = (struct hist){ m->t, m->cum_x, m->cum_y, m->cum_on, m->cum_n };
 }
 
 static double reflect(double v, double lo, double hi)
@@ -95,6 +109,55 @@ static void traj_at(const phys_model *m, double t, double *x, double *y)
   }
 }
 
+/* ---- multi-site sample ---- */
+
+static void site_pos(const phys_model *m, int i, double t, double *x, double *y)
+{
+  *x = m->s.x_nm + m->s.site_x_nm[i] + m->s.drift_x_nm_s * t;
+  *y = m->s.y_nm + m->s.site_y_nm[i] + m->s.drift_y_nm_s * t;
+}
+
+/* The emitter position the truth reports at t: mean of the ON sites, else the centroid. */
+static void sites_xy(const phys_model *m, double t, double *x, double *y)
+{
+  double sx = 0, sy = 0;
+  if (m->n_on) {
+    for (int i = 0; i < m->ns; i++)
+      if (m->site[i].st == PHYS_SITE_ON) { double a, b; site_pos(m, i, t, &a, &b); sx += a; sy += b; }
+    *x = sx / m->n_on;
+    *y = sy / m->n_on;
+  } else {
+    *x = m->cx0 + m->s.drift_x_nm_s * t;
+    *y = m->cy0 + m->s.drift_y_nm_s * t;
+  }
+}
+
+static void sites_derive(phys_model *m)
+{
+  m->state = m->n_on ? PHYS_ON : m->n_bleached == m->ns ? PHYS_DONE : PHYS_WAIT;
+  sites_xy(m, m->t, &m->x, &m->y);
+}
+
+static void sites_next(phys_model *m)
+{
+  double e = INFINITY;
+  for (int i = 0; i < m->ns; i++) if (m->site[i].next < e) e = m->site[i].next;
+  m->next_switch = e;
+}
+
+static double dark_rate(const phys_model *m)
+{
+  return m->s.spontaneous_hz + (m->in.act405 ? m->s.activation_hz : 0);
+}
+
+static void site_schedule(phys_model *m, int i)
+{
+  struct site *d = &m->site[i];
+  if (d->st == PHYS_SITE_ON) d->next = m->t + expo(m, m->s.t_on_ms * 1e-3);
+  else if (d->st == PHYS_SITE_DARK) { const double k = dark_rate(m); d->next = k > 0 ? m->t + expo(m, 1.0 / k) : INFINITY; }
+  else d->next = INFINITY;
+}
+
 /* State (emitter, integrals, beam lag) from m->t to t1; no event happens in between. */
 static void advance_state(phys_model *m, double t1)
 {
@@ -102,6 +165,18 @@ static void advance_state(phys_model *m, double t1)
   if (!(dt > 0)) return;
   const phys_scenario *s = &m->s;
   const double x0 = m->x, y0 = m->y;
+  if (m->ns) {   /* sites: the ON set is constant, positions are linear in t (trapezoid exact) */
+    sites_xy(m, t1, &m->x, &m->y);
+    if (m->n_on) {   /* x, y integrated only while >= 1 site is on (phys_mean divides by that time) */
+      m->cum_x += 0.5 * (x0 + m->x) * dt;
+      m->cum_y += 0.5 * (y0 + m->y) * dt;
+      m->cum_on += dt;
+      m->st.on_time_s += dt;
+      if (m->n_on >= 2) m->st.on2_time_s += dt;
+    }
+    m->cum_n += m->n_on * dt;
+    m->st.n_on_time_s += m->n_on * dt;
+  } else {
   switch (s->model) {
   case PHYS_BROWNIAN: {
     const double sd = sqrt(2.0 * s->D_um2_s * 1e6 * dt);   /* nm per axis */
@@ -119,7 +194,8 @@ static void advance_state(phys_model *m, double t1)
   }
   m->cum_x += 0.5 * (x0 + m->x) * dt;
   m->cum_y += 0.5 * (y0 + m->y) * dt;
-  if (m->state == PHYS_ON) { m->cum_on += dt; m->st.on_time_s += dt; }
+  if (m->state == PHYS_ON) { m->cum_on += dt; m->cum_n += dt; m->st.on_time_s += dt; }
+  }
   if (s->settle_us > 0) {
     const double k = exp(-dt / (s->settle_us * 1e-6));
     m->bx = m->in.beam_x_nm + (m->bx - m->in.beam_x_nm) * k;
@@ -149,7 +225,20 @@ static void update_rates(phys_model *m)
   if (m->in.laser_on) {
     const double amp = m->in.amp_code / s->amp_ref_code;
     const int gauss = s->shape == PHYS_SHAPE_PIN ? m->in.gauss : s->shape == PHYS_SHAPE_GAUSSIAN;
-    if (m->state == PHYS_ON) {
+    if (m->ns) {
+      for (int i = 0; i < m->ns; i++) {
+        struct site *d = &m->site[i];
+        d->lam = 0;
+        if (d->st != PHYS_SITE_ON) continue;
+        double x, y;
+        site_pos(m, i, m->t, &x, &y);
+        const double dx = x - m->bx, dy = y - m->by;
+        const double I = gauss ? s->gauss_peak_ratio * phys_gauss(dx, dy, s->gauss_fwhm_nm, s->size_nm)
+                               : phys_doughnut(dx, dy, s->fwhm_nm, s->size_nm);
+        d->lam = s->brightness_hz * amp * I * s->efficiency;
+        sig += d->lam;
+      }
+    } else if (m->state == PHYS_ON) {
       const double dx = m->x - m->bx, dy = m->y - m->by;
       const double I = gauss ? s->gauss_peak_ratio * phys_gauss(dx, dy, s->gauss_fwhm_nm, s->size_nm)
                              : phys_doughnut(dx, dy, s->fwhm_nm, s->size_nm);
@@ -157,6 +246,7 @@ static void update_rates(phys_model *m)
     }
     bg = (s->background_hz + s->background_power_hz * amp) * s->efficiency;
   }
+  if (m->ns && !m->in.laser_on) for (int i = 0; i < m->ns; i++) m->site[i].lam = 0;
   m->lam_sig = sig;
   m->lam_bg = bg;
   m->lam_dark = s->dark_hz;
@@ -243,6 +333,72 @@ static void step_motor(phys_model *m)
   m->next_traj = m->t + gsl_ran_gamma(m->rng, s->dwell_shape, s->dwell_ms * 1e-3 / s->dwell_shape);
 }
 
+static void site_event(phys_model *m, int i, const char *what)
+{
+  if (m->ev) { double x, y; site_pos(m, i, m->t, &x, &y); m->ev(m->evctx, m->t, what, i, x, y); }
+}
+
+static void site_bleach(phys_model *m, int i)
+{
+  m->site[i].st = PHYS_SITE_BLEACHED;
+  m->site[i].next = INFINITY;
+  m->n_on--;
+  m->n_bleached++;
+  m->st.bleaches++;
+  site_event(m, i, "bleach");
+}
+
+/* Switches of the sites due at m->t (DARK -> ON, ON -> DARK or BLEACHED). */
+static void sites_switch(phys_model *m)
+{
+  const phys_scenario *s = &m->s;
+  for (int i = 0; i < m->ns; i++) {
+    struct site *d = &m->site[i];
+    if (d->next != m->t) continue;
+    if (d->st == PHYS_SITE_DARK) {
+      /* which of the two parallel channels fired: spontaneous with probability k_s / k */
+      const double k = dark_rate(m);
+      if (gsl_rng_uniform(m->rng) * k < s->spontaneous_hz) m->st.act_spont++;
+      else m->st.act_405++;
+      m->st.activations++;
+      d->st = PHYS_SITE_ON;
+      m->n_on++;
+      site_schedule(m, i);
+      site_event(m, i, "activate");
+    } else if (d->st == PHYS_SITE_ON) {
+      if (gsl_rng_uniform(m->rng) < s->bleach_prob) {
+        site_bleach(m, i);
+      } else {
+        d->st = PHYS_SITE_DARK;
+        m->n_on--;
+        m->st.offs++;
+        site_schedule(m, i);
+        site_event(m, i, "dark");
+      }
+    }
+  }
+  sites_derive(m);
+  sites_next(m);
+}
+
+static void sites_init(phys_model *m)
+{
+  const phys_scenario *s = &m->s;
+  m->ns = s->n_sites;
+  for (int i = 0; i < m->ns; i++) { m->cx0 += s->x_nm + s->site_x_nm[i]; m->cy0 += s->y_nm + s->site_y_nm[i]; }
+  m->cx0 /= m->ns;
+  m->cy0 /= m->ns;
+  for (int i = 0; i < m->ns; i++) {
+    struct site *d = &m->site[i];
+    d->st = i == 0 && s->first_active ? PHYS_SITE_ON : PHYS_SITE_DARK;
+    d->budget = s->bleach_photons > 0 ? expo(m, s->bleach_photons) : INFINITY;
+    if (d->st == PHYS_SITE_ON) { m->n_on++; m->st.activations++; }
+    site_schedule(m, i);
+  }
+  sites_derive(m);
+  sites_next(m);
+}
+
 phys_model *phys_new(const phys_scenario *s, uint64_t seed, char *err, size_t errlen)
 {
   phys_model *m = calloc(1, sizeof *m);
@@ -269,7 +425,8 @@ phys_model *phys_new(const phys_scenario *s, uint64_t seed, char *err, size_t er
   m->oy = m->y = s->y_nm;
   if (s->model == PHYS_LISSAJOUS || s->model == PHYS_CSV) traj_at(m, 0, &m->x, &m->y);
   m->state = PHYS_WAIT;
-  if (s->first_active) activate(m);
+  if (s->n_sites > 0) sites_init(m);
+  else if (s->first_active) activate(m);
   else schedule_switch(m);
   m->lam_tot = -1;   /* forces the first draw */
   update_rates(m);
@@ -296,7 +453,10 @@ void phys_on_event(phys_model *m, phys_event_fn fn, void *ctx)
 {
   m->ev = fn;
   m->evctx = ctx;
-  if (fn && !m->first_reported && m->st.activations) fn(ctx, 0.0, "activate", 0, m->x, m->y);
+  if (fn && !m->first_reported && m->st.activations) {
+    if (m->ns) { double x, y; site_pos(m, 0, 0.0, &x, &y); fn(ctx, 0.0, "activate", 0, x, y); }
+    else fn(ctx, 0.0, "activate", 0, m->x, m->y);
+  }
   m->first_reported = 1;
 }
 
@@ -316,7 +476,20 @@ static void arrival(phys_model *m, double te, phys_pulse *out, size_t *n)
     m->free_at[ch] = te + m->dead_s;
   }
   m->next_arrival = te + expo(m, 1.0 / m->lam_tot);
-  if (is_sig && --m->budget <= 0) {
+  if (is_sig && m->ns) {
+    /* u is uniform on [0, lam_sig) given a signal photon: it picks the emitting site */
+    int i = 0;
+    double c = 0;
+    for (; i < m->ns - 1; i++) { c += m->site[i].lam; if (u < c && m->site[i].lam > 0) break; }
+    while (m->site[i].lam <= 0 && i > 0) i--;   /* rounding at the top end */
+    if (--m->site[i].budget <= 0) {
+      advance_state(m, te);
+      site_bleach(m, i);
+      sites_derive(m);
+      sites_next(m);
+      update_rates(m);
+    }
+  } else if (is_sig && --m->budget <= 0) {
     advance_state(m, te);
     bleach(m);
     update_rates(m);
@@ -333,7 +506,9 @@ size_t phys_advance(phys_model *m, double t_end, phys_pulse *out, size_t max)
     } else {
       advance_state(m, te);
       if (te == m->next_traj) step_motor(m);
-      if (te == m->next_switch) {
+      if (te == m->next_switch && m->ns) {
+        sites_switch(m);
+      } else if (te == m->next_switch) {
         if (m->state == PHYS_WAIT) {
           activate(m);   /* schedules its first switch */
         } else {
@@ -373,13 +548,16 @@ void phys_set_inputs(phys_model *m, double t_s, const phys_inputs *in)
   const int beam_changed = in->beam_x_nm != m->in.beam_x_nm || in->beam_y_nm != m->in.beam_y_nm;
   m->in = *in;
   if (m->s.settle_us <= 0) { m->bx = in->beam_x_nm; m->by = in->beam_y_nm; }
-  if (act_changed && m->state == PHYS_WAIT) schedule_switch(m);
+  if (act_changed && m->ns) {   /* the DARK sites' rate changed: redraw (memoryless) */
+    for (int i = 0; i < m->ns; i++) if (m->site[i].st == PHYS_SITE_DARK) site_schedule(m, i);
+    sites_next(m);
+  } else if (act_changed && m->state == PHYS_WAIT) schedule_switch(m);
   if (beam_changed) m->next_step = m->t + step_len(m);
   update_rates(m);
   update_next_event(m);
 }
 
-static int hist_at(const phys_model *m, double t, double *cx, double *cy, double *con)
+static int hist_at(const phys_model *m, double t, double *cx, double *cy, double *con, double *cn)
 {
   const struct hist *o = &m->h[m->hhead];
   if (t < o->t) return -1;
@@ -390,12 +568,13 @@ static int hist_at(const phys_model *m, double t, double *cx, double *cy, double
     else hi = mid - 1;
   }
   const struct hist *a = &m->h[(m->hhead + lo) % HIST_CAP];
-  if (lo + 1 >= m->hn || a->t == t) { *cx = a->cx; *cy = a->cy; *con = a->con; return 0; }
+  if (lo + 1 >= m->hn || a->t == t) { *cx = a->cx; *cy = a->cy; *con = a->con; *cn = a->cn; return 0; }
   const struct hist *b = &m->h[(m->hhead + lo + 1) % HIST_CAP];
   const double f = (t - a->t) / (b->t - a->t);
   *cx = a->cx + f * (b->cx - a->cx);
   *cy = a->cy + f * (b->cy - a->cy);
   *con = a->con + f * (b->con - a->con);
+  *cn = a->cn + f * (b->cn - a->cn);
   return 0;
 }
 
@@ -404,14 +583,40 @@ int phys_mean(phys_model *m, double t0, double t1, double *x, double *y, double 
   phys_sync(m, t1);
   t1 = m->t;
   if (!(t1 > t0)) { *x = m->x; *y = m->y; *on_frac = m->state == PHYS_ON; return t0 > t1 ? -1 : 0; }
-  double ax, ay, aon;
-  if (hist_at(m, t0, &ax, &ay, &aon)) return -1;
+  double ax, ay, aon, an;
+  if (hist_at(m, t0, &ax, &ay, &aon, &an)) return -1;
   const double T = t1 - t0;
+  *on_frac = (m->cum_on - aon) / T;
+  if (m->ns) {   /* sites: the mean of the ON sites over the time >= 1 was on */
+    const double Ton = m->cum_on - aon;
+    if (Ton > 0) { *x = (m->cum_x - ax) / Ton; *y = (m->cum_y - ay) / Ton; }
+    else { *x = m->x; *y = m->y; }
+    return 0;
+  }
   *x = (m->cum_x - ax) / T;
   *y = (m->cum_y - ay) / T;
-  *on_frac = (m->cum_on - aon) / T;
   return 0;
 }
+
+int phys_mean_n_on(phys_model *m, double t0, double t1, double *n_on_mean)
+{
+  phys_sync(m, t1);
+  t1 = m->t;
+  if (!(t1 > t0)) { *n_on_mean = phys_n_on(m); return t0 > t1 ? -1 : 0; }
+  double ax, ay, aon, an;
+  if (hist_at(m, t0, &ax, &ay, &aon, &an)) return -1;
+  *n_on_mean = (m->cum_n - an) / (t1 - t0);
+  return 0;
+}
+
+int phys_n_sites(const phys_model *m) { return m->ns; }
+int phys_n_on(const phys_model *m) { return m->ns ? m->n_on : m->state == PHYS_ON; }
+void phys_site(const phys_model *m, int i, double *x_nm, double *y_nm, int *state)
+{
+  site_pos(m, i, m->t, x_nm, y_nm);
+  if (state) *state = m->site[i].st;
+}
+void phys_site_rate(const phys_model *m, int i, double *signal_hz) { *signal_hz = m->site[i].lam; }
 
 double phys_time(const phys_model *m) { return m->t; }
 double phys_next_event(const phys_model *m) { return m->next_event; }
@@ -422,3 +627,4 @@ void phys_rates(const phys_model *m, double *sig, double *bg, double *dark)
   *sig = m->lam_sig; *bg = m->lam_bg; *dark = m->lam_dark;
 }
 const phys_stats *phys_get_stats(const phys_model *m) { return &m->st; }
+const phys_scenario *phys_scenario_of(const phys_model *m) { return &m->s; }

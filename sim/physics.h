@@ -36,14 +36,24 @@ typedef struct {
   uint64_t pulses[2];                  /* pulses out of APD1/APD2 */
   uint64_t lost_dead;                  /* arrivals inside an APD's dead time or pulse */
   uint64_t activations, bleaches, blinks_off;
-  double   on_time_s;                  /* time spent fluorescent (on state) */
+  double   on_time_s;                  /* time spent fluorescent (on state; sites: >= 1 site ON) */
+  /* multi-site [sample] only (0 otherwise): */
+  uint64_t act_405, act_spont;         /* DARK -> ON switches attributed to 405 nm / spontaneous
+                                          (activations also counts a site ON at t = 0) */
+  uint64_t offs;                       /* ON -> DARK switches */
+  double   on2_time_s;                 /* time with >= 2 sites ON */
+  double   n_on_time_s;                /* integral of the number of ON sites over time */
 } phys_stats;
 
 /* Photophysical state of the current molecule. */
 enum phys_mol { PHYS_WAIT, PHYS_ON, PHYS_OFF, PHYS_DONE };
+/* State of one dye of a multi-site [sample]. */
+enum phys_site_state { PHYS_SITE_DARK, PHYS_SITE_ON, PHYS_SITE_BLEACHED };
 
 typedef struct phys_model phys_model;
 /* Called on activations and bleaches: t in model seconds, molecule index from 0. */
+/* A multi-site [sample] reports "activate", "dark" (ON -> DARK) and "bleach" with the site
+ * index as molecule and the site's position at t_s. */
 typedef void (*phys_event_fn)(void *ctx, double t_s, const char *what, int molecule, double x_nm, double y_nm);
 
 /* A model of scenario s at t = 0 with the laser off; seed 0 is taken as is (callers
@@ -69,6 +79,20 @@ void phys_sync(phys_model *m, double t_s);
  * the fraction of the interval the emitter was fluorescent. -1 when t0 is older than
  * the history. */
 int phys_mean(phys_model *m, double t0, double t1, double *x_nm, double *y_nm, double *on_frac);
+/* Multi-site [sample]: phys_mean's x, y are the mean position of the ON sites averaged over
+ * the part of [t0, t1] with >= 1 site ON (the present centroid of all sites when none was
+ * on) and on_frac is the fraction of [t0, t1] with >= 1 ON. The time-weighted mean number
+ * of ON sites over [t0, t1] (single molecule: = on_frac); -1 as phys_mean. */
+int phys_mean_n_on(phys_model *m, double t0, double t1, double *n_on_mean);
+
+/* Multi-site [sample]: number of sites (0 for a single-molecule scenario), sites ON now
+ * (single molecule: 1 when on), a site's present position (drift included) and state
+ * (enum phys_site_state), its present detected signal rate (Hz, sums to phys_rates'
+ * signal). The scenario's site list is the position at t = 0. */
+int phys_n_sites(const phys_model *m);
+int phys_n_on(const phys_model *m);
+void phys_site(const phys_model *m, int i, double *x_nm, double *y_nm, int *state);
+void phys_site_rate(const phys_model *m, int i, double *signal_hz);
 
 /* Present state: emitter position, molecule state, beam position (after the lag),
  * expected detected rates (Hz, before dead time). */
@@ -77,6 +101,8 @@ void phys_emitter(const phys_model *m, double *x_nm, double *y_nm, int *state);
 void phys_beam(const phys_model *m, double *x_nm, double *y_nm);
 void phys_rates(const phys_model *m, double *signal_hz, double *background_hz, double *dark_hz);
 const phys_stats *phys_get_stats(const phys_model *m);
+/* The scenario the model runs (its site list: positions at t = 0 relative to x_nm, y_nm). */
+const phys_scenario *phys_scenario_of(const phys_model *m);
 
 /* Relative excitation (A0 = 1) at offset (dx, dy) from the beam centre for an emitter of
  * diameter size_nm: S17 doughnut or S19 Gaussian blurred by the emitter's projected

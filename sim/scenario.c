@@ -34,7 +34,7 @@ void phys_defaults(phys_scenario *s)
   s->step_us = 1.0;
 }
 
-enum kind { KD, KI, KE, KP, KU };
+enum kind { KD, KI, KE, KP, KU, KS };   /* KS: a site list x,y x,y ... */
 struct key {
   const char *section, *name;
   enum kind kind;
@@ -78,6 +78,7 @@ static const struct key keys[] = {
   F("photophysics", spontaneous_hz, 0, 1e7),
   F("photophysics", spawn_w_nm, 0, 1e5),
   F("photophysics", spawn_h_nm, 0, 1e5),
+  F("photophysics", bleach_prob, 0, 1),
   F("beam", fwhm_nm, 10, 1e5),
   F("beam", gauss_fwhm_nm, 10, 1e5),
   F("beam", gauss_peak_ratio, 0, 1e3),
@@ -95,6 +96,12 @@ static const struct key keys[] = {
   F("link", tx_error_rate, 0, 1),
   { "sim", "seed", KU, 0, 0, offsetof(phys_scenario, seed), NULL },
   F("sim", step_us, 0.02, 100),
+  { "sample", "sites_nm", KS, -1e4, 1e4, offsetof(phys_scenario, site_x_nm), NULL },
+  N("sample", grid_nx, 1, 16),
+  N("sample", grid_ny, 1, 16),
+  F("sample", grid_nm, 0.1, 1e4),
+  F("sample", drift_x_nm_s, -1e3, 1e3),
+  F("sample", drift_y_nm_s, -1e3, 1e3),
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
@@ -130,6 +137,76 @@ static void resolve(char *out, size_t n, const char *scenario, const char *value
   else snprintf(out, n, "%.*s/%s", (int)(slash - scenario), scenario, value);
 }
 
+/* [sample] sites_nm = x,y x,y ...: pairs separated by white space (or ';' right after a
+ * number: in INI a ';' after a space starts a comment), appended to the list (inih hands
+ * continuation lines over one by one). Returns 0 or -1 with the message in c->err. */
+static int parse_sites(struct load_ctx *c, const struct key *k, const char *value)
+{
+  phys_scenario *s = c->s;
+  const char *p = value;
+  const char *fmt = "sites are x,y pairs in nm separated by spaces, e.g. 'sites_nm = 0,0 12,0 24,0'";
+  int added = 0;
+  for (;;) {
+    while (*p == ' ' || *p == '\t' || *p == ';') p++;
+    if (!*p) break;
+    const char *start = p;
+    double v[2];
+    for (int i = 0; i < 2; i++) {
+      char *end;
+      errno = 0;
+      v[i] = strtod(p, &end);
+      if (errno || end == p || !isfinite(v[i])) {
+        int l = 0;
+        while (start[l] && start[l] != ' ' && start[l] != '\t' && start[l] != ';') l++;
+        snprintf(c->err, c->errlen, "%s: [sample] sites_nm: site %d '%.*s' is not x,y (%s)", c->path,
+                 s->n_sites + 1, l, start, fmt);
+        return -1;
+      }
+      p = end;
+      while (*p == ' ' || *p == '\t') p++;
+      if (i == 0) {
+        if (*p != ',') {
+          snprintf(c->err, c->errlen, "%s: [sample] sites_nm: site %d '%.*s' has no ',y' (%s)", c->path,
+                   s->n_sites + 1, (int)(p - start), start, fmt);
+          return -1;
+        }
+        p++;
+        while (*p == ' ' || *p == '\t') p++;
+      }
+    }
+    if (*p && *p != ' ' && *p != '\t' && *p != ';' && p[-1] != ' ') {
+      snprintf(c->err, c->errlen, "%s: [sample] sites_nm: after site %d (%g, %g) comes '%s' (%s)", c->path,
+               s->n_sites + 1, v[0], v[1], p, fmt);
+      return -1;
+    }
+    for (int i = 0; i < 2; i++)
+      if (v[i] < k->lo || v[i] > k->hi) {
+        snprintf(c->err, c->errlen, "%s: [sample] sites_nm: site %d (%g, %g): coordinates must lie in [%g, %g] nm of [emitter] (x_nm, y_nm)",
+                 c->path, s->n_sites + 1, v[0], v[1], k->lo, k->hi);
+        return -1;
+      }
+    for (int j = 0; j < s->n_sites; j++)
+      if (s->site_x_nm[j] == v[0] && s->site_y_nm[j] == v[1]) {
+        snprintf(c->err, c->errlen, "%s: [sample] sites_nm: site %d (%g, %g) repeats site %d (one dye per site)",
+                 c->path, s->n_sites + 1, v[0], v[1], j + 1);
+        return -1;
+      }
+    if (s->n_sites >= PHYS_SITES_MAX) {
+      snprintf(c->err, c->errlen, "%s: [sample] sites_nm: more than %d sites", c->path, PHYS_SITES_MAX);
+      return -1;
+    }
+    s->site_x_nm[s->n_sites] = v[0];
+    s->site_y_nm[s->n_sites] = v[1];
+    s->n_sites++;
+    added++;
+  }
+  if (!added) {
+    snprintf(c->err, c->errlen, "%s: [sample] sites_nm is empty (%s)", c->path, fmt);
+    return -1;
+  }
+  return 0;
+}
+
 static int on_kv(void *user, const char *section, const char *name, const char *value)
 {
   struct load_ctx *c = user;
@@ -141,7 +218,7 @@ static int on_kv(void *user, const char *section, const char *name, const char *
     if (strcmp(section, k->section)) continue;
     sec_known = 1;
     if (strcmp(name, k->name)) continue;
-    if (c->seen[i]) {
+    if (c->seen[i] && k->kind != KS) {   /* a site list may continue on further lines */
       snprintf(c->err, c->errlen, "%s: [%s] %s is given twice", c->path, section, name);
       return 0;
     }
@@ -158,6 +235,8 @@ static int on_kv(void *user, const char *section, const char *name, const char *
       snprintf(c->err, c->errlen, "%s: [%s] %s = '%s' is not one of: %s", c->path, section, name, value, words);
       return 0;
     }
+    case KS:
+      return parse_sites(c, k, value) ? 0 : 1;
     case KP:
       if (!*value || strlen(value) >= PHYS_PATH_MAX / 2) {
         snprintf(c->err, c->errlen, "%s: [%s] %s = '%s' is not a file name (1 to %d characters)",
@@ -315,6 +394,75 @@ static int check_consistency(const char *path, const phys_scenario *s, char *err
   return 0;
 }
 
+static int given(const struct load_ctx *c, const char *section, const char *name)
+{
+  for (size_t i = 0; i < NKEYS; i++)
+    if (!strcmp(keys[i].section, section) && !strcmp(keys[i].name, name)) return c->seen[i];
+  return 0;
+}
+
+/* [sample]: the grid becomes a site list; the keys that only a multi-site sample uses and
+ * the single-molecule keys it cannot use are refused. */
+static int sample_sites(struct load_ctx *c)
+{
+  phys_scenario *s = c->s;
+  const int gx = given(c, "sample", "grid_nx"), gy = given(c, "sample", "grid_ny"), gn = given(c, "sample", "grid_nm");
+  if (gx || gy || gn) {
+    if (given(c, "sample", "sites_nm")) {
+      snprintf(c->err, c->errlen, "%s: [sample] give either sites_nm or grid_nx/grid_ny/grid_nm, not both", c->path);
+      return -1;
+    }
+    if (!gx || !gy || !gn) {
+      snprintf(c->err, c->errlen, "%s: [sample] a grid needs grid_nx, grid_ny and grid_nm (missing: %s%s%s)", c->path,
+               gx ? "" : "grid_nx ", gy ? "" : "grid_ny ", gn ? "" : "grid_nm");
+      return -1;
+    }
+    if (s->grid_nx * s->grid_ny > PHYS_SITES_MAX) {
+      snprintf(c->err, c->errlen, "%s: [sample] grid_nx x grid_ny = %d sites, at most %d", c->path,
+               s->grid_nx * s->grid_ny, PHYS_SITES_MAX);
+      return -1;
+    }
+    s->n_sites = 0;
+    for (int j = 0; j < s->grid_ny; j++)
+      for (int i = 0; i < s->grid_nx; i++) {
+        s->site_x_nm[s->n_sites] = (i - 0.5 * (s->grid_nx - 1)) * s->grid_nm;
+        s->site_y_nm[s->n_sites] = (j - 0.5 * (s->grid_ny - 1)) * s->grid_nm;
+        s->n_sites++;
+      }
+  }
+  if (!s->n_sites) {
+    const char *only[] = { "drift_x_nm_s", "drift_y_nm_s" };
+    for (int i = 0; i < 2; i++)
+      if (given(c, "sample", only[i])) {
+        snprintf(c->err, c->errlen, "%s: [sample] %s needs sites (sites_nm or a grid)", c->path, only[i]);
+        return -1;
+      }
+    if (given(c, "photophysics", "bleach_prob")) {
+      snprintf(c->err, c->errlen, "%s: [photophysics] bleach_prob is used only with [sample] sites (a single molecule bleaches after bleach_photons)", c->path);
+      return -1;
+    }
+    return 0;
+  }
+  if (s->model != PHYS_STATIC) {
+    snprintf(c->err, c->errlen, "%s: [trajectory] model = %s with [sample] sites: the sites are static (use [sample] drift_x_nm_s/drift_y_nm_s to move them)",
+             c->path, traj_names[s->model]);
+    return -1;
+  }
+  const char *single[] = { "molecules", "t_off_ms", "spawn_w_nm", "spawn_h_nm" };
+  for (int i = 0; i < 4; i++)
+    if (given(c, "photophysics", single[i])) {
+      snprintf(c->err, c->errlen, "%s: [photophysics] %s is for a single molecule: a [sample] with sites has one dye per site (DARK -> ON -> DARK or BLEACHED, no blinking inside ON)",
+               c->path, single[i]);
+      return -1;
+    }
+  if (s->activation_hz == 0 && s->spontaneous_hz == 0) {
+    snprintf(c->err, c->errlen, "%s: [photophysics] [sample] sites switch DARK -> ON at spontaneous_hz + activation_hz (405 nm on), both are 0: set one of them > 0",
+             c->path);
+    return -1;
+  }
+  return 0;
+}
+
 int phys_load(const char *path, phys_scenario *s, char *err, size_t errlen)
 {
   struct load_ctx c;
@@ -328,5 +476,6 @@ int phys_load(const char *path, phys_scenario *s, char *err, size_t errlen)
     if (!err[0]) snprintf(err, errlen, "%s:%d: not an INI line (expected [section] or key = value)", path, r);
     return -1;
   }
+  if (sample_sites(&c)) return -1;
   return check_consistency(path, s, err, errlen);
 }

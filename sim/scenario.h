@@ -14,6 +14,7 @@ enum phys_traj { PHYS_STATIC, PHYS_BROWNIAN, PHYS_LISSAJOUS, PHYS_STEPS, PHYS_CS
 enum phys_shape { PHYS_SHAPE_PIN, PHYS_SHAPE_DOUGHNUT, PHYS_SHAPE_GAUSSIAN };
 
 #define PHYS_PATH_MAX 1024
+#define PHYS_SITES_MAX 256    /* dye sites of a multi-emitter [sample] */
 
 typedef struct {
   /* [emitter] */
@@ -64,6 +65,16 @@ typedef struct {
   /* [sim] */
   uint64_t seed;              /* random seed (0 = from the clock) */
   double step_us;             /* physics step: trajectory and rates are updated at least this often */
+  /* [sample]: a multi-emitter sample (DNA-origami-like cluster of dye sites, issue #10);
+   * n_sites = 0 is the single-molecule model above. Every site carries one switching dye
+   * (DARK -> ON -> DARK or BLEACHED) with the [photophysics] rates; see docs/physics.md. */
+  int    n_sites;             /* sites from sites_nm or the grid (0 = single-molecule scenario) */
+  double site_x_nm[PHYS_SITES_MAX], site_y_nm[PHYS_SITES_MAX]; /* relative to [emitter] (x_nm, y_nm), at t = 0 */
+  int    grid_nx, grid_ny;    /* a generated grid_nx x grid_ny grid centred on (x_nm, y_nm) */
+  double grid_nm;             /* grid spacing */
+  double drift_x_nm_s, drift_y_nm_s; /* drift of the whole sample */
+  /* [photophysics], sites only */
+  double bleach_prob;         /* probability that an ON event ends in BLEACHED instead of DARK */
 } phys_scenario;
 
 void phys_defaults(phys_scenario *s);

@@ -171,6 +171,23 @@ void write_physics_json(const char *truth_path, const char *scenario, uint64_t s
           st->pulses[0], st->pulses[1], st->lost_dead);
   fprintf(f, "  \"activations\": %" PRIu64 ", \"bleaches\": %" PRIu64 ", \"blinks_off\": %" PRIu64 ", \"on_time_s\": %.6f,\n",
           st->activations, st->bleaches, st->blinks_off, st->on_time_s);
+  if (phys_n_sites(pm)) {   // a multi-site [sample] (docs/physics.md "Multi-site samples")
+    const phys_scenario *sc = phys_scenario_of(pm);
+    const double T = phys_time(pm);
+    fprintf(f, "  \"sites\": [");
+    for (int i = 0; i < sc->n_sites; i++) {
+      int state;
+      double x, y;
+      phys_site(pm, i, &x, &y, &state);
+      fprintf(f, "%s\n    {\"x_nm\": %.3f, \"y_nm\": %.3f, \"state\": \"%s\"}", i ? "," : "", sc->x_nm + sc->site_x_nm[i],
+              sc->y_nm + sc->site_y_nm[i], state == PHYS_SITE_ON ? "on" : state == PHYS_SITE_DARK ? "dark" : "bleached");
+    }
+    fprintf(f, "\n  ],\n  \"drift_x_nm_s\": %.6g, \"drift_y_nm_s\": %.6g,\n", sc->drift_x_nm_s, sc->drift_y_nm_s);
+    fprintf(f, "  \"frac_on_ge1\": %.6f, \"frac_on_ge2\": %.6f, \"mean_n_on\": %.6f,\n", T > 0 ? st->on_time_s / T : 0.0,
+            T > 0 ? st->on2_time_s / T : 0.0, T > 0 ? st->n_on_time_s / T : 0.0);
+    fprintf(f, "  \"activations_405\": %" PRIu64 ", \"activations_spontaneous\": %" PRIu64 ", \"offs\": %" PRIu64 ",\n",
+            st->act_405, st->act_spont, st->offs);
+  }
   fprintf(f, "  \"events\": [");
   for (size_t i = 0; i < ev.size(); i++)
     fprintf(f, "%s\n    {\"t_s\": %.9f, \"what\": \"%s\", \"molecule\": %d, \"x_nm\": %.3f, \"y_nm\": %.3f}",
@@ -280,7 +297,9 @@ int main(int argc, char **argv) {
   if (truth_path) {
     truth = fopen(truth_path, "w");
     if (!truth) { fprintf(stderr, "vboard: cannot write %s: %s\n", truth_path, strerror(errno)); return 2; }
-    fprintf(truth, "t_s,x_nm,y_nm,on\n");
+    // a multi-site [sample] appends n_on (sites ON at the cycle's last gate) and n_on_mean
+    // (time-weighted over the cycle); single-molecule scenarios keep the four columns
+    fprintf(truth, ph.n_sites ? "t_s,x_nm,y_nm,on,n_on,n_on_mean\n" : "t_s,x_nm,y_nm,on\n");
   }
   if (g_faults.usb_buffer > 0) {
     int sz = (int)g_faults.usb_buffer;
@@ -409,14 +428,21 @@ int main(int argc, char **argv) {
       prev_ts = ts;
       // the emitter averaged over the cycle, from its start to its last gate (S82); on =
       // fluorescent for at least half of that time
-      double mx, my, on;
-      if (phys_mean(pm, (double)(ts_hi + ts + ts_origin) / clk_hz, (double)cyc / clk_hz, &mx, &my, &on)) {
+      double mx, my, on, non = 0;
+      const double c0 = (double)(ts_hi + ts + ts_origin) / clk_hz, c1 = (double)cyc / clk_hz;
+      if (phys_mean(pm, c0, c1, &mx, &my, &on)) {
         int st;
         phys_emitter(pm, &mx, &my, &st);   // a cycle longer than the history: present position
         on = st == PHYS_ON;
+        non = phys_n_on(pm);
+      } else if (ph.n_sites && phys_mean_n_on(pm, c0, c1, &non)) {
+        non = phys_n_on(pm);
       }
       phys_next_cyc = next_cycle(pm);
-      fprintf(truth, "%.9f,%.3f,%.3f,%d\n", (double)(ts_hi + ts) / clk_hz, mx, my, on >= 0.5);
+      if (ph.n_sites)
+        fprintf(truth, "%.9f,%.3f,%.3f,%d,%d,%.4f\n", (double)(ts_hi + ts) / clk_hz, mx, my, on >= 0.5, phys_n_on(pm), non);
+      else
+        fprintf(truth, "%.9f,%.3f,%.3f,%d\n", (double)(ts_hi + ts) / clk_hz, mx, my, on >= 0.5);
     }
     if (out.size() > 32768 && !send_to_host(out)) eof = true;   // keep the pipe moving during long runs
     // ---- fault injection ----

@@ -8,7 +8,12 @@
  *   on time; bleaching after an exponential photon budget; activation by 405 nm light;
  *   Brownian MSD = 4 D t; Lissajous amplitude and frequency; kinesin-like steps;
  *   the beam's first-order lag; the S82 cycle average; the emitter-size blur against a
- *   Monte Carlo average over a uniform sphere; a scripted csv trajectory.
+ *   Monte Carlo average over a uniform sphere; a scripted csv trajectory;
+ *   multi-site samples (issue #10): DARK -> ON rates with and without 405 nm light, the
+ *   mean ON time, the 405/spontaneous attribution, independence of the sites (binomial
+ *   ON count), bleach_prob, the per-site photon budget, the signal as the sum over ON
+ *   sites (rates by hand and gate counts), drift, and the n_on statistics against a
+ *   direct count from the event log.
  *   Tolerances are 5 standard errors of the estimate (a false alarm about once in 10^6).
  * - the scenario parser: every shipped scenario loads, docs/physics.md documents every
  *   key, and bad files are refused with the key and the allowed values. */
@@ -527,6 +532,292 @@ START_TEST(test_beam_shape_pin)
 }
 END_TEST
 
+/* ----------------------------------------------- multi-site [sample] ---- */
+
+/* the event log of a multi-site model: time, 'a'ctivate / 'd'ark / 'b'leach, site */
+#define EV_MAX 200000
+struct site_ev { double t; char what; int site; };
+static struct { int n; struct site_ev e[EV_MAX]; } g_ev;
+static void on_site_event(void *ctx, double t, const char *what, int site, double x, double y)
+{
+  (void)ctx; (void)x; (void)y;
+  ck_assert_msg(g_ev.n < EV_MAX, "event log full");
+  g_ev.e[g_ev.n++] = (struct site_ev){ t, what[0], site };
+}
+
+static phys_scenario sites_base(int n, double spacing)
+{
+  phys_scenario s = base();
+  s.n_sites = n;
+  for (int i = 0; i < n; i++) { s.site_x_nm[i] = i * spacing; s.site_y_nm[i] = 0; }
+  s.first_active = 0;
+  return s;
+}
+
+/* Integrals of the ON count over [t0, t1] from the event log (the model's own statistics
+ * are not used): time with >= 1 and >= 2 ON, integral of n_on, and of the ON sites' mean x
+ * over the time >= 1 is on (sites at x = i * spacing). */
+struct direct { double ge1, ge2, n, x; };
+static struct direct direct_count(int ns, double spacing, double t0, double t1)
+{
+  struct direct d = { 0, 0, 0, 0 };
+  int on[PHYS_SITES_MAX] = { 0 }, n_on = 0;
+  double t = 0;
+  for (int k = 0; k <= g_ev.n; k++) {
+    const double te = k < g_ev.n ? g_ev.e[k].t : INFINITY;
+    const double a = t > t0 ? t : t0, b = te < t1 ? te : t1;
+    if (b > a) {
+      const double dt = b - a;
+      double sx = 0;
+      for (int i = 0; i < ns; i++) if (on[i]) sx += i * spacing;
+      if (n_on >= 1) { d.ge1 += dt; d.x += sx / n_on * dt; }
+      if (n_on >= 2) d.ge2 += dt;
+      d.n += n_on * dt;
+    }
+    if (k == g_ev.n || te >= t1) break;
+    const int i = g_ev.e[k].site;
+    if (g_ev.e[k].what == 'a') { ck_assert_msg(!on[i], "site %d activated while on", i); on[i] = 1; n_on++; }
+    else { ck_assert_msg(on[i], "site %d went off while not on", i); on[i] = 0; n_on--; }
+    t = te;
+  }
+  return d;
+}
+
+START_TEST(test_sites_switching)
+{
+  /* 6 independent dyes, laser off (the switching does not depend on it): DARK -> ON at
+   * 100/s without and 100 + 900/s with the 405 nm line, ON for 2 ms */
+  const int N = 6;
+  phys_scenario s = sites_base(N, 30);
+  s.t_on_ms = 2;
+  s.spontaneous_hz = 100;
+  s.activation_hz = 900;
+  s.step_us = 50;
+  phys_model *m = model(&s, 40);
+  g_ev.n = 0;
+  phys_on_event(m, on_site_event, NULL);
+  ck_assert_int_eq(phys_n_sites(m), N);
+  const double TA = 20, TB = 5;
+  /* phase A, 405 off: n_on sampled every 25 ms (~15 correlation times apart) */
+  const int M = (int)(TA / 0.025) - 1;
+  double sn = 0, sn2 = 0, s01 = 0, s0 = 0, s1 = 0;
+  for (int k = 1; k <= M; k++) {
+    phys_sync(m, k * 0.025);
+    int cnt = 0, st0, st1, st;
+    double x, y;
+    for (int i = 0; i < N; i++) { phys_site(m, i, &x, &y, &st); cnt += st == PHYS_SITE_ON; }
+    ck_assert_int_eq(cnt, phys_n_on(m));
+    phys_site(m, 0, &x, &y, &st0);
+    phys_site(m, 1, &x, &y, &st1);
+    sn += cnt; sn2 += cnt * cnt;
+    s0 += st0 == PHYS_SITE_ON; s1 += st1 == PHYS_SITE_ON; s01 += (st0 == PHYS_SITE_ON) * (st1 == PHYS_SITE_ON);
+  }
+  phys_sync(m, TA);
+  const phys_stats *st = phys_get_stats(m);
+  ck_assert_msg(st->act_405 == 0, "%llu activations by 405 nm with the 405 nm line off", (unsigned long long)st->act_405);
+  const uint64_t spontA = st->act_spont;
+  phys_inputs in = beam_at(0, 0, 0, 0);
+  in.act405 = 1;
+  phys_set_inputs(m, TA, &in);
+  phys_sync(m, TA + TB);
+  /* rates from the event log: activations / time spent DARK, per phase */
+  long nA = 0, nB = 0, n_on_ev = 0;
+  double on_sum = 0, start[PHYS_SITES_MAX];
+  for (int k = 0; k < g_ev.n; k++) {
+    const struct site_ev *e = &g_ev.e[k];
+    ck_assert_msg(e->what != 'b', "a bleach with bleach_prob 0 and no photon budget");
+    if (e->what == 'a') { if (e->t < TA) nA++; else nB++; start[e->site] = e->t; }
+    else { on_sum += e->t - start[e->site]; n_on_ev++; }
+  }
+  const struct direct dA = direct_count(N, 30, 0, TA), dB = direct_count(N, 30, TA, TA + TB);
+  const double EA = N * TA - dA.n, EB = N * TB - dB.n;   /* site-seconds DARK */
+  const double kA = nA / EA, kB = nB / EB, seA = sqrt(100 / EA), seB = sqrt(1000 / EB);
+  const double ton = on_sum / n_on_ev, se_on = 2e-3 / sqrt((double)n_on_ev);
+  printf("  sites: DARK -> ON %.2f/s without 405 nm (expected 100, se %.2f, %ld events), %.1f/s with (1000, se %.1f, %ld);"
+         " mean ON %.4f ms (2, se %.4f, %ld events)\n", kA, seA, nA, kB, seB, nB, ton * 1e3, se_on * 1e3, n_on_ev);
+  ck_assert_msg(fabs(kA - 100) < 5 * seA, "DARK -> ON rate without 405 nm %.2f/s (seed %lu)", kA, g_seed);
+  ck_assert_msg(fabs(kB - 1000) < 5 * seB, "DARK -> ON rate with 405 nm %.1f/s (seed %lu)", kB, g_seed);
+  ck_assert_msg(fabs(ton - 2e-3) < 5 * se_on, "mean ON time %.4f ms (seed %lu)", ton * 1e3, g_seed);
+  /* attribution: spontaneous with probability 100/1000 while the 405 nm line is on */
+  const double fsp = (double)(st->act_spont - spontA) / nB, se_f = sqrt(0.1 * 0.9 / nB);
+  printf("  sites: with 405 nm %.4f of the activations spontaneous (0.1, se %.4f); counts %llu by 405 nm, %llu spontaneous\n",
+         fsp, se_f, (unsigned long long)st->act_405, (unsigned long long)st->act_spont);
+  ck_assert_msg(fabs(fsp - 0.1) < 5 * se_f, "spontaneous share %.4f with 405 nm (seed %lu)", fsp, g_seed);
+  ck_assert_msg(st->act_405 + st->act_spont == st->activations && st->activations == (uint64_t)(nA + nB), "activation counts");
+  /* independence: the ON count of independent sites is Binomial(6, p), p = 0.2 / 1.2 */
+  const double p = 0.2 / 1.2, mu = N * p, var = N * p * (1 - p);
+  const double mu4 = var * (1 + 3 * (N - 2) * p * (1 - p));
+  const double mean = sn / M, v = sn2 / M - mean * mean, se_v = sqrt((mu4 - var * var) / M);
+  const double cov = s01 / M - (s0 / M) * (s1 / M), se_c = p * (1 - p) / sqrt(M);
+  printf("  sites: n_on at %d instants: mean %.4f (%.4f, se %.4f), variance %.4f (independent %.4f, se %.4f; all together %.2f),"
+         " cov(site 0, site 1) %.4f (0, se %.4f)\n", M, mean, mu, sqrt(var / M), v, var, se_v, N * N * p * (1 - p), cov, se_c);
+  ck_assert_msg(fabs(mean - mu) < 5 * sqrt(var / M), "mean n_on %.4f (seed %lu)", mean, g_seed);
+  ck_assert_msg(fabs(v - var) < 5 * se_v, "variance of n_on %.4f, independent sites %.4f (seed %lu)", v, var, g_seed);
+  ck_assert_msg(fabs(cov) < 5 * se_c, "covariance of two sites %.4f (seed %lu)", cov, g_seed);
+  /* the model's time-weighted statistics against the direct count from the events */
+  const struct direct d = direct_count(N, 30, 0, TA + TB);
+  printf("  sites: time >= 1 on %.6f s (direct %.6f), >= 2 on %.6f s (%.6f), integral of n_on %.6f (%.6f)\n",
+         st->on_time_s, d.ge1, st->on2_time_s, d.ge2, st->n_on_time_s, d.n);
+  ck_assert_msg(fabs(st->on_time_s - d.ge1) < 1e-9 && fabs(st->on2_time_s - d.ge2) < 1e-9 && fabs(st->n_on_time_s - d.n) < 1e-9,
+                "time-weighted statistics differ from the direct count");
+  ck_assert_msg(d.ge2 > 0.1 * (TA + TB), "too few double-ON periods to test (%.3f s)", d.ge2);
+  /* phys_mean / phys_mean_n_on over windows [t0, t1] that end at the model's present */
+  for (int w = 0; w < 20; w++) {
+    const double t0 = TA + TB + w * 0.04, t1 = t0 + 0.013;
+    double x, y, onf, nm;
+    ck_assert_int_eq(phys_mean(m, t0, t1, &x, &y, &onf), 0);
+    ck_assert_int_eq(phys_mean_n_on(m, t0, t1, &nm), 0);
+    const struct direct dw = direct_count(N, 30, t0, t1);
+    ck_assert_msg(fabs(onf - dw.ge1 / (t1 - t0)) < 1e-6 && fabs(nm - dw.n / (t1 - t0)) < 1e-6,
+                  "window %d: on_frac %.6f (direct %.6f), n_on_mean %.6f (direct %.6f)", w, onf, dw.ge1 / (t1 - t0), nm, dw.n / (t1 - t0));
+    if (dw.ge1 > 0) ck_assert_msg(fabs(x - dw.x / dw.ge1) < 1e-6 && fabs(y) < 1e-9, "window %d: mean ON x %.6f, direct %.6f", w, x, dw.x / dw.ge1);
+  }
+  phys_free(m);
+}
+END_TEST
+
+START_TEST(test_sites_bleaching)
+{
+  /* ON events end BLEACHED with probability 0.3: offs per dye are geometric */
+  const int N = 200;
+  phys_scenario s = sites_base(N, 1);
+  s.t_on_ms = 1;
+  s.spontaneous_hz = 2000;
+  s.bleach_prob = 0.3;
+  s.step_us = 100;
+  phys_model *m = model(&s, 41);
+  phys_sync(m, 1.0);
+  const phys_stats *st = phys_get_stats(m);
+  int x;
+  double a, b;
+  phys_emitter(m, &a, &b, &x);
+  const double mu = N * 0.7 / 0.3, se = sqrt(N * 0.7 / 0.09);
+  printf("  sites: bleach_prob 0.3, %d dyes: %llu bleaches, %llu ON -> DARK (expected %.1f, se %.1f)\n", N,
+         (unsigned long long)st->bleaches, (unsigned long long)st->offs, mu, se);
+  ck_assert_msg(st->bleaches == (uint64_t)N && x == PHYS_DONE && phys_n_on(m) == 0, "not all %d dyes bleached in 1 s", N);
+  ck_assert_msg(st->activations == st->offs + st->bleaches, "every ON event ends once");
+  ck_assert_msg(fabs(st->offs - mu) < 5 * se, "%llu ON -> DARK switches (seed %lu)", (unsigned long long)st->offs, g_seed);
+  phys_free(m);
+  /* photon budget: the signal photon is charged to the site that emitted it. Two ON dyes,
+   * the Gaussian beam on site 0 and 226 nm from site 1 (I = 1/4): with exponential budgets
+   * of equal mean, site 1 bleaches first with probability 0.25 / 1.25 */
+  s = sites_base(2, 0);
+  s.site_x_nm[1] = 320 * sqrt(0.5);   /* exp(-4 ln2 r^2 / fwhm^2) = 1/4 */
+  s.shape = PHYS_SHAPE_GAUSSIAN;
+  s.gauss_fwhm_nm = 320;
+  s.brightness_hz = 10e6;
+  s.bleach_photons = 200;
+  s.t_on_ms = 1e6;
+  s.activation_hz = 1e9;   /* both on right away */
+  const int R = 400;
+  int first1 = 0;
+  for (int r = 0; r < R; r++) {
+    m = model(&s, 1000 + (unsigned long)r);
+    g_ev.n = 0;
+    phys_on_event(m, on_site_event, NULL);
+    phys_inputs in = beam_at(0, 0, 0, 1);
+    in.act405 = 1;
+    phys_set_inputs(m, 0, &in);
+    phys_sync(m, 1e-6);
+    ck_assert_int_eq(phys_n_on(m), 2);
+    in.act405 = 0;
+    in.laser_on = 1;
+    phys_set_inputs(m, 1e-6, &in);
+    double t = 1e-6;
+    while (phys_n_on(m) == 2 && t < 0.1) { t += 10e-6; phys_sync(m, t); }
+    int site = -1;
+    for (int k = 0; k < g_ev.n; k++) if (g_ev.e[k].what == 'b') { site = g_ev.e[k].site; break; }
+    ck_assert_msg(site >= 0, "no bleach within 0.1 s");
+    first1 += site == 1;
+    phys_free(m);
+  }
+  const double f = (double)first1 / R, sef = sqrt(0.2 * 0.8 / R);
+  printf("  sites: photon budgets, the dye at I = 1/4 bleached first in %.4f of %d runs (expected 0.2, se %.4f)\n", f, R, sef);
+  ck_assert_msg(fabs(f - 0.2) < 5 * sef, "share of runs where the weakly excited dye bleached first %.4f (seed %lu)", f, g_seed);
+}
+END_TEST
+
+START_TEST(test_sites_signal_sum)
+{
+  /* two dyes relative to the origin (5, -3), a drift of (100, -50) nm/s: site 0 on at
+   * t = 0, site 1 after a 405 nm pulse; the signal rate is the sum over ON sites */
+  phys_scenario s = sites_base(2, 0);
+  s.x_nm = 5; s.y_nm = -3;
+  s.site_x_nm[0] = 10; s.site_y_nm[0] = 20;
+  s.site_x_nm[1] = -30; s.site_y_nm[1] = 15;
+  s.drift_x_nm_s = 100; s.drift_y_nm_s = -50;
+  s.first_active = 1;
+  s.activation_hz = 1e9;
+  s.t_on_ms = 1e6;
+  s.brightness_hz = 1e6;
+  s.efficiency = 0.8;
+  s.background_hz = 1000;
+  s.fwhm_nm = 360;
+  s.gauss_fwhm_nm = 320;
+  s.gauss_peak_ratio = 0.3;
+  phys_model *m = model(&s, 42);
+  const double amp = 40000.0 / 49152;
+  for (int phase = 0; phase < 2; phase++) {
+    const double t = phase ? 0.02 : 0.01;
+    if (phase) {   /* a 405 nm pulse switches site 1 on */
+      phys_inputs a = beam_at(0, 0, 0, 0);
+      a.act405 = 1;
+      phys_set_inputs(m, 0.015, &a);
+      a.act405 = 0;
+      phys_set_inputs(m, 0.015 + 1e-6, &a);
+    }
+    for (int g = 0; g < 2; g++) {
+      phys_inputs in = beam_at(-20, 35, 1, g);
+      in.amp_code = 40000;
+      phys_set_inputs(m, t + g * 1e-3, &in);
+      const double tt = t + g * 1e-3;
+      double sig, bg, dk, want = 0, x = 0, y = 0;
+      phys_rates(m, &sig, &bg, &dk);
+      ck_assert_int_eq(phys_n_on(m), phase + 1);
+      for (int i = 0; i <= phase; i++) {
+        const double ex = 5 + s.site_x_nm[i] + 100 * tt, ey = -3 + s.site_y_nm[i] - 50 * tt;
+        const double r = hypot(ex + 20, ey - 35);
+        want += 1e6 * amp * 0.8 * (g ? 0.3 * s19(r, 320) : s17(r, 360));
+        x += ex / (phase + 1); y += ey / (phase + 1);
+        double sx, sy, sr;
+        int st;
+        phys_site(m, i, &sx, &sy, &st);
+        phys_site_rate(m, i, &sr);
+        ck_assert_msg(st == PHYS_SITE_ON && fabs(sx - ex) < 1e-9 && fabs(sy - ey) < 1e-9, "site %d at (%g, %g), expected (%g, %g)", i, sx, sy, ex, ey);
+      }
+      printf("  sites: %d ON, %s beam: signal %.6f Hz, sum over ON sites by hand %.6f Hz\n", phase + 1, g ? "Gaussian" : "doughnut", sig, want);
+      ck_assert_msg(fabs(sig - want) < 1e-9 * want, "signal %.9g Hz, hand %.9g Hz (%d ON)", sig, want, phase + 1);
+      ck_assert_msg(fabs(bg - 1000 * 0.8) < 1e-9, "background %g", bg);   /* background_hz: not scaled by power */
+      double ex, ey;
+      int est;
+      phys_emitter(m, &ex, &ey, &est);
+      ck_assert_msg(est == PHYS_ON && fabs(ex - x) < 1e-9 && fabs(ey - y) < 1e-9, "emitter (%g, %g), mean of ON sites (%g, %g)", ex, ey, x, y);
+    }
+  }
+  phys_free(m);
+  /* and the photons follow: counts in 20 us doughnut gates with both sites on, no drift */
+  s.drift_x_nm_s = s.drift_y_nm_s = 0;
+  s.background_hz = 0;
+  s.dark_hz = 0;
+  s.first_active = 0;
+  m = model(&s, 43);
+  phys_inputs a = beam_at(0, 0, 0, 0);
+  a.act405 = 1;
+  phys_set_inputs(m, 0, &a);
+  a.act405 = 0;
+  phys_set_inputs(m, 1e-6, &a);
+  ck_assert_int_eq(phys_n_on(m), 2);
+  const int G = 4000;
+  double sum = 0, mu = 0;
+  for (int i = 0; i < 2; i++) mu += 1e6 * 0.8 * s17(hypot(5 + s.site_x_nm[i] + 20, -3 + s.site_y_nm[i] - 35), 360) * 20e-6;
+  for (int k = 0; k < G; k++) sum += gate(m, 1e-5 + k * 25e-6, 20e-6, beam_at(-20, 35, 1, 0));
+  const double mean = sum / G, se = sqrt(mu / G);
+  printf("  sites: 2 ON, doughnut gates: mean %.4f counts (sum of the two sites %.4f, se %.4f)\n", mean, mu, se);
+  ck_assert_msg(fabs(mean - mu) < 5 * se, "mean gate count %.4f, expected %.4f (seed %lu)", mean, mu, g_seed);
+  phys_free(m);
+}
+END_TEST
+
 /* -------------------------------------------------------------- parser ---- */
 
 static char g_tmpdir[] = "/tmp/test_scenario_XXXXXX";
@@ -592,6 +883,58 @@ START_TEST(test_parser_refusals)
 }
 END_TEST
 
+static int load_scn(const char *text, phys_scenario *s, char *err, size_t n)
+{
+  char path[256];
+  snprintf(path, sizeof path, "%s/s.ini", g_tmpdir);
+  FILE *f = fopen(path, "w");
+  fputs(text, f);
+  fclose(f);
+  phys_defaults(s);
+  return phys_load(path, s, err, n);
+}
+
+START_TEST(test_parser_sites)
+{
+#define PH "[photophysics]\nspontaneous_hz = 1\n"
+  refused("[sample]\nsites_nm = 0,0 12\n" PH, "[sample] sites_nm: site 2 '12' has no ',y'", "x,y pairs");
+  refused("[sample]\nsites_nm = 0,0 a,b\n" PH, "[sample] sites_nm: site 2 'a,b' is not x,y", NULL);
+  refused("[sample]\nsites_nm = 0,0 12,x\n" PH, "site 2 '12,x' is not x,y", NULL);
+  refused("[sample]\nsites_nm = 0,0,5\n" PH, "after site 1 (0, 0) comes ',5'", NULL);
+  refused("[sample]\nsites_nm = 0,0 12,0 0,0\n" PH, "site 3 (0, 0) repeats site 1", NULL);
+  refused("[sample]\nsites_nm = 0,0 2e4,0\n" PH, "site 2 (20000, 0): coordinates must lie in [-10000, 10000]", NULL);
+  refused("[sample]\nsites_nm =\n" PH, "[sample] sites_nm is empty", NULL);
+  refused("[sample]\nsites_nm = 0,0 12,0\n", "[sample] sites switch DARK -> ON", "set one of them > 0");
+  refused("[sample]\nsites_nm = 0,0\ngrid_nx = 2\n" PH, "either sites_nm or grid_nx/grid_ny/grid_nm", NULL);
+  refused("[sample]\ngrid_nx = 2\ngrid_nm = 6\n" PH, "a grid needs grid_nx, grid_ny and grid_nm (missing: grid_ny", NULL);
+  refused("[sample]\ngrid_nx = 17\n" PH, "grid_nx = '17' is not an integer in [1, 16]", NULL);
+  refused("[sample]\ndrift_x_nm_s = 1\n", "[sample] drift_x_nm_s needs sites", NULL);
+  refused("[photophysics]\nbleach_prob = 0.1\n", "bleach_prob is used only with [sample] sites", NULL);
+  refused("[photophysics]\nbleach_prob = 1.5\n", "bleach_prob = '1.5' is not a number in [0, 1]", NULL);
+  refused("[sample]\nsites_nm = 0,0 6,0\n[trajectory]\nmodel = brownian\n" PH, "model = brownian with [sample] sites", NULL);
+  refused("[sample]\nsites_nm = 0,0 6,0\n" PH "molecules = 3\nbleach_photons = 10\n", "[photophysics] molecules is for a single molecule", NULL);
+  refused("[sample]\nsites_nm = 0,0 6,0\n" PH "t_off_ms = 1\n", "[photophysics] t_off_ms is for a single molecule", NULL);
+  refused("[sample]\nsites = 0,0\n", "unknown key [sample] sites", "allowed in [sample]: sites_nm, grid_nx");
+  /* accepted: spaces, ';' after a number, blanks around the comma, continuation lines */
+  phys_scenario s;
+  char err[1024];
+  ck_assert_msg(load_scn("[sample]\nsites_nm = -12,-6; 0, -6  12 ,-6\n  -3,12 3,12\n" PH, &s, err, sizeof err) == 0, "%s", err);
+  const double want[5][2] = { { -12, -6 }, { 0, -6 }, { 12, -6 }, { -3, 12 }, { 3, 12 } };
+  ck_assert_int_eq(s.n_sites, 5);
+  for (int i = 0; i < 5; i++) ck_assert(s.site_x_nm[i] == want[i][0] && s.site_y_nm[i] == want[i][1]);
+  /* a grid is centred on (x_nm, y_nm), rows along x */
+  ck_assert_msg(load_scn("[sample]\ngrid_nx = 3\ngrid_ny = 2\ngrid_nm = 6\n" PH, &s, err, sizeof err) == 0, "%s", err);
+  ck_assert_int_eq(s.n_sites, 6);
+  ck_assert(s.site_x_nm[0] == -6 && s.site_y_nm[0] == -3 && s.site_x_nm[5] == 6 && s.site_y_nm[5] == 3 && s.site_x_nm[1] == 0);
+  ck_assert_msg(load_scn("[sample]\ngrid_nx = 16\ngrid_ny = 16\ngrid_nm = 1\n" PH, &s, err, sizeof err) == 0, "%s", err);
+  ck_assert_int_eq(s.n_sites, 256);
+  /* single-molecule scenarios have no sites */
+  ck_assert_msg(load_scn("[emitter]\nx_nm = 3\n", &s, err, sizeof err) == 0, "%s", err);
+  ck_assert_int_eq(s.n_sites, 0);
+#undef PH
+}
+END_TEST
+
 START_TEST(test_shipped_scenarios_and_docs)
 {
   const char *dir = getenv("SCENARIO_DIR") ? getenv("SCENARIO_DIR") : "sim/scenarios";
@@ -600,7 +943,7 @@ START_TEST(test_shipped_scenarios_and_docs)
   glob_t g;
   ck_assert_int_eq(glob(pat, 0, NULL, &g), 0);
   const char *want[] = { "static.ini", "noisy-link.ini", "lissajous.ini", "lissajous-bright.ini", "lissajous-L50.ini",
-                         "ribosome.ini", "kinesin-steps.ini" };
+                         "ribosome.ini", "kinesin-steps.ini", "origami.ini" };
   for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
     int found = 0;
     for (size_t i = 0; i < g.gl_pathc; i++) found |= strstr(g.gl_pathv[i], want[w]) && strlen(strstr(g.gl_pathv[i], want[w])) == strlen(want[w]);
@@ -657,9 +1000,13 @@ static Suite *physics_suite(void)
   tcase_add_test(t, test_settling_lag);
   tcase_add_test(t, test_emitter_size);
   tcase_add_test(t, test_beam_shape_pin);
+  tcase_add_test(t, test_sites_switching);
+  tcase_add_test(t, test_sites_bleaching);
+  tcase_add_test(t, test_sites_signal_sum);
   suite_add_tcase(s, t);
   t = tcase_create("scenarios");
   tcase_add_test(t, test_parser_refusals);
+  tcase_add_test(t, test_parser_sites);
   tcase_add_test(t, test_shipped_scenarios_and_docs);
   suite_add_tcase(s, t);
   return s;

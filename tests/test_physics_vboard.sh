@@ -6,6 +6,8 @@
 #   header), within 5 standard errors; truth.csv and physics.json as documented;
 # - lissajous.ini: every truth.csv row against the analytic S82 average of the Lissajous
 #   figure over its cycle (the timestamp -> model time mapping of sim/vboard.cpp);
+# - a multi-site sample (origami.ini's sites, fast switching): truth.csv's n_on columns,
+#   the site list and the time-weighted statistics of physics.json;
 # - a bad scenario key is refused by the host in one line naming the key.
 # Usage: tests/test_physics_vboard.sh [BUILD]
 set -u
@@ -73,6 +75,40 @@ if "$MF" acquire --board "sim:$SCN/lissajous.ini" --mode track --duration 0.25 -
   [ "$off" = 0 ] || fail "lissajous: $off cycles off for a bead that does not blink"
 else
   fail "lissajous acquire: $(cat "$tmp/err")"
+fi
+
+# ---- multi-site sample: truth.csv n_on columns against physics.json ----
+# origami.ini's sites with fast spontaneous switching (no 405 nm open loop): 200/s per
+# site, ON 3 ms, so sites come and go many times in 0.25 s
+D=$tmp/sites
+sed -e 's/^spontaneous_hz = .*/spontaneous_hz = 200/' -e 's/^t_on_ms = .*/t_on_ms = 3/' \
+    -e 's/^bleach_prob = .*/bleach_prob = 0.01/' "$SCN/origami.ini" >"$tmp/sites.ini"
+if "$MF" acquire --board "sim:$tmp/sites.ini" --mode track --duration 0.25 --out "$D" controller=off >/dev/null 2>"$tmp/err"; then
+  [ "$(head -1 "$D/truth.csv")" = "t_s,x_nm,y_nm,on,n_on,n_on_mean" ] || fail "sites: truth.csv header $(head -1 "$D/truth.csv")"
+  grep -q '"sites": \[' "$D/physics.json" && grep -q '"x_nm": -12.000, "y_nm": -6.000' "$D/physics.json" \
+    || fail "sites: physics.json lacks the site list"
+  jnum() { sed -n 's/.*"'"$2"'": \([-0-9.e+]*\).*/\1/p' "$1/physics.json" | head -1; }
+  f1=$(jnum "$D" frac_on_ge1); f2=$(jnum "$D" frac_on_ge2); mn=$(jnum "$D" mean_n_on)
+  sp=$(jnum "$D" activations_spontaneous); a4=$(jnum "$D" activations_405)
+  # the truth rows: mean of n_on_mean over the cycles (which cover most of the run) against
+  # physics.json's run average; every row's columns consistent (0 <= n_on <= 5, on <=> n_on_mean
+  # >= 0.5 possible only when some site was on, x, y near the origami when exactly one is on)
+  res=$(awk -F, 'NR > 1 { n++; s += $6; if ($5 < 0 || $5 > 5 || $6 < 0 || $6 > 5) bad++
+      if ($4 == 1 && $6 == 0) bad++
+      if ($5 == 1 && $6 == 1 && (($2 + 12)^2 + ($3 + 6)^2 > 0.01) && ($2^2 + ($3 + 6)^2 > 0.01) && (($2 - 12)^2 + ($3 + 6)^2 > 0.01) \
+          && (($2 + 3)^2 + ($3 - 12)^2 > 0.01) && (($2 - 3)^2 + ($3 - 12)^2 > 0.01)) bad++
+      if ($6 >= 1.5) two++ }
+      END { printf "%d %.4f %d %d\n", n, s / n, bad + 0, two + 0 }' "$D/truth.csv")
+  read -r n mean bad two <<<"$res"
+  echo "  sites: $n truth rows, mean n_on_mean $mean (physics.json mean_n_on $mn, >=1 on $f1, >=2 on $f2), $two rows with >= 1.5 on; activations $sp spontaneous, $a4 by 405 nm"
+  [ "$bad" = 0 ] || fail "sites: $bad inconsistent truth rows"
+  [ "$a4" = 0 ] || fail "sites: $a4 activations by 405 nm in an open-loop run"
+  # physics.json's mean is over the whole run incl. the start-up before the first cycle:
+  # within 10 % of the cycles' mean
+  awk -v a="$mean" -v b="$mn" 'BEGIN {exit !(b > 0.5 && (a - b)^2 < (0.1 * b)^2)}' || fail "sites: truth mean $mean vs physics.json $mn"
+  [ "$two" -gt 0 ] || fail "sites: no cycle with two sites on"
+else
+  fail "sites acquire: $(cat "$tmp/err")"
 fi
 
 # ---- the host refuses a bad scenario key in one line ----
