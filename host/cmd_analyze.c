@@ -43,8 +43,11 @@ static void an_usage(FILE *f)
     "sites, precision next to the CRB, image.png/sites.png, events.csv, sites.csv, precision.csv,\n"
     "export.npy (one row per stage localization), summary.json \"imaging_analysis\". Options there:\n"
     "  --positions mle|firmware (mle: host 2D MLE, default; firmware: centre + live mLMS), --sbr S,\n"
-    "  --sites K (k-means with K sites; default: the number of sites in DIR/physics.json, else the\n"
-    "  agglomerative clusters), --cluster-radius NM (3), --min-event-locs N (2), --seed S (1).\n"
+    "  --sites K (k-means with K sites; default: k from the data, the smallest k whose clusters\n"
+    "  scatter as the measured precision predicts), --cluster-radius NM (3, the agglomerative\n"
+    "  clusters reported next to it), --min-event-locs N (2), --seed S (1), --efo-min F (0.5: final\n"
+    "  localizations whose photon rate is below F x the median, background-only time in the\n"
+    "  stage, are left out of events, sites and image; 0 keeps all).\n"
     "Damaged raw files are analysed as far as they decode; every damaged stretch is reported\n"
     "with its byte offset (stderr and summary.json \"analysis.damage\").\n");
 }
@@ -139,6 +142,7 @@ int cmd_analyze(int argc, char **argv)
       }
       else if (!strcmp(a, "--sites")) { if (parse_int(a, v, 1, 8, &io.sites)) return 2; }
       else if (!strcmp(a, "--cluster-radius")) { if (parse_pos(a, v, 0.01, 1e4, &io.radius_nm)) return 2; }
+      else if (!strcmp(a, "--efo-min")) { if (parse_pos(a, v, 0, 1, &io.efo_min)) return 2; }
       else if (!strcmp(a, "--min-event-locs")) { if (parse_int(a, v, 1, 1000000, &io.min_event_locs)) return 2; }
       else if (!strcmp(a, "--seed")) { int sd; if (parse_int(a, v, 0, 2147483647, &sd)) return 2; io.seed = (unsigned)sd; }
       else if (!strcmp(a, "--board")) { /* accepted like every minflux command; no board is used */ }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <gsl/gsl_cdf.h>
 #include <jansson.h>
 #include "mle2d.h"
 #include "protocol.h"
@@ -252,7 +253,7 @@ int img_events(const img_result *r, int use_mle, img_event **evp, size_t *nev)
   if (!ev) return -1;
   for (size_t i = 0; i < r->nloc; i++) {
     const img_loc *l = &r->loc[i];
-    if (!l->event) continue;
+    if (!l->event || l->low_efo) continue;
     const double x = use_mle ? l->mx_nm : l->x_nm, y = use_mle ? l->my_nm : l->y_nm;
     if (!isfinite(x) || !isfinite(y)) continue;
     img_event *e = &ev[l->event - 1];
@@ -266,12 +267,13 @@ int img_events(const img_result *r, int use_mle, img_event **evp, size_t *nev)
     img_event *e = &ev[k];
     e->id = k + 1;
     e->site = -1;
+    e->truth = -1;
     if (!e->nloc) continue;
     e->x_nm /= e->nloc; e->y_nm /= e->nloc; e->photons /= e->nloc;
   }
   for (size_t i = 0; i < r->nloc; i++) {
     const img_loc *l = &r->loc[i];
-    if (!l->event) continue;
+    if (!l->event || l->low_efo) continue;
     const double x = use_mle ? l->mx_nm : l->x_nm, y = use_mle ? l->my_nm : l->y_nm;
     if (!isfinite(x) || !isfinite(y)) continue;
     img_event *e = &ev[l->event - 1];
@@ -334,8 +336,18 @@ size_t img_cluster_radius(const double *x, const double *y, const double *w, siz
 static uint64_t xs64(uint64_t *s) { *s ^= *s << 13; *s ^= *s >> 7; *s ^= *s << 17; return *s; }
 static double urand(uint64_t *s) { return (xs64(s) >> 11) * (1.0 / 9007199254740992.0); }
 
+/* k-means; a restart whose centres come nearer than min_sep is not kept (0 if none is) */
+static size_t kmeans_sep(const double *x, const double *y, const double *w, size_t n, size_t k, unsigned seed,
+                         int restarts, double min_sep, int *label, img_site *sites);
+
 size_t img_kmeans(const double *x, const double *y, const double *w, size_t n, size_t k, unsigned seed,
                   int restarts, int *label, img_site *sites)
+{
+  return kmeans_sep(x, y, w, n, k, seed, restarts, 0, label, sites);
+}
+
+static size_t kmeans_sep(const double *x, const double *y, const double *w, size_t n, size_t k, unsigned seed,
+                         int restarts, double min_sep, int *label, img_site *sites)
 {
   if (!n || !k) return 0;
   if (k > n) k = n;
@@ -390,7 +402,10 @@ size_t img_kmeans(const double *x, const double *y, const double *w, size_t n, s
       for (size_t q = 0; q < k; q++) if (sw[q] > 0) { mx[q] = bx[q] / sw[q]; my[q] = by[q] / sw[q]; }
       if (!changed) break;
     }
-    if (sse < best) {
+    double dmin = INFINITY;
+    for (size_t a = 0; a < k; a++)
+      for (size_t b = a + 1; b < k; b++) dmin = fmin(dmin, hypot(mx[a] - mx[b], my[a] - my[b]));
+    if (sse < best && !(dmin < min_sep)) {
       best = sse;
       for (size_t i = 0; i < n; i++) label[i] = lab[i];
       for (size_t q = 0; q < k; q++) {
@@ -401,9 +416,47 @@ size_t img_kmeans(const double *x, const double *y, const double *w, size_t n, s
       }
     }
   }
+  free(mx); free(my); free(bx); free(by); free(d2); free(sw); free(lab);
+  if (!isfinite(best)) return 0;
   for (size_t q = 0; q < k; q++) sites[q].events = 0;
   for (size_t i = 0; i < n; i++) sites[label[i]].events++;
-  free(mx); free(my); free(bx); free(by); free(d2); free(sw); free(lab);
+  return k;
+}
+
+size_t img_kmeans_auto(const double *x, const double *y, const double *w, size_t n, size_t kmax, double sigma,
+                       double alpha, double min_sep, unsigned seed, int restarts, int *label, img_site *sites,
+                       double *p_min)
+{
+  if (p_min) *p_min = NAN;
+  if (!n || !kmax || !(sigma > 0)) return 0;
+  if (kmax > n) kmax = n;
+  size_t k = 0;
+  double p_prev = NAN;
+  for (k = 1; k <= kmax; k++) {
+    /* the best clustering whose centres are min_sep apart; none: k - 1 stands */
+    if (kmeans_sep(x, y, w, n, k, seed, restarts, min_sep, label, sites) != k) {
+      if (k == 1) return 0;
+      k--;
+      if (kmeans_sep(x, y, w, n, k, seed, restarts, min_sep, label, sites) != k) return 0;
+      if (p_min) *p_min = p_prev;
+      break;
+    }
+    double pm = 1;
+    for (size_t q = 0; q < k; q++) {
+      double chi2 = 0;
+      size_t nq = 0;
+      for (size_t i = 0; i < n; i++) {
+        if ((size_t)label[i] != q) continue;
+        const double dx = x[i] - sites[q].x_nm, dy = y[i] - sites[q].y_nm;
+        chi2 += (w ? w[i] : 1) * (dx * dx + dy * dy) / (sigma * sigma);
+        nq++;
+      }
+      if (nq >= 2) pm = fmin(pm, gsl_cdf_chisq_Q(chi2, 2.0 * (nq - 1)));
+    }
+    if (p_min) *p_min = pm;
+    p_prev = pm;
+    if (pm >= alpha / k || k == kmax) break;
+  }
   return k;
 }
 

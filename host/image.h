@@ -64,6 +64,7 @@ typedef struct {
   int      abort;              /* IMG_AB_*: the controller aborted at this record */
   int      next_state;         /* state of the next record (-1: none, end of run or gap) */
   uint32_t event;              /* final and not aborted: its emission event (from 1), else 0 */
+  int      low_efo;            /* analyze's efo filter: left out of its event (img_events skips it) */
 } img_loc;
 
 typedef struct {
@@ -98,6 +99,7 @@ typedef struct {
   double   ss_nm2;             /* sum of squared distances to the mean (both axes) */
   double   photons;            /* mean N per localization */
   int      site;               /* cluster label, -1 unassigned */
+  int      truth;              /* truth site on during it (virtual board, synthetic), -1 */
 } img_event;
 
 /* Events of r (use_mle: the host MLE positions, else the firmware's). *ev malloc'd. */
@@ -119,6 +121,19 @@ size_t img_cluster_radius(const double *x, const double *y, const double *w, siz
  * squares kept). Returns k (or n when n < k). */
 size_t img_kmeans(const double *x, const double *y, const double *w, size_t n, size_t k, unsigned seed,
                   int restarts, int *label, img_site *sites);
+/* k-means with k chosen from the data: the smallest k (1..kmax) for which the points of
+ * every cluster scatter about its centre as their known variance predicts. Point i has
+ * variance sigma^2 / w[i] per axis (an event mean of w[i] localizations of precision
+ * sigma), so a cluster of one site has sum w |p - c|^2 / sigma^2 ~ chi^2 with 2 (n - 1)
+ * degrees of freedom; k is accepted when no cluster's upper tail probability is below
+ * alpha / k. *p_min (may be NULL) gets the smallest tail probability of the k returned.
+ * Only clusterings whose centres are min_sep apart (the resolution asked for) count; when
+ * the restarts find none for k, the search ends at k - 1 (then *p_min may be below alpha / k: the scatter of the sites is
+ * larger than the precision alone explains). When no k <= kmax passes, returns kmax's
+ * clustering with *p_min below alpha / kmax. */
+size_t img_kmeans_auto(const double *x, const double *y, const double *w, size_t n, size_t kmax, double sigma,
+                       double alpha, double min_sep, unsigned seed, int restarts, int *label, img_site *sites,
+                       double *p_min);
 /* Matches sites to truth positions (tx, ty; nt of them, at most 8 sites matched
  * exhaustively) minimizing the sum of squared distances after removing the mean offset
  * when remove_offset; fills sites[].truth/tx/ty. Returns the RMS distance of the matched

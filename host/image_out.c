@@ -1,6 +1,7 @@
 /* image_out: see image_out.h and docs/imaging.md. */
 #include "image_out.h"
 #include <errno.h>
+#include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,9 +178,43 @@ void img_truth_read(const char *dir, img_truth *t)
       t->frac_ge1 = (double)ge1 / tt.rows;
       t->frac_ge2_of_on = ge1 ? (double)ge2 / ge1 : NAN;
       t->have_non = 1;
+      /* runs of one site on: which truth site each emission event saw */
+      const int ct = te_col(&tt, "t_s"), cx = te_col(&tt, "x_nm"), cy = te_col(&tt, "y_nm");
+      size_t cap = 0;
+      for (size_t i = 0; t->have_sites && ct >= 0 && cx >= 0 && cy >= 0 && i < tt.rows; i++) {
+        if (te_at(&tt, i, c) != 1) continue;
+        const double x = te_at(&tt, i, cx), y = te_at(&tt, i, cy), ts = te_at(&tt, i, ct);
+        int best = 0;
+        for (size_t q = 1; q < t->nsites; q++)
+          if (hypot(x - t->x[q], y - t->y[q]) < hypot(x - t->x[best], y - t->y[best])) best = (int)q;
+        const double dt = i + 1 < tt.rows ? te_at(&tt, i + 1, ct) - ts : 0;
+        struct img_truth_seg *g = t->nseg ? &t->seg[t->nseg - 1] : NULL;
+        if (g && g->site == best && ts - g->t1_s < 1e-9 + 2 * (dt > 0 ? dt : 0)) { g->t1_s = ts + dt; continue; }
+        if (t->nseg == cap) {
+          struct img_truth_seg *ns = realloc(t->seg, (cap = cap ? 2 * cap : 256) * sizeof *ns);
+          if (!ns) break;
+          t->seg = ns;
+        }
+        t->seg[t->nseg++] = (struct img_truth_seg){ ts, ts + dt, best };
+      }
     }
     te_free(&tt);
   }
+}
+
+void img_truth_free(img_truth *t) { free(t->seg); t->seg = NULL; t->nseg = 0; }
+
+int img_truth_site_at(const img_truth *t, double t0_s, double t1_s)
+{
+  double ov[8] = { 0 };
+  /* first run ending after t0 (the runs are in time order) */
+  size_t lo = 0, hi = t->nseg;
+  while (lo < hi) { const size_t mid = (lo + hi) / 2; if (t->seg[mid].t1_s <= t0_s) lo = mid + 1; else hi = mid; }
+  for (size_t i = lo; i < t->nseg && t->seg[i].t0_s < t1_s; i++)
+    ov[t->seg[i].site] += fmin(t1_s, t->seg[i].t1_s) - fmax(t0_s, t->seg[i].t0_s);
+  int best = -1;
+  for (size_t q = 0; q < t->nsites && q < 8; q++) if (ov[q] > 0 && (best < 0 || ov[q] > ov[best])) best = (int)q;
+  return best;
 }
 
 /* ---- analyze ---- */
@@ -192,6 +227,7 @@ void img_default_opts(img_opts *o)
   o->sites = 0;
   o->radius_nm = 3;
   o->min_event_locs = 2;
+  o->efo_min = 0.5;
   o->png = 1;
   o->seed = 1;
 }
@@ -269,6 +305,27 @@ int img_analyze(const char *dir, const an_raw *raw, const img_params *p, const i
 {
   img_result r;
   if (img_extract(raw, p, 1, o->sbr, &r, err, n)) { img_result_free(&r); return -1; }
+  /* efo filter: a final localization whose photons came at a fraction of the usual rate
+   * (N per record of its stage) spent part of the stage with the dye off, on background
+   * alone: its SBR is not the run's and its MLE is biased; it leaves its event (it stays
+   * in the files: export.npy has its efo, localizations.csv its records) */
+  size_t low_efo = 0;
+  double efo_med = NAN;
+  {
+    double *rt = malloc((r.nloc + 1) * sizeof *rt);
+    size_t nr = 0;
+    for (size_t i = 0; rt && i < r.nloc; i++)
+      if (r.loc[i].event && r.loc[i].nrec) rt[nr++] = (double)r.loc[i].N / r.loc[i].nrec;
+    if (nr) {
+      efo_med = an_median(rt, nr);
+      for (size_t i = 0; i < r.nloc; i++) {
+        r.loc[i].low_efo = o->efo_min > 0 && r.loc[i].event && r.loc[i].nrec &&
+                           (double)r.loc[i].N / r.loc[i].nrec < o->efo_min * efo_med;
+        low_efo += (size_t)r.loc[i].low_efo;
+      }
+    }
+    free(rt);
+  }
   img_event *ev = NULL;
   size_t nev = 0;
   if (img_events(&r, o->use_mle, &ev, &nev)) { img_result_free(&r); snprintf(err, n, "out of memory"); return -1; }
@@ -301,7 +358,7 @@ int img_analyze(const char *dir, const an_raw *raw, const img_params *p, const i
   double *Ns = malloc((r.nloc + 1) * sizeof *Ns);
   for (size_t i = 0; Ns && i < r.nloc; i++) {
     const img_loc *l = &r.loc[i];
-    if (!l->event) continue;
+    if (!l->event || l->low_efo) continue;
     for (size_t e = 0; e < nev; e++) if (ev[e].id == l->event && ev[e].nloc >= 2) { Ns[nq++] = l->N; break; }
   }
   double edges[5] = { 0, 0, 0, 0, INFINITY };
@@ -319,7 +376,7 @@ int img_analyze(const char *dir, const an_raw *raw, const img_params *p, const i
   if (nq >= 8) {
     for (size_t i = 0; i < r.nloc; i++) {
       const img_loc *l = &r.loc[i];
-      if (!l->event) continue;
+      if (!l->event || l->low_efo) continue;
       const img_event *e = NULL;
       for (size_t q = 0; q < nev; q++) if (ev[q].id == l->event) { e = &ev[q]; break; }
       if (!e || e->nloc < 2) continue;
@@ -361,23 +418,65 @@ int img_analyze(const char *dir, const an_raw *raw, const img_params *p, const i
     free(ex); free(ey); free(ew); free(lab); free(lab2); free(eidx); free(sa);
     snprintf(err, n, "out of memory"); rc = -1; goto out;
   }
-  for (size_t i = 0; i < nev; i++)
-    if ((int)ev[i].nloc >= o->min_event_locs) { ex[m] = ev[i].x_nm; ey[m] = ev[i].y_nm; ew[m] = (double)ev[i].nloc; eidx[m++] = i; }
+  /* events whose own localizations scatter far more than the precision (chi^2 tail below
+   * IMG_AUTO_ALPHA: two emitters, or a switch within the event) are not clustered */
+  const double sig_loc = prec_sigma(&pa);
+  size_t mixed = 0;
+  for (size_t i = 0; i < nev; i++) {
+    if ((int)ev[i].nloc < o->min_event_locs) continue;
+    if (ev[i].nloc >= 2 && isfinite(sig_loc) && sig_loc > 0 &&
+        gsl_cdf_chisq_Q(ev[i].ss_nm2 / (sig_loc * sig_loc), 2.0 * (ev[i].nloc - 1)) < IMG_AUTO_ALPHA) { mixed++; continue; }
+    ex[m] = ev[i].x_nm; ey[m] = ev[i].y_nm; ew[m] = (double)ev[i].nloc; eidx[m++] = i;
+  }
+  /* the precision of the events kept (the mixed ones would widen it): the clusters' yardstick */
+  prec_acc pk = { 0, 0, 0, 0 };
+  for (size_t i = 0; i < m; i++)
+    if (ev[eidx[i]].nloc >= 2) { pk.ss += ev[eidx[i]].ss_nm2; pk.dof += ev[eidx[i]].nloc - 1; }
+  const double sig_clu = pk.dof > 0 ? prec_sigma(&pk) : sig_loc;
   size_t na = img_cluster_radius(ex, ey, ew, m, o->radius_nm, lab, sa);
   {   /* clusters of fewer than 3 events are outliers, not sites: their events unassigned */
     int *map = malloc((na + 1) * sizeof *map);
     size_t kept = 0;
-    for (size_t q = 0; map && q < na; q++) map[q] = sa[q].events >= 3 ? (int)kept++ : -1;
+    for (size_t q = 0; map && q < na; q++) map[q] = sa[q].events >= IMG_SITE_MIN_EVENTS ? (int)kept++ : -1;
     for (size_t q = 0; map && q < na; q++) if (map[q] >= 0) sa[map[q]] = sa[q];
     for (size_t i = 0; map && i < m; i++) lab[i] = map[lab[i]];
     if (map) na = kept;
     free(map);
   }
-  const size_t kwant = o->sites > 0 ? (size_t)o->sites : tr.have_sites ? tr.nsites : 0;
+  /* k-means: the user's k, else k from the data (the truth only scores the result) */
   size_t nk = 0;
-  if (kwant > 0 && kwant <= 8 && m >= kwant) nk = img_kmeans(ex, ey, ew, m, kwant, o->seed, 50, lab2, sk);
-  /* the sites reported: k-means when k is known, else the agglomerative clusters */
+  double auto_p = NAN;
+  size_t lone = 0;
+  if (o->sites > 0) {
+    if (o->sites <= 8 && m >= (size_t)o->sites) nk = img_kmeans(ex, ey, ew, m, (size_t)o->sites, o->seed, 50, lab2, sk);
+  } else if (m > 0 && isfinite(sig_clu) && sig_clu > 0) {
+    nk = img_kmeans_auto(ex, ey, ew, m, 8, sig_clu, IMG_AUTO_ALPHA, o->radius_nm, o->seed, 50, lab2, sk, &auto_p);
+    /* a cluster of fewer than 3 events is an outlier (two emitters on together localize
+     * between them; a biased event), not a site: its events are left unassigned */
+    int map[8];
+    size_t cnt[8] = { 0 }, kept = 0;
+    for (size_t i = 0; i < m; i++) cnt[lab2[i]]++;
+    for (size_t q = 0; q < nk; q++) map[q] = cnt[q] >= IMG_SITE_MIN_EVENTS ? (int)kept++ : -1;
+    for (size_t q = 0; q < nk; q++) if (map[q] >= 0) sk[map[q]] = sk[q];
+    for (size_t i = 0; i < m; i++) { if (map[lab2[i]] < 0) lone++; lab2[i] = map[lab2[i]]; }
+    nk = kept;
+  }
+  /* the truth site of each event, and how many truth sites the clustered events saw */
+  size_t truth_seen = 0;
+  {
+    unsigned mask = 0;
+    for (size_t i = 0; i < nev && tr.nseg; i++) {
+      ev[i].truth = img_truth_site_at(&tr, ev[i].t0_s, ev[i].t1_s + p->rec_s);
+    }
+    /* truth sites with IMG_SITE_MIN_EVENTS or more of the clustered events (the fewer are not reported) */
+    size_t per[8] = { 0 };
+    for (size_t i = 0; i < m; i++) if (ev[eidx[i]].truth >= 0) per[ev[eidx[i]].truth]++;
+    for (size_t q = 0; q < 8; q++) if (per[q] >= IMG_SITE_MIN_EVENTS) mask |= 1u << q;
+    for (; mask; mask &= mask - 1) truth_seen++;
+  }
+  /* the sites reported: k-means, else (no precision, no k) the agglomerative clusters */
   const int use_k = nk > 0;
+  const int auto_k = use_k && o->sites <= 0;
   img_site *S = use_k ? sk : sa;
   const size_t ns = use_k ? nk : na;
   int *L = use_k ? lab2 : lab;
@@ -417,11 +516,11 @@ int img_analyze(const char *dir, const an_raw *raw, const img_params *p, const i
   }
   if (close_checked(f, path, err, n)) { rc = -1; goto sites_done; }
   if (!(f = open_in(dir, "events.csv", path, sizeof path, err, n))) { rc = -1; goto sites_done; }
-  fprintf(f, "event,t_start_s,t_end_s,localizations,photons_mean,x_nm,y_nm,sigma_nm,site\n");
+  fprintf(f, "event,t_start_s,t_end_s,localizations,photons_mean,x_nm,y_nm,sigma_nm,site,truth_site\n");
   for (size_t i = 0; i < nev; i++) {
     fprintf(f, "%u,%.9f,%.9f,%zu,%.2f,%.4f,%.4f,", ev[i].id, ev[i].t0_s, ev[i].t1_s, ev[i].nloc, ev[i].photons, ev[i].x_nm, ev[i].y_nm);
     num(f, ev[i].nloc >= 2 ? sqrt(ev[i].ss_nm2 / (2.0 * (ev[i].nloc - 1))) : NAN, "%.4f");
-    fprintf(f, ",%d\n", ev[i].site);
+    fprintf(f, ",%d,%d\n", ev[i].site, ev[i].truth);
   }
   if (close_checked(f, path, err, n)) { rc = -1; goto sites_done; }
   if (write_npy(dir, p, &r, o->use_mle, err, n)) { rc = -1; goto sites_done; }
@@ -435,7 +534,7 @@ int img_analyze(const char *dir, const an_raw *raw, const img_params *p, const i
     size_t cnt = 0;
     for (size_t i = 0; i < r.nloc; i++) {
       const img_loc *l = &r.loc[i];
-      if (!l->event) continue;
+      if (!l->event || l->low_efo) continue;
       const double x = o->use_mle ? l->mx_nm : l->x_nm, y = o->use_mle ? l->my_nm : l->y_nm;
       if (!isfinite(x) || !isfinite(y)) continue;
       x0 = fmin(x0, x); x1 = fmax(x1, x); y0 = fmin(y0, y); y1 = fmax(y1, y); cnt++;
@@ -454,7 +553,7 @@ int img_analyze(const char *dir, const an_raw *raw, const img_params *p, const i
     const int hw = (int)ceil(3 * sp);
     for (size_t i = 0; i < r.nloc; i++) {
       const img_loc *l = &r.loc[i];
-      if (!l->event) continue;
+      if (!l->event || l->low_efo) continue;
       const double x = o->use_mle ? l->mx_nm : l->x_nm, y = o->use_mle ? l->my_nm : l->y_nm;
       if (!isfinite(x) || !isfinite(y)) continue;
       const double fx = (x - x0) / px_nm, fy = (y - y0) / px_nm;
@@ -518,6 +617,11 @@ int img_analyze(const char *dir, const an_raw *raw, const img_params *p, const i
     json_object_set_new(a, "positions", json_string(o->use_mle ? "mle" : "firmware"));
     json_object_set_new(a, "events", json_integer((json_int_t)nev));
     json_object_set_new(a, "events_clustered", json_integer((json_int_t)m));
+    json_object_set_new(a, "events_mixed", json_integer((json_int_t)mixed));
+    json_object_set_new(a, "efo_min", json_real(o->efo_min));
+    json_object_set_new(a, "efo_median_photons_per_ms", jnum(efo_med / p->rec_s * 1e-3));
+    json_object_set_new(a, "localizations_low_efo", json_integer((json_int_t)low_efo));
+    json_object_set_new(a, "events_lone", json_integer((json_int_t)lone));
     json_object_set_new(a, "precision_nm", jnum(prec_sigma(&pa)));
     json_object_set_new(a, "precision_other_nm", jnum(prec_sigma(&pm)));
     json_object_set_new(a, "precision_localizations", json_integer((json_int_t)pa.n));
@@ -525,7 +629,10 @@ int img_analyze(const char *dir, const an_raw *raw, const img_params *p, const i
     json_object_set_new(a, "crb_nm", jnum(crb0));
     json_object_set_new(a, "crb_sbr_nm", jnum(crbb));
     json_object_set_new(a, "sbr_estimate", jnum(sbr_last));
-    json_object_set_new(a, "cluster", json_string(use_k ? "kmeans" : "agglomerative"));
+    json_object_set_new(a, "cluster", json_string(auto_k ? "kmeans_auto" : use_k ? "kmeans" : "agglomerative"));
+    json_object_set_new(a, "kmeans_auto_alpha", json_real(IMG_AUTO_ALPHA));
+    json_object_set_new(a, "kmeans_auto_p_min", jnum(auto_p));
+    json_object_set_new(a, "kmeans_auto_sigma_nm", jnum(sig_clu));
     json_object_set_new(a, "cluster_radius_nm", json_real(o->radius_nm));
     json_object_set_new(a, "agglomerative_clusters", json_integer((json_int_t)na));
     json_t *js = json_array();
@@ -542,6 +649,7 @@ int img_analyze(const char *dir, const an_raw *raw, const img_params *p, const i
     jpairs = NULL;
     json_object_set_new(a, "max_distance_error_nm", jnum(maxdd));
     json_object_set_new(a, "truth_sites", json_integer((json_int_t)tr.nsites));
+    if (tr.nseg) json_object_set_new(a, "truth_sites_with_events", json_integer((json_int_t)truth_seen));
     json_object_set_new(a, "site_rms_error_nm", jnum(rms_abs));
     json_object_set_new(a, "site_rms_error_after_offset_nm", jnum(rms));
     json_object_set_new(a, "offset_nm", json_pack("[ff]", off_x, off_y));
@@ -560,12 +668,22 @@ int img_analyze(const char *dir, const an_raw *raw, const img_params *p, const i
   for (size_t i = 0; i < nev; i++) nev2 += ev[i].nloc >= 2;
   if (rc == 0 && !o->quiet) {
     img_print_summary(stdout, p, &r);
+    printf("efo filter: %zu final localizations below %.2g x the median photon rate %.1f kHz left out of the events\n",
+           low_efo, o->efo_min, efo_med / p->rec_s * 1e-3);
     printf("precision (%s positions, spread within the localizations of %zu events with >= 2): %.3g nm at %.1f photons; CRB %.3g nm "
            "(no background), %.3g nm (SBR %.3g estimated); the other positions (%s) %.3g nm\n",
            o->use_mle ? "host MLE" : "firmware mLMS", nev2, prec_sigma(&pa), meanN, crb0, crbb, sbr_last,
            o->use_mle ? "firmware" : "host MLE", prec_sigma(&pm));
-    printf("sites: %zu (%s of %zu events with >= %d localizations; %zu agglomerative clusters at %.3g nm)\n", ns,
-           use_k ? "k-means" : "agglomerative", m, o->min_event_locs, na, o->radius_nm);
+    if (auto_k)
+      printf("sites: %zu (k-means of %zu events with >= %d localizations, k chosen from the data: the smallest k whose clusters "
+             "scatter as the precision %.3g nm predicts (chi^2 p_min %.3g, asked >= %.3g / k) and no two nearer than %.3g nm; "
+             "%zu events in clusters of fewer than %d dropped; %zu events left out as mixed (their own scatter too large); "
+             "%zu agglomerative clusters at %.3g nm)\n",
+             ns, m, o->min_event_locs, sig_clu, auto_p, IMG_AUTO_ALPHA, o->radius_nm, lone, IMG_SITE_MIN_EVENTS, mixed, na,
+             o->radius_nm);
+    else
+      printf("sites: %zu (%s of %zu events with >= %d localizations; %zu agglomerative clusters at %.3g nm)\n", ns,
+             use_k ? "k-means, k given" : "agglomerative", m, o->min_event_locs, na, o->radius_nm);
     for (size_t q = 0; q < ns; q++) {
       printf("  site %zu: (%.2f, %.2f) nm, %zu events", q, S[q].x_nm, S[q].y_nm, S[q].events);
       if (S[q].truth >= 0)
@@ -583,6 +701,9 @@ int img_analyze(const char *dir, const an_raw *raw, const img_params *p, const i
         }
         printf("\n");
       }
+    if (tr.nseg)
+      printf("truth: %zu of the %zu sites were on alone during %d or more clustered events\n", truth_seen, tr.nsites,
+             IMG_SITE_MIN_EVENTS);
     if (tr.have_sites)
       printf("site RMS error %.2f nm (%.2f nm after removing the common offset (%.2f, %.2f) nm); largest distance error %.2f nm\n",
              rms_abs, rms, off_x, off_y, maxdd);
@@ -598,6 +719,7 @@ sites_done:
   free(ex); free(ey); free(ew); free(lab); free(lab2); free(eidx); free(sa);
 out:
   free(ev);
+  img_truth_free(&tr);
   img_result_free(&r);
   return rc;
 }

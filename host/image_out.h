@@ -19,14 +19,19 @@ void    img_print_summary(FILE *f, const img_params *p, const img_result *r);
 typedef struct {
   int      use_mle;          /* positions: 1 the host 2D MLE, 0 the firmware's (centre + live mLMS) */
   double   sbr;              /* MLE: SBR (<= 0: per-stage estimate) */
-  int      sites;            /* k-means with this k (0: the number of truth sites when known) */
+  int      sites;            /* k-means with this k (0: k chosen from the data, img_kmeans_auto) */
   double   radius_nm;        /* agglomerative clustering radius */
   int      min_event_locs;   /* events with fewer final localizations are not clustered */
+  double   efo_min;          /* final localizations below efo_min x the median photon rate leave their event */
   int      png;
   unsigned seed;             /* k-means starts */
   int      quiet;
 } img_opts;
 
+/* the k-means choice of k from the data: significance of a cluster's excess scatter */
+#define IMG_AUTO_ALPHA 1e-3
+/* a site needs this many events (fewer: outliers), k-means and agglomerative alike */
+#define IMG_SITE_MIN_EVENTS 3
 void img_default_opts(img_opts *o);
 /* The whole imaging analysis of DIR (raw already read, p from its header). Prints the report
  * on stdout unless quiet. 0, or -1 with a message. */
@@ -43,7 +48,13 @@ typedef struct {
   double phys_frac_ge2;      /* physics.json's own figure when it has one (NAN) */
   size_t rows;
   int    have_sites, have_non;
+  /* truth.csv's runs of one site on (n_on == 1, the site nearest x_nm, y_nm) */
+  struct img_truth_seg { double t0_s, t1_s; int site; } *seg;
+  size_t nseg;
 } img_truth;
 void img_truth_read(const char *dir, img_truth *t);
+void img_truth_free(img_truth *t);
+/* The truth site on for most of [t0, t1] (-1: none on alone then). */
+int img_truth_site_at(const img_truth *t, double t0_s, double t1_s);
 
 #endif

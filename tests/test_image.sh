@@ -34,13 +34,16 @@ refused() {   # refused NAME PATTERN CMD...
 # the sites' checks on an analysed directory: D NAME MAXERR
 sites_ok() {
   local D=$1 name=$2 tol=$3 S=$1/summary.json
-  local nl ns nt md pr crb
-  nl=$(jnum "$S" localizations); nt=$(jnum "$S" truth_sites)
+  local nl ns nt ne md pr crb
+  nl=$(jnum "$S" localizations); nt=$(jnum "$S" truth_sites); ne=$(jnum "$S" truth_sites_with_events)
   ns=$(awk -F, 'NR>1' "$D/sites.csv" | wc -l)
   md=$(jnum "$S" max_distance_error_nm); pr=$(jnum "$S" precision_nm); crb=$(jnum "$S" crb_sbr_nm)
-  echo "  $name: $nl localizations, $ns sites of $nt, largest distance error $md nm, precision $pr nm (CRB $crb nm)"
+  echo "  $name: $nl localizations, $ns sites (k from the data) of $nt, $ne of them seen in >= 3 events (truth), largest distance error $md nm, precision $pr nm (CRB $crb nm)"
   check "$name: localizations ($nl)" [ "${nl:-0}" -gt 20 ]
-  check "$name: every truth site found ($ns of $nt)" [ "$ns" = "$nt" ]
+  local cl; cl=$(sed -n 's/.*"cluster": "\([a-z_]*\)".*/\1/p' "$S")
+  check "$name: k chosen from the data, not the truth ($cl)" [ "$cl" = kmeans_auto ]
+  check "$name: most truth sites had events ($ne of $nt)" [ "${ne:-0}" -ge $((nt - 1)) ]
+  check "$name: every truth site seen in >= 3 events found, no other ($ns sites, $ne seen)" [ "$ns" = "$ne" ]
   check "$name: every pairwise distance within $tol nm of the truth ($md)" awk -v d="$md" -v t="$tol" 'BEGIN{exit !(d != "" && d < t)}'
   check "$name: precision $pr nm within 0.8..2.5 x the CRB $crb nm" awk -v p="$pr" -v c="$crb" 'BEGIN{exit !(p > 0.8*c && p < 2.5*c)}'
 }
