@@ -463,6 +463,7 @@ int img_analyze(const char *dir, const an_raw *raw, const img_params *p, const i
   }
   /* the truth site of each event, and how many truth sites the clustered events saw */
   size_t truth_seen = 0;
+  unsigned seen_mask = 0;
   {
     unsigned mask = 0;
     for (size_t i = 0; i < nev && tr.nseg; i++) {
@@ -472,6 +473,7 @@ int img_analyze(const char *dir, const an_raw *raw, const img_params *p, const i
     size_t per[8] = { 0 };
     for (size_t i = 0; i < m; i++) if (ev[eidx[i]].truth >= 0) per[ev[eidx[i]].truth]++;
     for (size_t q = 0; q < 8; q++) if (per[q] >= IMG_SITE_MIN_EVENTS) mask |= 1u << q;
+    seen_mask = mask;
     for (; mask; mask &= mask - 1) truth_seen++;
   }
   /* the sites reported: k-means, else (no precision, no k) the agglomerative clusters */
@@ -649,7 +651,12 @@ int img_analyze(const char *dir, const an_raw *raw, const img_params *p, const i
     jpairs = NULL;
     json_object_set_new(a, "max_distance_error_nm", jnum(maxdd));
     json_object_set_new(a, "truth_sites", json_integer((json_int_t)tr.nsites));
-    if (tr.nseg) json_object_set_new(a, "truth_sites_with_events", json_integer((json_int_t)truth_seen));
+    if (tr.nseg) {
+      json_object_set_new(a, "truth_sites_with_events", json_integer((json_int_t)truth_seen));
+      json_t *js2 = json_array();
+      for (int q = 0; q < 8; q++) if (seen_mask >> q & 1u) json_array_append_new(js2, json_integer(q));
+      json_object_set_new(a, "truth_sites_seen", js2);
+    }
     json_object_set_new(a, "site_rms_error_nm", jnum(rms_abs));
     json_object_set_new(a, "site_rms_error_after_offset_nm", jnum(rms));
     json_object_set_new(a, "offset_nm", json_pack("[ff]", off_x, off_y));
