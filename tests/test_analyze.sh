@@ -41,9 +41,9 @@ refused() {   # refused NAME PATTERN CMD...: non-zero exit (no crash), one stder
   ok
 }
 
-# ---- tracking: 6 s of blinking Brownian emitters at D = 0.4 um^2/s ----
+# ---- tracking: 8 s of blinking Brownian emitters at D = 0.4 um^2/s (6 s gave < 5 tracks for ~1 seed in 40, e.g. 38040) ----
 T=$tmp/track
-"$GEN" "$T" scenario=track seed=$SEED duration_s=6 D_um2_s=0.4 background_hz=50e3 >/dev/null || fail "generator"
+"$GEN" "$T" scenario=track seed=$SEED duration_s=8 D_um2_s=0.4 background_hz=50e3 >/dev/null || fail "generator"
 if "$MF" analyze "$T" >"$tmp/out" 2>"$tmp/err"; then
   cat "$tmp/out"
   S=$T/summary.json
