@@ -124,9 +124,10 @@ if [ -n "${IMAGE_NO_VBOARD:-}" ]; then
 elif [ ! -f "$SCN/origami.ini" ]; then
   echo "  SKIP image virtual board: sim/scenarios/origami.ini not merged yet"
 elif [ -z "${IMAGE_S:-}" ]; then
-  # ~40 s of wall time per second of firmware time, and the sites need >= ~60 s (about one
-  # emission event per second): opt-in, e.g. IMAGE_S=60 tests/test_image.sh
-  echo "  SKIP image virtual board origami: set IMAGE_S=SECONDS (>= 60) to run it (~40 s wall per firmware second)"
+  # ~17 s of wall time per second of --duration (--duration 10 = 80000 records, 13-17 s of
+  # firmware time, took 143-167 s on 2026-12-02), and the sites need about a minute:
+  # opt-in, e.g. IMAGE_S=60 tests/test_image.sh
+  echo "  SKIP image virtual board origami: set IMAGE_S=SECONDS (>= 60) to run it (~17 s wall per second)"
 else
   "$MF" acquire --board "sim:$SCN/origami.ini" --mode image --duration "$IMAGE_S" --out "$V" >"$tmp/acq" 2>"$tmp/err"; rc=$?
   if [ $rc != 0 ] && grep -q "has no imaging mode" "$tmp/err"; then
