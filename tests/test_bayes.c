@@ -254,7 +254,9 @@ START_TEST(test_posterior_vs_fine_grid)
   qsort(dm, R, sizeof(double), cmp_double);
   printf("test_bayes posterior vs 601^2 fine grid, %d runs: |std difference| median %.4f max %.4f; "
          "|mean difference|/std median %.4f max %.4f\n", R, ds[R / 2], ds[R - 1], dm[R / 2], dm[R - 1]);
-  ck_assert_msg(ds[R / 2] < 0.02 && dm[R / 2] < 0.06, "seeds %lu..%lu: median std difference %.4f, "
+  /* over 100 seeds (1796300089 + 89 i) the median std difference reached 0.030 (95th
+   * percentile 0.020) and the median mean difference 0.057 std */
+  ck_assert_msg(ds[R / 2] < 0.045 && dm[R / 2] < 0.085, "seeds %lu..%lu: median std difference %.4f, "
                 "median mean difference %.4f std", g_seed * 32, g_seed * 32 + 2 * R - 1, ds[R / 2], dm[R / 2]);
   ck_assert_msg(rg == R, "the window never moved or changed its spacing in %d runs", R - rg);
 }
@@ -282,7 +284,7 @@ START_TEST(test_hex_mle_vs_crb)
     J += d * d / lam;
     ncyc += lam;
   }
-  const int R = 300;
+  const int R = 600;   /* the std of R runs is known to ~1/sqrt(2R) = 2.9 %: 0.12 is 4 of those */
   const unsigned target = 300;
   double sxx = 0.0, sx = 0.0;
   unsigned cycles = 0;
@@ -482,8 +484,15 @@ START_TEST(test_register_conversion)
 }
 END_TEST
 
-/* The fixed-point posterior against the float posterior fed the same data: at checkpoints the
- * means agree within 0.1 std and the stds within 3 %. */
+/* The fixed-point posterior against the float posterior fed the same data, 6 runs x 6
+ * checkpoints: the means agree within 0.1 std and the stds within 3 % at >= 28 of the 36,
+ * and the medians within 0.05 std and 1 %. Not at all 36: the two grids re-centre and
+ * refine on their own statistics, and when a posterior is still multimodal and they
+ * re-grid at different exposures one can drop a mode the other keeps (seed 1796239354,
+ * run 0: refine at exposure 86 vs 88, 1.6 std apart at 100, 2.1 vs 3.3 nm std at 200, and
+ * still 1.6 nm apart at 600; 29 of its 36 within).
+ * Measured over 100 seeds (1796300089 + 89 i): 97 with all 36 within, 2 with 34, 1 with
+ * 30; the largest median 0.0084 std and 0.20 %. */
 START_TEST(test_fixed_vs_float_posterior)
 {
   bf_dtable_t dt;
@@ -500,8 +509,8 @@ START_TEST(test_fixed_vs_float_posterior)
   bf_post_t *f = malloc(sizeof *f);
   bf_grid_cfg_t cfg;
   bf_grid_cfg_default(&cfg);
-  double worst_map = 0.0, worst_std = 0.0;
-  int checks = 0;
+  double worst_map = 0.0, worst_std = 0.0, vdm[36], vds[36];
+  int checks = 0, within = 0;
   for (int run = 0; run < 6; run++) {
     gsl_rng_set(g, g_seed * 8 + run);
     r.seed = (uint32_t)gsl_rng_get(g) | 1u;
@@ -523,14 +532,24 @@ START_TEST(test_fixed_vs_float_posterior)
         const double dm = hypot(mx - f->mean_x, my - f->mean_y) / f->std, ds = fabs(sd / f->std - 1.0);
         worst_map = fmax(worst_map, dm);
         worst_std = fmax(worst_std, ds);
+        if (checks < 36) { vdm[checks] = dm; vds[checks] = ds; }
         checks++;
-        ck_assert_msg(dm < 0.1 && ds < 0.03, "seed %lu run %d exposure %d: fixed mean (%.3f, %.3f) std %.4f, float "
-                      "mean (%.3f, %.3f) std %.4f", g_seed, run, k, mx, my, sd, f->mean_x, f->mean_y, f->std);
+        if (dm < 0.1 && ds < 0.03) within++;
+        else
+          printf("test_bayes fixed vs float posterior: seed %lu run %d exposure %d outside: fixed mean (%.3f, %.3f) "
+                 "std %.4f, float mean (%.3f, %.3f) std %.4f\n", g_seed, run, k, mx, my, sd, f->mean_x, f->mean_y, f->std);
       }
     }
   }
-  printf("test_bayes fixed vs float posterior (same data, %d checkpoints): |MAP_fixed - mean_float| <= %.3f std, "
-         "|std_fixed/std_float - 1| <= %.4f\n", checks, worst_map, worst_std);
+  ck_assert_int_eq(checks, 36);
+  qsort(vdm, 36, sizeof(double), cmp_double);
+  qsort(vds, 36, sizeof(double), cmp_double);
+  const double mdm = 0.5 * (vdm[17] + vdm[18]), mds = 0.5 * (vds[17] + vds[18]);
+  printf("test_bayes fixed vs float posterior (same data, %d checkpoints, %d within 0.1 std / 3 %%): "
+         "|mean_fixed - mean_float| median %.4f max %.3f std, |std_fixed/std_float - 1| median %.4f max %.4f\n",
+         checks, within, mdm, worst_map, mds, worst_std);
+  ck_assert_msg(within >= 28, "seed %lu: only %d of 36 checkpoints within 0.1 std / 3 %%", g_seed, within);
+  ck_assert_msg(mdm < 0.05 && mds < 0.01, "seed %lu: median differences %.4f std, %.4f", g_seed, mdm, mds);
   free(s);
   free(f);
   gsl_rng_free(g);
