@@ -423,6 +423,12 @@ static size_t kmeans_sep(const double *x, const double *y, const double *w, size
   return k;
 }
 
+int img_event_mixed(const img_event *e, double sigma, double alpha)
+{
+  if (e->nloc < 2 || !(sigma > 0)) return 0;
+  return gsl_cdf_chisq_Q(e->ss_nm2 / (sigma * sigma), 2.0 * (e->nloc - 1)) < alpha;
+}
+
 size_t img_kmeans_auto(const double *x, const double *y, const double *w, size_t n, size_t kmax, double sigma,
                        double alpha, double min_sep, unsigned seed, int restarts, int *label, img_site *sites,
                        double *p_min)

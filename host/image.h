@@ -121,6 +121,10 @@ size_t img_cluster_radius(const double *x, const double *y, const double *w, siz
  * squares kept). Returns k (or n when n < k). */
 size_t img_kmeans(const double *x, const double *y, const double *w, size_t n, size_t k, unsigned seed,
                   int restarts, int *label, img_site *sites);
+/* An event whose own localizations scatter more than one emitter at precision sigma
+ * allows: ss/sigma^2 ~ chi^2 with 2 (n - 1) dof has an upper tail below alpha (two
+ * emitters, or a switch within the event). 0 for n < 2 or sigma not > 0. */
+int img_event_mixed(const img_event *e, double sigma, double alpha);
 /* k-means with k chosen from the data: the smallest k (1..kmax) for which the points of
  * every cluster scatter about its centre as their known variance predicts. Point i has
  * variance sigma^2 / w[i] per axis (an event mean of w[i] localizations of precision
@@ -128,9 +132,9 @@ size_t img_kmeans(const double *x, const double *y, const double *w, size_t n, s
  * degrees of freedom; k is accepted when no cluster's upper tail probability is below
  * alpha / k. *p_min (may be NULL) gets the smallest tail probability of the k returned.
  * Only clusterings whose centres are min_sep apart (the resolution asked for) count; when
- * the restarts find none for k, the search ends at k - 1 (then *p_min may be below alpha / k: the scatter of the sites is
- * larger than the precision alone explains). When no k <= kmax passes, returns kmax's
- * clustering with *p_min below alpha / kmax. */
+ * the restarts find none for k, the search ends at k - 1 (then *p_min may be below
+ * alpha / k: the sites scatter more than the precision alone explains). When no
+ * k <= kmax passes, returns kmax's clustering with *p_min below alpha / kmax. 0: none. */
 size_t img_kmeans_auto(const double *x, const double *y, const double *w, size_t n, size_t kmax, double sigma,
                        double alpha, double min_sep, unsigned seed, int restarts, int *label, img_site *sites,
                        double *p_min);

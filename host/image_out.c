@@ -1,7 +1,6 @@
 /* image_out: see image_out.h and docs/imaging.md. */
 #include "image_out.h"
 #include <errno.h>
-#include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -424,8 +423,7 @@ int img_analyze(const char *dir, const an_raw *raw, const img_params *p, const i
   size_t mixed = 0;
   for (size_t i = 0; i < nev; i++) {
     if ((int)ev[i].nloc < o->min_event_locs) continue;
-    if (ev[i].nloc >= 2 && isfinite(sig_loc) && sig_loc > 0 &&
-        gsl_cdf_chisq_Q(ev[i].ss_nm2 / (sig_loc * sig_loc), 2.0 * (ev[i].nloc - 1)) < IMG_AUTO_ALPHA) { mixed++; continue; }
+    if (isfinite(sig_loc) && img_event_mixed(&ev[i], sig_loc, IMG_AUTO_ALPHA)) { mixed++; continue; }
     ex[m] = ev[i].x_nm; ey[m] = ev[i].y_nm; ew[m] = (double)ev[i].nloc; eidx[m++] = i;
   }
   /* the precision of the events kept (the mixed ones would widen it): the clusters' yardstick */
@@ -455,10 +453,10 @@ int img_analyze(const char *dir, const an_raw *raw, const img_params *p, const i
      * between them; a biased event), not a site: its events are left unassigned */
     int map[8];
     size_t cnt[8] = { 0 }, kept = 0;
-    for (size_t i = 0; i < m; i++) cnt[lab2[i]]++;
+    for (size_t i = 0; nk && i < m; i++) cnt[lab2[i]]++;
     for (size_t q = 0; q < nk; q++) map[q] = cnt[q] >= IMG_SITE_MIN_EVENTS ? (int)kept++ : -1;
     for (size_t q = 0; q < nk; q++) if (map[q] >= 0) sk[map[q]] = sk[q];
-    for (size_t i = 0; i < m; i++) { if (map[lab2[i]] < 0) lone++; lab2[i] = map[lab2[i]]; }
+    for (size_t i = 0; nk && i < m; i++) { if (map[lab2[i]] < 0) lone++; lab2[i] = map[lab2[i]]; }
     nk = kept;
   }
   /* the truth site of each event, and how many truth sites the clustered events saw */

@@ -238,6 +238,24 @@ START_TEST(test_sites)
   ck_assert_msg(na == 5, "agglomerative: %zu clusters of >= 3 events, %zu in all (seed %lu)", na, na0, g_seed);
   img_match_truth(S, na, TX, TY, 5, 1, &ox, &oy);
   check_sites(S, na, "agglomerative");
+  /* single-emitter events at the known 1.5 nm are not mixed (the rule's alpha 1e-3 per
+   * event: at most a few of ~150), an event switching between the 6 nm pair is */
+  size_t nmixed = 0;
+  for (size_t i = 0; i < nev; i++) nmixed += (size_t)img_event_mixed(&ev[i], 1.5, 1e-3);
+  ck_assert_msg(nmixed <= 3, "%zu of %zu single-emitter events called mixed (seed %lu)", nmixed, nev, g_seed);
+  {
+    img_event two = { 0 };
+    const double px[6] = { -3, 3, -3, 3, -3, 3 };
+    double mxx = 0, ss = 0;
+    for (int i = 0; i < 6; i++) mxx += px[i] / 6;
+    for (int i = 0; i < 6; i++) ss += (px[i] - mxx) * (px[i] - mxx) + 2 * 1.5 * 1.5 * 5.0 / 6.0;   /* + the expected noise */
+    two.nloc = 6; two.ss_nm2 = ss;
+    ck_assert(img_event_mixed(&two, 1.5, 1e-3));
+    two.ss_nm2 = 2 * 1.5 * 1.5 * 5;   /* exactly the expectation of one emitter: not mixed */
+    ck_assert(!img_event_mixed(&two, 1.5, 1e-3));
+    two.nloc = 1;
+    ck_assert(!img_event_mixed(&two, 1.5, 1e-3));
+  }
   /* too large a radius merges the 6 nm pair (the test can fail): 4 or fewer */
   ck_assert_uint_le(img_cluster_radius(x, y, w, m, 7.0, lab, S), 4);
   /* k from the data (the known 1.5 nm per localization): the five, at the truth. The test

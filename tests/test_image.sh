@@ -70,6 +70,24 @@ if "$GEN" "$O" seed=$SEED duration_s=60 bleach_prob=0.01 >"$tmp/gen" 2>&1 && "$M
   check "stage_localizations.csv has stages 0, 1, 2" [ "$(awk -F, 'NR>1{print $6}' "$O/stage_localizations.csv" | sort -u | tr -d '\n')" = 012 ]
   check "analyze prints the distances" grep -q "distance 0-1" "$tmp/an"
   sites_ok "$O" "synthetic origami" 2
+  # the efo filter, recomputed from localizations.csv: final localizations in an event whose
+  # N / records is below 0.5 x the median leave their event; the events keep the others
+  read -r lo_want in_ev <<<"$(awk -F, 'NR>1 && $10>0 && $11>0 { printf "%.17g\n", $4 / $11 }' "$O/localizations.csv" | sort -g |
+    awk '{ r[++n] = $1 } END { med = n % 2 ? r[(n+1)/2] : (r[n/2] + r[n/2+1]) / 2;
+          lo = 0; for (i = 1; i <= n; i++) lo += r[i] < 0.5 * med; print lo, n - lo }')"
+  lo_got=$(jnum "$O/summary.json" localizations_low_efo)
+  ev_locs=$(awk -F, 'NR>1 { s += $4 } END { print s + 0 }' "$O/events.csv")
+  check "efo filter: $lo_got localizations below half the median photon rate (recomputed: $lo_want)" \
+    [ "${lo_got:-x}" = "$lo_want" ] && [ "$lo_want" -gt 0 ]
+  check "efo filter: the events hold the other $in_ev final localizations ($ev_locs)" [ "$ev_locs" = "$in_ev" ]
+  # mixed events, recomputed from events.csv: chi^2 = 2 (n - 1) sigma_ev^2 / precision^2 with
+  # 2 (n - 1) dof, upper tail (closed form for even dof) below 1e-3; none of them in a site
+  pr=$(jnum "$O/summary.json" precision_nm)
+  read -r mx_want mx_in_site <<<"$(awk -F, -v p="$pr" 'NR>1 && $4>=2 && $8 != "" {
+      m = $4 - 1; x = m * $8 * $8 / (p * p); t = exp(-x); q = t; for (j = 1; j < m; j++) { t *= x / j; q += t }
+      if (q < 1e-3) { n++; if ($9 != -1) s++ } } END { print n + 0, s + 0 }' "$O/events.csv")"
+  check "mixed events: $(jnum "$O/summary.json" events_mixed) left out (recomputed: $mx_want, $mx_in_site of them in a site)" \
+    [ "$(jnum "$O/summary.json" events_mixed)" = "$mx_want" ] && [ "$mx_in_site" = 0 ]
   if python3 -c 'import numpy' 2>/dev/null; then
     rows=$(python3 -c "import numpy as n; a=n.load('$O/export.npy'); print(len(a), int(a['fnl'].sum()), int(a['itr'].max()))")
     check "export.npy: one row per stage localization, final = stage 2 ($rows)" \
@@ -153,6 +171,7 @@ else
 fi
 
 # ---- 4. refusals ----
+refused "--efo-min out of range" "--efo-min '2': must be a number in \[0, 1\]" "$MF" analyze "$O" --efo-min 2
 refused "stage L not L/2^shift" "stage1_L_nm = 30: CTL_ISTG1\[15:14\].*allowed: 100, 50, 25, 12.5 nm" \
   "$MF" acquire --board sim --mode image --duration 0.1 --out "$tmp/r1" stage1_L_nm=30
 refused "photon limit below thresh" "stage0_photons = 3: below thresh = 6" "$MF" acquire --board sim --mode image --duration 0.1 --out "$tmp/r2" stage0_photons=3
