@@ -105,7 +105,7 @@ bench: deps
 lint: deps $(GEN)/minflux_regs.vh
 	@set -e; for f in $(LINT_TOPS); do \
 	  top=$$(basename $$f .v); echo "verilator --lint-only -Wall $$top"; \
-	  $(VERILATOR) --lint-only -Wall -Ihdl -I$(GEN) -y hdl -y sim/lint --top-module $$top $$f; \
+	  $(VERILATOR) --lint-only -Wall -Ihdl -I$(GEN) -y hdl -y sim/lint -y sim/spram --top-module $$top $$f; \
 	done
 	@$(MAKE) --no-print-directory all
 	@echo "lint: clean (verilator -Wall on $(words $(LINT_TOPS)) tops; C with $(CWARN))"

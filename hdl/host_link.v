@@ -29,6 +29,7 @@ module host_link #(
   input  wire         i_rec_valid,
   input  wire [3:0]   i_k,              // exposures per cycle (core K register)
   input  wire [3:0]   i_state,          // controller state (flags bits 7:4)
+  input  wire [1:0]   i_flags_lo,       // flags bits 3:2 (bit 2: a Bayesian exposure record)
   input  wire [31:0]  i_rec_ts,
   input  wire [15:0]  i_rec_cx,
   input  wire [15:0]  i_rec_cy,
@@ -301,7 +302,7 @@ module host_link #(
   reg  [7:0] hp_reg [0:4];       // stage 1: the byte of hn_reg in each group of four
   reg  [7:0] hdr_byte;
   reg        sat_any_reg;        // i_rec_sat, registered (the fields hold still)
-  wire [7:0] flags = {i_state, 2'b00, sat_any_reg, i_est_ok};
+  wire [7:0] flags = {i_state, i_flags_lo, sat_any_reg, i_est_ok};
   wire       h_rec = w_busy_reg ? w_rec_reg : dec_rec_reg;   // the frame is a record
   wire       dec_next = dec_free && (rec_pend_reg || (resp_pend_reg && room_resp_reg));
   wire       w_start  = dec_resp_reg || (dec_rec_reg && room_rec_reg);

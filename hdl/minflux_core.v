@@ -48,7 +48,20 @@ module minflux_core (
   // tracking controller (issue #5): record state, beam type and 405 nm activation pins
   output wire [3:0]   o_rec_state,     // controller state of the record (flags bits 7:4; bit 3: imaging stage end)
   output wire         o_beam_gauss,    // 1 = Gaussian beam (search, pre-localization)
-  output wire         o_act405         // 405 nm activation laser on
+  output wire         o_act405,        // 405 nm activation laser on
+  // external beam source (the Bayesian block, hdl/bayes_run.v; tied off without it): while
+  // i_ext_on (sampled while idle) the sequencer runs one exposure per cycle at (i_ext_cx,
+  // i_ext_cy) with laser code i_ext_amp, AGG taken as 1, starts on i_ext_start instead of
+  // CTRL start, holds in its window on i_ext_hold and ends the run on i_ext_stop
+  input  wire         i_ext_on,
+  input  wire [15:0]  i_ext_cx,
+  input  wire [15:0]  i_ext_cy,
+  input  wire [15:0]  i_ext_amp,
+  input  wire         i_ext_hold,
+  input  wire         i_ext_start,
+  input  wire         i_ext_stop,
+  output wire         o_start,         // CTRL start strobe
+  output wire [12:0]  o_rec_n0         // exposure 0 of the record, both channels (with o_rec_valid)
 );
 `include "minflux_regs.vh"
 
@@ -133,6 +146,10 @@ module minflux_core (
   end
 
   wire start = ctrl_reg[0];
+  reg  ext_on_reg = 1'b0;            // i_ext_on, sampled while the sequencer is idle
+  always @(posedge clk)
+    if (rst) ext_on_reg <= 1'b0;
+    else if (!o_running) ext_on_reg <= i_ext_on;
   wire abort = ctrl_reg[2] || estop || wd_abort;
   // Aggregation (AGG = M): a record sums the counts of M cycles. agg_cnt_reg counts the
   // cycles of the record in progress, agg_last_reg says the cycle running is its last (a
@@ -144,9 +161,9 @@ module minflux_core (
   reg        agg_keep_reg = 1'b0;
   reg        stop_hold_reg = 1'b0;
   reg        rec_win_reg = 1'b0;    // a record completed and no gate has opened since
-  wire [7:0] agg_m = (agg_reg == 8'd0) ? 8'd1 : agg_reg;
+  wire [7:0] agg_m = (agg_reg == 8'd0 || ext_on_reg) ? 8'd1 : agg_reg;
   wire       rec_end = seq_rec && agg_last_reg;
-  wire       stop  = (ctrl_reg[1] || stop_hold_reg) && (!o_running || rec_win_reg || rec_end);
+  wire       stop  = (ctrl_reg[1] || stop_hold_reg || (ext_on_reg && i_ext_stop)) && (!o_running || rec_win_reg || rec_end);
 
   wire        dac_busy, dac_moved, clamp_x, clamp_y;
   wire [15:0] x_code, y_code;
@@ -330,13 +347,15 @@ module minflux_core (
   endfunction
   wire [1:0]  off_sh = ctl_stage ? ctl_shift : 2'd0;
   wire [31:0] off_next = pat_srch_q ? {16'd0, srch_rd_reg} : off_shr(off_rd_reg, off_sh);
-  wire [31:0] off_first = pat_srch ? 32'd0 : pat_pre ? off4_reg : off_shr(off0_reg, off_sh);
+  wire [31:0] off_first = (pat_srch || ext_on_reg) ? 32'd0 : pat_pre ? off4_reg : off_shr(off0_reg, off_sh);
   // sequencer parameters: the controller's while it drives the run
-  wire [3:0]  seq_k = (pat_srch || pat_pre) ? 4'd4 : k_reg;
+  wire [3:0]  seq_k = ext_on_reg ? 4'd1 : (pat_srch || pat_pre) ? 4'd4 : k_reg;
   wire [15:0] seq_gate_len = pat_srch ? ctl_dwell : pat_pre ? ctl_pgate : gate_reg;
   wire        seq_gate_le1 = pat_srch ? ctl_dwell_le1 : pat_pre ? ctl_pgate_le1 : gate_le1_reg;
-  wire [15:0] seq_cx = ctl_mode ? ctl_cx : cx_reg;
-  wire [15:0] seq_cy = ctl_mode ? ctl_cy : cy_reg;
+  wire [15:0] seq_cx = ext_on_reg ? i_ext_cx : ctl_mode ? ctl_cx : cx_reg;
+  wire [15:0] seq_cy = ext_on_reg ? i_ext_cy : ctl_mode ? ctl_cy : cy_reg;
+  wire        seq_hold = ctl_hold || (ext_on_reg && i_ext_hold);
+  wire        seq_start = ext_on_reg ? i_ext_start : start;
 
   // ---- datapath ----
   wire [APD_GRAY_W-1:0] cnt0, cnt1;
@@ -345,10 +364,10 @@ module minflux_core (
 
   mux_sequencer #(.K_MAX(K_MAX), .TS_W(TS_W)) u_seq (
     .clk(clk), .rst(rst),
-    .i_start(start), .i_stop(stop), .i_abort(abort),
+    .i_start(seq_start), .i_stop(stop), .i_abort(abort),
     .i_ncycles(ncycles_reg), .i_k(seq_k), .i_delay(delay_reg), .i_gate(seq_gate_len),
     .i_win(win_reg), .i_delay_le1(delay_le1_reg), .i_gate_le1(seq_gate_le1), .i_win_le1(win_le1_reg),
-    .i_cx(seq_cx), .i_cy(seq_cy), .i_off0(off_first), .i_hold(ctl_hold),
+    .i_cx(seq_cx), .i_cy(seq_cy), .i_off0(off_first), .i_hold(seq_hold),
     .o_off_addr(off_raddr), .i_off_next(off_next),
     .i_dac_busy(seq_dac_busy), .i_now(ts_reg),
     .o_dac_req_reg(seq_req), .o_x_reg(seq_x), .o_y_reg(seq_y),
@@ -397,7 +416,7 @@ module minflux_core (
   wire        dac_req = seq_req || wd_req;   // exclusive
   wire [16:0] dac_x = wd_req ? 17'd0 : seq_x;
   wire [16:0] dac_y = wd_req ? 17'd0 : seq_y;
-  wire [15:0] dac_amp = wd_req ? 16'd0 : amp_reg;
+  wire [15:0] dac_amp = wd_req ? 16'd0 : ext_on_reg ? i_ext_amp : amp_reg;
   always @(posedge clk) begin
     if (rst) begin
       wd_pend_reg <= 1'b0;
@@ -517,6 +536,8 @@ module minflux_core (
   assign o_laser_en  = seq_gate;
   assign o_gate      = seq_gate;
   assign o_rec_valid = rec_valid;
+  assign o_rec_n0    = rec_nsum[12:0];
+  assign o_start     = start;
   assign o_rec_sat   = rec_sat;
   assign o_k         = k_reg;
   assign o_dbg_apd_cnt = {cnt1, cnt0};

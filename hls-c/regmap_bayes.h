@@ -53,6 +53,7 @@
   X(BAYES_STATUS,   0x6C, 8,  "RO bit0 running, bit1 done, bit2 photon budget reached, bit3 std target reached") \
   X(BAYES_MAP_X,    0x6D, 24, "RO MAP x, signed sub-LSB from the origin") \
   X(BAYES_MAP_Y,    0x6E, 24, "RO MAP y, signed sub-LSB from the origin") \
-  X(BAYES_STD,      0x6F, 20, "RO log2(std / h0) (Q8.8, signed) in [15:0], spacing halvings lev in [19:16]")
+  X(BAYES_STD,      0x6F, 20, "RO log2(std / h0) (Q8.8, signed) in [15:0], spacing halvings lev in [19:16]") \
+  X(BAYES_MODE,     0x70, 1,  "bit0 = 1: CTRL start runs one Bayesian localization (one exposure per cycle at the block's beam and laser code); written while idle; reads 0 in a firmware without the block")
 
 #endif

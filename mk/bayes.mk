@@ -53,6 +53,7 @@ lint: lint-bayes
 lint-bayes: $(GEN)/minflux_regs.vh $(BAYES_TABLES)
 	@echo "verilator --lint-only -Wall bayes"
 	@$(VERILATOR) --lint-only -Wall -Ihdl -I$(GEN) -y hdl -y sim/spram --top-module bayes hdl/bayes.v
+	@$(VERILATOR) --lint-only -Wall -Ihdl -I$(GEN) -y hdl -y sim/spram --top-module bayes_run hdl/bayes_run.v
 $(BUILD)/obj/tests/test_bayes.o: $(BAYES_TABLES)
 
 # Standalone synthesis of the block (not part of `make`): yosys synth_ice40 -dsp cell counts.
@@ -64,3 +65,9 @@ bayes-synth: $(GEN)/minflux_regs.vh $(BAYES_TABLES)
 	@echo "bayes-synth (yosys synth_ice40 -dsp, module alone):" $$(awk '/=== bayes ===/ {delete c} \
 	  /SB_(LUT4|CARRY|DFF|MAC16|RAM40|SPRAM)/ {k = $$1; sub(/SB_DFF.*/, "SB_DFF*", k); c[k] += $$2} \
 	  END {for (k in c) printf "%s %d; ", k, c[k]}' $(BUILD)/bayes_synth/bayes.yosys.log)
+
+# The block in the virtual board's firmware (hdl/bayes_run.v) against the C model through the
+# host link: every exposure record bit-exact, stop conditions, CTRL stop, safe window.
+ALL_TARGETS += $(BUILD)/tests/test_bayes_vboard
+TESTS += bayes_vboard
+CMD_bayes_vboard = MINFLUX_VBOARD=$(BUILD)/vl/vboard/vboard $(BUILD)/tests/test_bayes_vboard --locs 4

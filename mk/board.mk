@@ -8,7 +8,7 @@ FREQ_MHZ  := 48
 
 $(BUILD)/icebreaker.json: $(wildcard hdl/*.v) mk/board.mk $(GEN)/minflux_regs.vh $(GEN)/est_tables.vh | deps
 	@mkdir -p $(BUILD)
-	yosys -q -l $(BUILD)/yosys.log -p 'read_verilog -DMINFLUX_NO_CTL -I$(GEN) -Ihdl $(HDL_BOARD) $(HDL_CORE); synth_ice40 -dsp -top icebreaker_top -json $@'
+	yosys -q -l $(BUILD)/yosys.log -p 'read_verilog -DMINFLUX_NO_CTL -DMINFLUX_NO_BAYES -I$(GEN) -Ihdl $(HDL_BOARD) $(HDL_CORE); synth_ice40 -dsp -top icebreaker_top -json $@'
 
 # Placement seeds, tried two at a time; the first in list order that meets FREQ_MHZ wins,
 # none: the build fails (mk/pnr.sh).
