@@ -210,6 +210,16 @@ int main(int argc, char **argv)
     const int m = replay(&g, &s, &o);
     const int done = s.n > 0 && ((s.r[s.n - 1].flags >> 4) & 2u);
     CHECK(s.gaps == 0, "localization %d: %d sequence gaps", k, s.gaps);
+    if (k == 0 && s.n > 10) {   /* the exposure period on the board: clocks between record timestamps */
+      uint32_t dmin = UINT32_MAX, dmax = 0;
+      for (int i = 1; i < s.n; i++) {
+        const uint32_t d = s.r[i].ts - s.r[i - 1].ts;
+        if (d < dmin) dmin = d;
+        if (d > dmax) dmax = d;
+      }
+      printf("  exposure period %u..%u clocks (%.0f..%.0f exposures/s at 48 MHz; DELAY 480 + GATE 480 + WIN 48 of them)\n",
+             dmin, dmax, 48e6 / dmax, 48e6 / dmin);
+    }
     printf("  localization %d: %d records, %d mismatches, last std %.2f nm, photons %u, %s\n", k, s.n, m,
            bayes_std_nm(&ph, &g, &o), o.photons, done ? "done" : "stopped");
     CHECK(s.n > 0, "localization %d: no records", k);
