@@ -91,6 +91,18 @@ module bayes_run (
   assign o_ext_on = mode_reg;
 
   // ---- the block ----
+  // In the Verilated virtual board only, the block is clocked only while BAYES_MODE is set, a
+  // localization runs or a D table entry is written; idle, its logic would otherwise halve the
+  // virtual board's speed in the other modes. The enable is taken over at the falling edge, so
+  // the gated clock has no glitch; synthesis sees the plain clock.
+  wire       bclk;
+`ifdef VERILATOR
+  reg        ben_n = 1'b0;
+  always @(negedge clk) ben_n <= mode_reg || run_reg || dt_we_reg || rst;
+  assign bclk = clk & ben_n;
+`else
+  assign bclk = clk;
+`endif
   reg         blk_start, blk_abort, exp_rdy, cnt_v;
   reg  [12:0] cnt_n;
   wire        b_exp_valid, b_cnt_ready, b_busy, b_upd;
@@ -101,7 +113,7 @@ module bayes_run (
   wire [31:0] b_exposures;
   /* verilator lint_off PINCONNECTEMPTY */
   bayes u_bayes (
-    .clk(clk), .rst(rst), .i_start(blk_start), .i_abort(blk_abort),
+    .clk(bclk), .rst(rst), .i_start(blk_start), .i_abort(blk_abort),
     .i_x0(origin_reg[15:0]), .i_y0(origin_reg[31:16]), .i_h0(h0_reg), .i_prior_a(pa_reg),
     .i_inv_s(inv_s_reg), .i_b32(b_reg), .i_mu(mu_reg), .i_km(km_reg), .i_amp_max(amax_reg),
     .i_nmax(nmax_reg), .i_lsig_stop(lsig_stop_reg), .i_seed(seed_reg),

@@ -1,4 +1,5 @@
 /* Acquisition configuration: see acq_config.h. */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -9,13 +10,14 @@
 #include "est_regs.h"
 #include "regmap.h"
 
-enum kind { KD, KI, KS, KO };   /* double, int, string, off/on (int 0/1) */
+enum kind { KD, KI, KS, KO, KP };   /* double, int, string (mode), off/on (int 0/1), path (char[256]) */
 struct key { const char *name; enum kind kind; double lo, hi; size_t off; const char *unit; };
 #define D(n, lo, hi, u) { #n, KD, lo, hi, offsetof(acq_config, n), u }
 #define I(n, lo, hi, u) { #n, KI, lo, hi, offsetof(acq_config, n), u }
 #define O(n, u)         { #n, KO, 0, 1, offsetof(acq_config, n), u }
 static const struct key keys[] = {
-  { "mode", KS, 0, 0, offsetof(acq_config, mode), "track or image (imaging: the controller's iterative localization, docs/imaging.md)" },
+  { "mode", KS, 0, 0, offsetof(acq_config, mode), "track, image or bayes (imaging: the controller's iterative localization, docs/imaging.md; "
+                                                   "bayes: Bayesian localizations, README \"Bayesian acquisition\")" },
   D(cycle_hz, 100, 100000, "Hz, multiplex cycle rate"),
   I(k, 1, 8, "exposures per cycle (4 = centre + 3 at 120 deg)"),
   D(delay_us, 3.5, 1000, "us, beam move + gate delay (laser blanked)"),
@@ -72,6 +74,22 @@ static const struct key keys[] = {
   D(act_on_ms, 0, 1e5, "imaging: 405 nm pulse length while below the rate (ms, in search records)"),
   D(act_off_ms, 0, 1e5, "imaging: pause between 405 nm pulses (ms)"),
   I(bright_records, 0, 255, "imaging: a stage that reaches its limit in fewer records is aborted (0 = off)"),
+  /* Bayesian mode (README "Bayesian acquisition"); the register fields are checked by
+   * host/bayes_regs.c, which knows eod_nm_per_lsb */
+  D(bayes_mu, 1e-6, 100, "bayes: expected photons per exposure (the laser code is set for it, seed 002 eq 4)"),
+  D(bayes_b, 1e-5, 0.8, "bayes: background relative to the doughnut maximum"),
+  D(bayes_s_nm, 10, 5000, "bayes: nm, radius of the doughnut maximum (s of seed 002 eq 1; S17 fwhm = 2 s sqrt(ln 2))"),
+  D(bayes_sigma0_nm, 1, 1e5, "bayes: nm, prior std (the prior is centred on centre_x_nm, centre_y_nm)"),
+  D(bayes_std_stop_nm, 0, 1e5, "bayes: nm, a localization ends once its posterior std is below this (0 = never)"),
+  I(bayes_photons, 0, 2000000000, "bayes: photon budget of a localization (0 = none)"),
+  D(bayes_eta_per_code, 0, 1, "bayes: laser calibration, photons per exposure per laser code at the doughnut maximum "
+                              "(required; the virtual board's scenario gives it)"),
+  I(bayes_amp_max, 1, 65535, "bayes: largest laser code"),
+  I(bayes_seed, 0, 2147483647, "bayes: placement seed (localization i: BAYES_SEED = a 32-bit mix of seed + i)"),
+  { "bayes_dtable", KP, 0, 0, offsetof(acq_config, bayes_dtable), "bayes: D(sigma) CSV of `minflux bayes dtable` for these "
+                                                                  "bayes_mu, bayes_b, bayes_s_nm (empty: computed at the start, ~10 s, "
+                                                                  "and saved as DIR/dtable.csv)" },
+  D(bayes_gate_us, 0.02, 1365, "bayes: us, detection gate of one exposure (laser on); delay_us before it, window_us after"),
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 _Static_assert(NKEYS <= sizeof ((acq_config *)0)->given, "acq_config.given has a flag per key");
@@ -131,20 +149,45 @@ void acq_defaults(acq_config *c)
   c->act_on_ms = 50;
   c->act_off_ms = 100;
   c->bright_records = 0;
+  c->bayes_mu = 0.1;             /* seed 002: mu = 0.1, b = 0.01, s ~ 200 nm, prior sigma 150 nm */
+  c->bayes_b = 0.01;
+  c->bayes_s_nm = 200;
+  c->bayes_sigma0_nm = 150;
+  c->bayes_std_stop_nm = 1;      /* ~120 photons at mu = 0.1 (seed 002, max-EIG) */
+  c->bayes_photons = 1000;
+  c->bayes_eta_per_code = 0;     /* not known: required */
+  c->bayes_amp_max = 65535;
+  c->bayes_seed = 1;
+  c->bayes_gate_us = 10;
 }
 
-/* Keys whose default depends on the mode: tracking value, imaging value (seed 003 6.3:
+/* Keys whose default depends on the mode: tracking, imaging, Bayesian value (seed 003 6.3:
  * 125 us multiplex cycle with 13.6 us delay and gate; the stage re-centre moves onto the
- * estimate; a stage may take many records at the doughnut's minimum). */
-static const struct { const char *name; double track, image; } mode_defaults[] = {
-  { "gain", 0.5, 1.0 },
-  { "loss_ratio", 0.24, 0.15 },
-  { "dark_records", 40, 400 },
-  { "delay_us", 7.4, 13.6 },
-  { "window_us", 2.0, 775.0 / 48 },   /* 775 cycles: 4 x (653 + 653) + 775 + 1 = 6000 = 125 us */
+ * estimate; a stage may take many records at the doughnut's minimum. Bayes: one 32-byte
+ * record per exposure of ~65 us (3128 clocks with these delay and window and a 10 us gate,
+ * measured on the virtual board): 15300 records/s, above the 3 Mbaud link's 9375). */
+static const struct { const char *name; double v[3]; } mode_defaults[] = {
+  { "gain", { 0.5, 1.0, 0.5 } },
+  { "loss_ratio", { 0.24, 0.15, 0.24 } },
+  { "dark_records", { 40, 400, 40 } },
+  { "delay_us", { 7.4, 13.6, 7.4 } },
+  { "window_us", { 2.0, 775.0 / 48, 2.0 } },   /* 775 cycles: 4 x (653 + 653) + 775 + 1 = 6000 = 125 us */
+  { "baud", { 3000000, 3000000, 12000000 } },
 };
 
 int acq_is_image(const acq_config *c) { return !strcmp(c->mode, "image"); }
+int acq_is_bayes(const acq_config *c) { return !strcmp(c->mode, "bayes"); }
+
+uint32_t acq_bayes_loc_seed(const acq_config *c, unsigned i)
+{
+  uint32_t h = (uint32_t)c->bayes_seed + i;   /* the murmur3 finalizer: every bit depends on every bit */
+  h ^= h >> 16;
+  h *= 0x85EBCA6Bu;
+  h ^= h >> 13;
+  h *= 0xC2B2AE35u;
+  h ^= h >> 16;
+  return h ? h : 1u;
+}
 
 int acq_set(acq_config *c, const char *key, const char *value, char *err, size_t errlen)
 {
@@ -152,19 +195,28 @@ int acq_set(acq_config *c, const char *key, const char *value, char *err, size_t
     const struct key *k = &keys[i];
     if (strcmp(key, k->name)) continue;
     void *p = (char *)c + k->off;
+    if (k->kind == KP) {
+      if (strlen(value) >= sizeof c->bayes_dtable) {
+        snprintf(err, errlen, "%s = '%.40s...' is longer than %zu characters (%s)", key, value, sizeof c->bayes_dtable - 1, k->unit);
+        return -1;
+      }
+      snprintf(p, sizeof c->bayes_dtable, "%s", value);
+      c->given[i] = 1;
+      return 0;
+    }
     if (k->kind == KS) {
-      if (strcmp(value, "track") && strcmp(value, "image")) {
-        snprintf(err, errlen, "mode = '%s': this firmware runs only 'track' and 'image' so far (bayes and scan come with their issues)", value);
+      if (strcmp(value, "track") && strcmp(value, "image") && strcmp(value, "bayes")) {
+        snprintf(err, errlen, "mode = '%s': this firmware runs only 'track', 'image' and 'bayes' so far (scan comes with its issue)", value);
         return -1;
       }
       snprintf(p, sizeof c->mode, "%s", value);
       c->given[i] = 1;
       /* the mode's defaults for the keys not given (whatever order they come in) */
-      const int img = acq_is_image(c);
+      const int img = acq_is_image(c), mi = img ? 1 : acq_is_bayes(c) ? 2 : 0;
       for (size_t m = 0; m < sizeof mode_defaults / sizeof mode_defaults[0]; m++)
         for (size_t j = 0; j < NKEYS; j++) {
           if (strcmp(keys[j].name, mode_defaults[m].name) || c->given[j]) continue;
-          const double v = img ? mode_defaults[m].image : mode_defaults[m].track;
+          const double v = mode_defaults[m].v[mi];
           if (keys[j].kind == KI) *(int *)((char *)c + keys[j].off) = (int)v;
           else *(double *)((char *)c + keys[j].off) = v;
         }
@@ -249,11 +301,116 @@ int acq_load_scenario(acq_config *c, const char *path, char *err, size_t errlen)
 
 static int32_t nm_to_lsb(double nm, double gain) { return (int32_t)lround(nm / gain); }
 
+/* host/bayes_regs.c names its parameters as bayes_phys_t does; the user knows the keys. */
+static void bayes_key_names(const char *in, char *out, size_t n)
+{
+  static const char *const map[][2] = {
+    { "mu", "bayes_mu" }, { "b", "bayes_b" }, { "s", "bayes_s_nm" }, { "s_nm", "bayes_s_nm" },
+    { "sigma0_nm", "bayes_sigma0_nm" }, { "eta_per_code", "bayes_eta_per_code" }, { "nm_per_lsb", "eod_nm_per_lsb" },
+    { "h0_nm", "h0 (= bayes_sigma0_nm / 4)" },
+  };
+  size_t o = 0;
+  for (const char *q = in; *q && o + 1 < n;) {
+    if (isalpha((unsigned char)*q) || *q == '_') {
+      const char *e = q;
+      while (isalnum((unsigned char)*e) || *e == '_') e++;
+      const char *w = NULL;
+      for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strlen(map[i][0]) == (size_t)(e - q) && !strncmp(q, map[i][0], (size_t)(e - q))) w = map[i][1];
+      o += (size_t)snprintf(out + o, n - o, "%.*s", w ? (int)strlen(w) : (int)(e - q), w ? w : q);
+      if (o >= n) o = n - 1;
+      q = e;
+    } else {
+      out[o++] = *q++;
+    }
+  }
+  out[o < n ? o : n - 1] = 0;
+}
+
+/* mode = bayes: one exposure per cycle at the block's beam (K = 1, no offsets, NCYCLES = 0:
+ * the block ends the run), and the Bayesian registers with a zero D table. */
+static int bayes_to_regs(const acq_config *c, acq_regs *r, char *err, size_t errlen)
+{
+  const double clk = MINFLUX_CLK_HZ;
+  core_config_t *cc = &r->core;
+  if (c->controller) {
+    snprintf(err, errlen, "mode = bayes with controller = on: the Bayesian block places the beam itself (allowed: controller = off)");
+    return -1;
+  }
+  if (c->agg != 1) {
+    snprintf(err, errlen, "agg = %d: a Bayesian exposure is one record (allowed with mode = bayes: agg = 1)", c->agg);
+    return -1;
+  }
+  cc->k = 1;
+  cc->delay_cycles = (unsigned)lround(c->delay_us * 1e-6 * clk);
+  cc->gate_cycles = (unsigned)lround(c->bayes_gate_us * 1e-6 * clk);
+  cc->win_cycles = (unsigned)lround(c->window_us * 1e-6 * clk);
+  if (cc->gate_cycles < 1) cc->gate_cycles = 1;
+  if (cc->win_cycles < 1) cc->win_cycles = 1;
+  const double g = c->eod_nm_per_lsb;
+  cc->centre_x = nm_to_lsb(c->centre_x_nm, g);
+  cc->centre_y = nm_to_lsb(c->centre_y_nm, g);
+  cc->xmin = nm_to_lsb(c->safe_x_min_nm, g);
+  cc->xmax = nm_to_lsb(c->safe_x_max_nm, g);
+  cc->ymin = nm_to_lsb(c->safe_y_min_nm, g);
+  cc->ymax = nm_to_lsb(c->safe_y_max_nm, g);
+  cc->laser_amp = 0;            /* the block sets the laser code of every exposure */
+  cc->agg = 1;
+  cc->ncycles = 0;
+  /* the period without the block's update (~2300 clocks, not known to the host) */
+  r->cycle_hz_actual = clk / (double)core_config_period_cycles(cc);
+  char e[512];
+  if (core_config_validate(cc, e, sizeof e)) {
+    snprintf(err, errlen, "configuration in firmware units refused: %s (eod_nm_per_lsb = %g)", e, g);
+    return -1;
+  }
+  if (!(c->bayes_eta_per_code > 0)) {
+    snprintf(err, errlen, "bayes_eta_per_code = %g: mode = bayes needs the laser calibration, photons per exposure per laser code "
+             "at the doughnut maximum (allowed: 2.2e-5..5.7e-3; on the virtual board the scenario's [acquire] gives it)",
+             c->bayes_eta_per_code);
+    return -1;
+  }
+  bayes_phys_t *ph = &r->bayes_phys;
+  memset(ph, 0, sizeof *ph);
+  ph->nm_per_lsb = g;
+  ph->s_nm = c->bayes_s_nm;
+  ph->b = c->bayes_b;
+  ph->mu = c->bayes_mu;
+  ph->x0_nm = c->centre_x_nm;
+  ph->y0_nm = c->centre_y_nm;
+  ph->sigma0_nm = c->bayes_sigma0_nm;
+  ph->h0_nm = 0;                /* sigma0 / 4: the 32-point window spans +-4 sigma0 */
+  ph->eta_per_code = c->bayes_eta_per_code;
+  ph->std_stop_nm = c->bayes_std_stop_nm;
+  ph->nmax = (uint32_t)c->bayes_photons;
+  ph->seed = acq_bayes_loc_seed(c, 0);
+  double zero[2] = { 0, 0 };
+  bf_dtable_t dt = { .n = 2, .per_octave = 8, .sigma_min = 1, .mu = c->bayes_mu, .b = c->bayes_b, .s = c->bayes_s_nm, .D = zero };
+  if (bayes_regs_from_phys(ph, &dt, &r->bayes, e, sizeof e)) {
+    char named[600];
+    bayes_key_names(e, named, sizeof named);
+    snprintf(err, errlen, "Bayesian registers: %s", named);
+    return -1;
+  }
+  if (c->bayes_amp_max < r->bayes.amp_max) r->bayes.amp_max = (uint16_t)c->bayes_amp_max;
+  return 0;
+}
+
 int acq_to_regs(const acq_config *c, double duration_s, acq_regs *r, char *err, size_t errlen)
 {
   const double clk = MINFLUX_CLK_HZ;
   core_config_t *cc = &r->core;
   memset(r, 0, sizeof *r);
+  if (acq_is_bayes(c)) {
+    if (bayes_to_regs(c, r, err, errlen)) return -1;
+    char e[512];
+    const double beta[3] = { c->beta0, c->beta1, c->beta2 };
+    if (est_mlms_regs(c->L_nm, c->fwhm_nm, c->est_k, beta, (unsigned)c->thresh, &r->est, e, sizeof e)) {
+      snprintf(err, errlen, "estimator: %s", e);
+      return -1;
+    }
+    return 0;
+  }
   const double period = round(clk / c->cycle_hz);
   const unsigned delay = (unsigned)lround(c->delay_us * 1e-6 * clk);
   const unsigned win0 = (unsigned)lround(c->window_us * 1e-6 * clk);
@@ -315,7 +472,7 @@ int acq_to_regs(const acq_config *c, double duration_s, acq_regs *r, char *err, 
 /* A value as text; exact: one that acq_set reads back identically (%.17g), else %g. */
 static void format_value(const struct key *k, const void *p, int exact, char *buf, size_t n)
 {
-  if (k->kind == KS) snprintf(buf, n, "%s", (const char *)p);
+  if (k->kind == KS || k->kind == KP) snprintf(buf, n, "%s", (const char *)p);
   else if (k->kind == KO) snprintf(buf, n, "%s", *(const int *)p ? "on" : "off");
   else if (k->kind == KI) snprintf(buf, n, "%d", *(const int *)p);
   else snprintf(buf, n, exact ? "%.17g" : "%g", *(const double *)p);
@@ -335,7 +492,7 @@ void acq_help_keys(FILE *f)
 
 void acq_each(const acq_config *c, void (*fn)(void *ctx, const char *key, const char *val), void *ctx)
 {
-  char buf[64];
+  char buf[300];
   for (size_t i = 0; i < NKEYS; i++) {
     format_value(&keys[i], (const char *)c + keys[i].off, 1, buf, sizeof buf);
     fn(ctx, keys[i].name, buf);

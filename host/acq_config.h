@@ -10,6 +10,7 @@
 #include "mlms.h"
 #include "ctl_regs.h"
 #include "img_regs.h"
+#include "bayes_regs.h"
 
 typedef struct acq_config {
   char   mode[16];
@@ -42,9 +43,21 @@ typedef struct acq_config {
   int    act_lp_shift;
   double act_on_ms, act_off_ms;
   int    bright_records;
+  /* Bayesian mode (mode = bayes, issue #6; host/acq_bayes.c; converted by host/bayes_regs.c) */
+  double bayes_mu;                 /* expected photons per exposure */
+  double bayes_b;                  /* background relative to the doughnut maximum */
+  double bayes_s_nm;               /* radius of the doughnut maximum */
+  double bayes_sigma0_nm;          /* prior std (prior centre = centre_x/y_nm) */
+  double bayes_std_stop_nm;        /* stop at this std (0 = never) */
+  int    bayes_photons;            /* photon budget per localization (0 = none) */
+  double bayes_eta_per_code;       /* laser calibration (required) */
+  int    bayes_amp_max;            /* largest laser code */
+  int    bayes_seed;               /* placement seed of localization 0 (localization i: seed + i) */
+  char   bayes_dtable[256];        /* D(sigma) table from `minflux bayes dtable` ("": computed) */
+  double bayes_gate_us;            /* detection gate (exposure) */
   /* which keys were given (by a file or an argument): mode = image changes the defaults of
    * the others (gain, loss_ratio, dark_records, delay_us, window_us) */
-  unsigned char given[96];
+  unsigned char given[112];
 } acq_config;
 
 /* What the configuration means for the firmware. */
@@ -53,6 +66,9 @@ typedef struct {
   mlms_regs_t   est;
   ctl_regs_t    ctl;               /* with controller = on (host/ctl_regs.c) */
   img_regs_t    img;               /* with mode = image (host/img_regs.c) */
+  bayes_phys_t  bayes_phys;        /* with mode = bayes: the physical parameters ... */
+  bayes_regs_t  bayes;             /* ... and the block's registers; acq_to_regs fills the D table
+                                    * with zeros (acq_bayes_dtable puts the real one in) */
   double        cycle_hz_actual;   /* CLK_HZ / period */
 } acq_regs;
 
@@ -67,8 +83,15 @@ int  acq_load_scenario(acq_config *c, const char *path, char *err, size_t errlen
 /* Whether the configuration is an imaging run (mode = image: the controller drives it in
  * imaging mode, CTL_MODE bit1). */
 int  acq_is_image(const acq_config *c);
+/* Whether it is a Bayesian run (mode = bayes: one Bayesian localization per CTRL start). */
+int  acq_is_bayes(const acq_config *c);
+/* BAYES_SEED of localization i: bayes_seed + i through a 32-bit mixer (the block's placement
+ * LFSR takes the seed as its state: seeds that differ in a few low bits would start with the
+ * same placement angles). */
+uint32_t acq_bayes_loc_seed(const acq_config *c, unsigned i);
 /* Validates and converts; ncycles = round(duration_s * actual rate); the controller's
- * registers too when c->controller is on. */
+ * registers too when c->controller is on. mode = bayes: one exposure per cycle (K = 1,
+ * NCYCLES = 0, GATE from bayes_gate_us) and the Bayesian registers (D table zero). */
 int  acq_to_regs(const acq_config *c, double duration_s, acq_regs *r, char *err, size_t errlen);
 /* Prints every key as "key=default  unit/meaning", one a line (minflux acquire --help). */
 void acq_help_keys(FILE *f);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <jansson.h>
 #include "acq_config.h"
+#include "acq_bayes.h"
 #include "link.h"
 #include "mfx_files.h"
 #include "analyze_raw.h"
@@ -25,7 +26,7 @@ static void on_sigint(int sig) { (void)sig; g_interrupted = 1; }
 static void acq_usage(FILE *f)
 {
   fprintf(f,
-    "usage: minflux acquire --mode track|image --duration T --out DIR [--board B] [--config F.ini] [key=value ...]\n"
+    "usage: minflux acquire --mode track|image|bayes --duration T --out DIR [--board B] [--config F.ini] [key=value ...]\n"
     "Runs the firmware for T seconds (rounded to whole multiplex cycles) and writes\n"
     "  DIR/raw.mfx      header (JSON line) + every byte from the link, append-only\n"
     "  DIR/cycles.csv   seq,t_s,n0,n1,n2,n3,cx_nm,cy_nm,ex_nm,ey_nm,valid,state\n"
@@ -34,6 +35,12 @@ static void acq_usage(FILE *f)
     "  DIR/truth.csv    t_s,x_nm,y_nm,on  (board sim only)\n"
     "  --mode image: DIR/localizations.csv (final localizations: t_s,x_nm,y_nm,N,L_nm,stage,cfr,aborted,...)\n"
     "                DIR/stage_localizations.csv (every stage), summary.json \"imaging\" (docs/imaging.md)\n"
+    "  --mode bayes: Bayesian localizations one after the other (the firmware's Bayesian block; T is firmware\n"
+    "                time from the first exposure) instead of cycles.csv/tracks.csv:\n"
+    "                DIR/bayes_exposures.csv loc,k,t_s,beam_x_nm,beam_y_nm,amp,eta,n,map_x_nm,map_y_nm,std_nm,lev,status,seq\n"
+    "                DIR/localizations.csv   loc,t_s,x_nm,y_nm,std_nm,photons,exposures,reason,... (+ truth, error with sim)\n"
+    "                DIR/dtable.csv (the D(sigma) table used), summary.json model_mismatches: every record replayed\n"
+    "                through the bit-exact C model hls-c/bayes.c (README \"Bayesian acquisition\")\n"
     "--board ftdi[:SERIAL]|sim[:SCENARIO.ini]  (default sim)\n"
     "Keys, lowest precedence first: the defaults below, the [acquire] section of the board's\n"
     "SCENARIO.ini, --config F.ini, key=value arguments (README \"Acquisition keys\"):\n");
@@ -45,6 +52,8 @@ static void acq_usage(FILE *f)
     "--mode image: the controller in imaging mode (search with 405 nm activation, pre-localization, then\n"
     "  `stages` iterative localization stages, the last repeated; docs/imaging.md); its defaults differ:\n"
     "  gain=1 loss_ratio=0.15 dark_records=400 delay_us=13.6 window_us=16.1458 (125 us cycle, 13.6 us gate).\n"
+    "--mode bayes: keys bayes_*; one exposure = delay_us + bayes_gate_us + window_us + the block's update;\n"
+    "  its default link rate is baud=12000000 (a record per exposure); bayes_eta_per_code is required.\n"
     "Ctrl-C stops the firmware after the current cycle and leaves complete files.\n"
     "Exit: 0 complete (FIFO overflows are counted, not errors), 1 error, 2 bad usage, 3 the link failed\n"
     "  mid-run, 4 records lost on the link, 5 the firmware was reset during the run; the files hold\n"
@@ -213,6 +222,8 @@ int cmd_acquire(int argc, char **argv)
     fprintf(stderr, "minflux acquire: %s exists; choose a new --out directory (nothing recorded is overwritten)\n", raw_path);
     return 1;
   }
+  const int bayes = acq_is_bayes(&cfg);
+  if (bayes && acq_bayes_dtable(&cfg, &regs, out, err, sizeof err)) { fprintf(stderr, "minflux acquire: %s\n", err); return 2; }
   const int is_sim = !strncmp(board, "sim", 3);
   mfx_board_opts bo = { is_sim ? truth_path : NULL };
   mfx_transport *t = mfx_board_open(board, &bo, err, sizeof err);
@@ -238,6 +249,7 @@ int cmd_acquire(int argc, char **argv)
   }
   int ctl_rc = 0;
   if (configure(&l, &regs) || (ctl_rc = configure_ctl(&l, &cfg, &regs, err, sizeof err)) < 0 ||
+      (!ctl_rc && (ctl_rc = acq_bayes_configure(&l, &cfg, &regs, err, sizeof err)) < 0) ||
       (!ctl_rc && (mfx_reg_write(&l, MINFLUX_REG_LINK_RESET, 1) || mfx_reg_read(&l, MINFLUX_REG_REC_DROPPED, &drop0) ||
                    mfx_reg_read(&l, MINFLUX_REG_RX_ERRORS, &rxe0)))) {
     fprintf(stderr, "minflux acquire: configuring the firmware: %s\n", l.err);
@@ -290,6 +302,7 @@ int cmd_acquire(int argc, char **argv)
     json_object_set_new(jw, "CTL_MODE", json_integer(acq_is_image(&cfg) ? regs.img.mode : 1));
     json_object_set_new(jr, "ctl", jw);
   }
+  if (bayes) json_object_set_new(jr, "bayes", acq_bayes_header(&regs));
   json_object_set_new(hdr, "registers", jr);
   json_object_set_new(hdr, "duration_s_requested", json_real(duration));
   json_object_set_new(hdr, "cycle_hz", json_real(regs.cycle_hz_actual));
@@ -298,7 +311,10 @@ int cmd_acquire(int argc, char **argv)
   st.raw = mfx_raw_create(raw_path, hs, err, sizeof err);
   free(hs);
   mfx_decode_params dp = { clk, cfg.eod_nm_per_lsb, regs.core.agg, core_config_period_cycles(&regs.core) };
-  if (!st.raw || mfx_tables_open(&st.tab, out, &dp, err, sizeof err)) {
+  acq_bayes bs;
+  memset(&bs, 0, sizeof bs);
+  if (!st.raw || (bayes ? acq_bayes_open(&bs, &cfg, &regs, clk, out, err, sizeof err)
+                        : mfx_tables_open(&st.tab, out, &dp, err, sizeof err))) {
     fprintf(stderr, "minflux acquire: %s\n", err);
     if (st.raw) fclose(st.raw);
     t->close(t);
@@ -314,11 +330,15 @@ int cmd_acquire(int argc, char **argv)
   mfx_dec_init(&l.dec);
   l.on_raw = on_raw;
   l.raw_ctx = &st;
-  l.on_cycle = on_cycle;
-  l.cycle_ctx = &st;
+  l.on_cycle = bayes ? acq_bayes_on_cycle : on_cycle;
+  l.cycle_ctx = bayes ? (void *)&bs : (void *)&st;
   const uint64_t want = regs.core.ncycles, agg = regs.core.agg, want_rec = want / agg;
-  fprintf(stderr, "minflux acquire: %" PRIu64 " cycles at %.3f Hz (%.3f s) on %s -> %s\n", want,
-          regs.cycle_hz_actual, want / regs.cycle_hz_actual, board, out);
+  if (bayes)
+    fprintf(stderr, "minflux acquire: Bayesian localizations for %.3f s of firmware time (bayes_seed %d) on %s -> %s\n",
+            duration, cfg.bayes_seed, board, out);
+  else
+    fprintf(stderr, "minflux acquire: %" PRIu64 " cycles at %.3f Hz (%.3f s) on %s -> %s\n", want,
+            regs.cycle_hz_actual, want / regs.cycle_hz_actual, board, out);
   const double t0 = mono_s();
   double last_status = t0, last_flush = t0, last_poll = t0, last_byte = t0;
   int stop_sent = 0, running = 1;
@@ -331,7 +351,12 @@ int cmd_acquire(int argc, char **argv)
   if (mfx_reg_write(&l, MINFLUX_REG_STATUS, 0x40) || mfx_reg_write(&l, MINFLUX_REG_WDOG, wdog)) {
     fprintf(stderr, "minflux acquire: watchdog: %s\n", l.err); rc = 1; running = 0;
   }
-  else if (mfx_reg_write(&l, MINFLUX_REG_CTRL, 1)) { fprintf(stderr, "minflux acquire: start: %s\n", l.err); rc = 1; running = 0; }
+  else if (!bayes && mfx_reg_write(&l, MINFLUX_REG_CTRL, 1)) { fprintf(stderr, "minflux acquire: start: %s\n", l.err); rc = 1; running = 0; }
+  if (bayes && running) {   /* one localization after the other (host/acq_bayes.c) */
+    const acq_bayes_io io = { &g_interrupted, duration, tty, t0, cfg.watchdog_ms, &wdog_tripped, st.raw };
+    rc = acq_bayes_loop(&bs, &l, &io);
+    running = 0;
+  }
   while (running) {
     long n = mfx_link_poll(&l, 20);
     const double tn = mono_s();
@@ -387,9 +412,13 @@ int cmd_acquire(int argc, char **argv)
   }
   /* a firmware reset during the run (power glitch, reconfiguration) clears the registers:
    * NCYCLES no longer holds what was written, and the counters above are meaningless */
-  uint32_t ncy = 0;
-  const int fw_reset = rc == 0 && !mfx_reg_read(&l, MINFLUX_REG_NCYCLES, &ncy) && ncy != regs.core.ncycles;
+  uint32_t ncy = 0, bym = 1;
+  const int fw_reset = rc == 0 && (bayes ? !mfx_reg_read(&l, MINFLUX_REG_BAYES_MODE, &bym) && !(bym & 1)   /* reset: 0 */
+                                         : !mfx_reg_read(&l, MINFLUX_REG_NCYCLES, &ncy) && ncy != regs.core.ncycles);
   if (fw_reset) rc = 5;
+  /* back to the multiplex pattern for whatever runs next */
+  if (bayes && rc != 3 && mfx_reg_write(&l, MINFLUX_REG_BAYES_MODE, 0))
+    fprintf(stderr, "minflux acquire: warning: BAYES_MODE = 0 at the end: %s\n", l.err);
   /* back to the default rate, so the next session finds the firmware where it expects it
    * (it would fall back by itself 1.4 s later) */
   if (rc != 3 && link_baud != 3000000u && mfx_link_set_rate(&l, 3000000u))
@@ -398,6 +427,7 @@ int cmd_acquire(int argc, char **argv)
   t->close(t);   /* the virtual board writes truth.csv completely before it exits */
   if (fclose(st.raw) || st.raw_failed) { fprintf(stderr, "minflux acquire: writing %s failed: %s\n", raw_path, st.raw_err); rc = 1; }
   mfx_tables tab = st.tab;
+  if (bayes) acq_bayes_tab(&bs, &tab);
   /* records lost after the last one received leave no gap in the sequence: the firmware's
    * next sequence number tells how many there were */
   if (rc == 0) tab.gaps += tab.records ? (uint16_t)(seq_end - tab.prev_seq - 1u) : (uint16_t)seq_end;
@@ -411,12 +441,15 @@ int cmd_acquire(int argc, char **argv)
   if (mfx_tables_close(&st.tab, err, sizeof err)) { fprintf(stderr, "minflux acquire: %s\n", err); rc = 1; }
 
   /* from the first record's first cycle to the end of the last record's last cycle */
-  const double dur = tab.records ? (tab.last_ts_full - tab.first_ts_full) / (double)clk + (double)agg / regs.cycle_hz_actual : 0;
+  const double dur = tab.records ? (tab.last_ts_full - tab.first_ts_full) / (double)clk + (bayes ? 0 : (double)agg / regs.cycle_hz_actual) : 0;
   json_t *sum = json_object();
+  if (bayes) json_object_set_new(sum, "mode", json_string(cfg.mode));
   json_object_set_new(sum, "records", json_integer((json_int_t)tab.records));
-  json_object_set_new(sum, "cycles_run", fw_reset || rc == 3 ? json_null() : json_integer(done));   /* unknown */
-  json_object_set_new(sum, "cycles_requested", json_integer((json_int_t)want));
-  json_object_set_new(sum, "cycles_per_record", json_integer((json_int_t)agg));
+  if (!bayes) {
+    json_object_set_new(sum, "cycles_run", fw_reset || rc == 3 ? json_null() : json_integer(done));   /* unknown */
+    json_object_set_new(sum, "cycles_requested", json_integer((json_int_t)want));
+    json_object_set_new(sum, "cycles_per_record", json_integer((json_int_t)agg));
+  }
   json_object_set_new(sum, "link_baud", json_integer((json_int_t)link_baud));
   json_object_set_new(sum, "gaps", json_integer((json_int_t)tab.gaps));
   json_object_set_new(sum, "crc_errors", json_integer((json_int_t)l.dec.crc_errors));
@@ -426,21 +459,25 @@ int cmd_acquire(int argc, char **argv)
   json_object_set_new(sum, "command_retries", json_integer((json_int_t)l.retries));
   json_object_set_new(sum, "duration_s", json_real(dur));
   json_object_set_new(sum, "wall_s", json_real(wall));
-  json_object_set_new(sum, "cycle_hz", json_real(regs.cycle_hz_actual));
+  if (!bayes) json_object_set_new(sum, "cycle_hz", json_real(regs.cycle_hz_actual));
   json_object_set_new(sum, "records_per_s", json_real(dur > 0 ? tab.records / dur : 0));
   json_object_set_new(sum, "count_rate_hz", json_real(dur > 0 ? tab.photons / dur : 0));
-  json_object_set_new(sum, "photons_per_cycle", json_real(tab.records ? (double)tab.photons / (tab.records * agg) : 0));
+  if (!bayes) json_object_set_new(sum, "photons_per_cycle", json_real(tab.records ? (double)tab.photons / (tab.records * agg) : 0));
   json_object_set_new(sum, "photons_per_record", json_real(tab.records ? (double)tab.photons / tab.records : 0));
-  json_object_set_new(sum, "valid_localizations", json_integer((json_int_t)tab.valid));
+  if (!bayes) json_object_set_new(sum, "valid_localizations", json_integer((json_int_t)tab.valid));
   json_t *bys = json_object();   /* record flags bits 7:4 (docs/controller.md, docs/imaging.md) */
   static const char *const st_names[16] = { "open", "search", "preloc", "track", "stage0", "stage1", "stage2", "stage3",
                                             NULL, NULL, NULL, NULL, "stage0_end", "stage1_end", "stage2_end", "stage3_end" };
   for (unsigned i = 0; i < 16; i++)
     if (st_names[i] && (i < 4 || (acq_is_image(&cfg) && i != 7 && i != 15) || tab.by_state[i]))
       json_object_set_new(bys, st_names[i], json_integer((json_int_t)tab.by_state[i]));
-  json_object_set_new(sum, "records_by_state", bys);
-  json_object_set_new(sum, "mean_x_nm", tab.valid ? json_real(tab.sum_x / tab.valid) : json_null());
-  json_object_set_new(sum, "mean_y_nm", tab.valid ? json_real(tab.sum_y / tab.valid) : json_null());
+  if (!bayes) {
+    json_object_set_new(sum, "records_by_state", bys);
+    json_object_set_new(sum, "mean_x_nm", tab.valid ? json_real(tab.sum_x / tab.valid) : json_null());
+    json_object_set_new(sum, "mean_y_nm", tab.valid ? json_real(tab.sum_y / tab.valid) : json_null());
+  } else {
+    json_decref(bys);
+  }
   json_object_set_new(sum, "interrupted", json_boolean(g_interrupted));
   json_object_set_new(sum, "link_error", json_boolean(rc == 3));
   json_object_set_new(sum, "lost_on_link", lost_link >= 0 ? json_integer(lost_link) : json_null());
@@ -467,6 +504,11 @@ int cmd_acquire(int argc, char **argv)
     }
     an_raw_free(&ar);
   }
+  /* Bayes: localizations.csv, the replay's verdict, truth (the board wrote truth.csv when it closed) */
+  if (bayes && acq_bayes_finish(&bs, out, is_sim ? truth_path : NULL, sum, err, sizeof err)) {
+    fprintf(stderr, "minflux acquire: %s\n", err);
+    rc = rc ? rc : 1;
+  }
   json_object_set_new(sum, "exit_code", json_integer(rc));
   char sum_path[4200];
   snprintf(sum_path, sizeof sum_path, "%s/summary.json", out);
@@ -476,7 +518,12 @@ int cmd_acquire(int argc, char **argv)
   }
   json_decref(sum);
   if (agg > 1) printf("%" PRIu64 " cycles per record (agg); ", agg);
-  printf("%" PRIu64 " records of %u cycles run (%" PRIu64 " requested), %" PRIu64 " gaps, %" PRIu64 " CRC errors, "
+  if (bayes)
+    printf("%" PRIu64 " exposure records, %" PRIu64 " gaps, %" PRIu64 " CRC errors, %u FIFO overflows; %.3f s firmware time in %.1f s "
+           "wall%s\n", tab.records, tab.gaps, (uint64_t)l.dec.crc_errors, (uint16_t)(drop1 - drop0), dur, wall,
+           g_interrupted ? " (stopped by Ctrl-C)" : "");
+  else
+    printf("%" PRIu64 " records of %u cycles run (%" PRIu64 " requested), %" PRIu64 " gaps, %" PRIu64 " CRC errors, "
          "%u FIFO overflows; %.3f s firmware time in %.1f s wall%s\n", tab.records, done, want, tab.gaps,
          (uint64_t)l.dec.crc_errors, (uint16_t)(drop1 - drop0), dur, wall, g_interrupted ? " (stopped by Ctrl-C)" : "");
   if (tab.valid)
@@ -487,19 +534,27 @@ int cmd_acquire(int argc, char **argv)
            tab.by_state[MINFLUX_CTL_ST_SEARCH], tab.by_state[MINFLUX_CTL_ST_PRELOC], tab.by_state[MINFLUX_CTL_ST_TRACK]);
   if (have_img) img_print_summary(stdout, &ip, &ir);
   img_result_free(&ir);
-  printf("files: %s/{raw.mfx,cycles.csv,tracks.csv,%ssummary.json%s}\n", out,
-         have_img ? "localizations.csv,stage_localizations.csv," : "", is_sim ? ",truth.csv" : "");
+  if (bayes)
+    printf("files: %s/{raw.mfx,bayes_exposures.csv,localizations.csv,dtable.csv,summary.json%s}\n", out, is_sim ? ",truth.csv" : "");
+  else
+    printf("files: %s/{raw.mfx,cycles.csv,tracks.csv,%ssummary.json%s}\n", out,
+           have_img ? "localizations.csv,stage_localizations.csv," : "", is_sim ? ",truth.csv" : "");
   if (rc == 3)
     fprintf(stderr, "minflux acquire: the link failed after %" PRIu64 " records: the files hold everything received until then "
             "(exit 3; records after that are unknown)\n", tab.records);
   if (rc == 4)
     fprintf(stderr, "minflux acquire: %" PRId64 " records lost on the link (%" PRIu64 " CRC errors, %" PRIu64 " bytes skipped); "
-            "every loss is a gap in cycles.csv (exit 4)\n", lost_link, (uint64_t)l.dec.crc_errors, (uint64_t)l.dec.skipped_bytes);
-  if (rc == 5)
+            "every loss is a gap in %s (exit 4)\n", lost_link, (uint64_t)l.dec.crc_errors, (uint64_t)l.dec.skipped_bytes,
+            bayes ? "bayes_exposures.csv (seq)" : "cycles.csv");
+  if (rc == 5 && bayes)
+    fprintf(stderr, "minflux acquire: the firmware was reset during the run (BAYES_MODE reads %u, 1 written): %" PRIu64
+            " records kept, the run ended there (exit 5)\n", bym, tab.records);
+  else if (rc == 5)
     fprintf(stderr, "minflux acquire: the firmware was reset during the run (NCYCLES reads %u, %u written): %" PRIu64
             " records kept, the run ended there (exit 5)\n", ncy, regs.core.ncycles, tab.records);
-  if (rc == 0 && (tab.records + tab.gaps) * agg != done && !g_interrupted)
+  if (!bayes && rc == 0 && (tab.records + tab.gaps) * agg != done && !g_interrupted)
     fprintf(stderr, "minflux acquire: warning: (%" PRIu64 " records + %" PRIu64 " gaps) x %" PRIu64 " cycles != %u cycles run\n",
             tab.records, tab.gaps, agg, done);
+  acq_bayes_free(&bs);
   return rc;
 }

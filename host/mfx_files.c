@@ -132,6 +132,15 @@ int mfx_raw_params(const char *header_json, mfx_decode_params *p, char *err, siz
   if (!root) { snprintf(err, errlen, "raw header is not JSON: %s (column %d)", je.text, je.column); return -1; }
   json_t *clk = json_object_get(json_object_get(root, "firmware"), "clk_hz");
   json_t *gain = json_object_get(json_object_get(root, "config"), "eod_nm_per_lsb");
+  json_t *mode = json_object_get(json_object_get(root, "config"), "mode");
+  /* Bayesian exposure records fill the CYCLE fields with other quantities (docs/protocol.md):
+   * read as multiplex cycles they would give meaningless tables */
+  if (json_is_string(mode) && !strcmp(json_string_value(mode), "bayes")) {
+    snprintf(err, errlen, "a raw file of a Bayesian acquisition (config mode = bayes): its records are exposures of the "
+             "Bayesian block, read by `minflux acquire` into bayes_exposures.csv and localizations.csv, not multiplex cycles");
+    json_decref(root);
+    return -1;
+  }
   json_t *regs = json_object_get(root, "registers");
   int rc = 0;
   /* headers written before aggregation existed have no agg: one cycle per record */

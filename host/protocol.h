@@ -15,6 +15,7 @@
 /* record flags (CYCLE byte 14) */
 #define MFX_FLAG_EST_VALID 0x01u   /* estimate valid: N > 0 and N >= EST_THRESH */
 #define MFX_FLAG_SATURATED 0x02u   /* a count of this record saturated at 4095 */
+#define MFX_FLAG_BAYES     0x04u   /* a Bayesian exposure record (docs/protocol.md; host/acq_bayes.c) */
 #define MFX_FLAG_STATE_SHIFT 4     /* bits 7:4: controller state (0 = open loop) */
 
 typedef struct {

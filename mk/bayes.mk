@@ -1,12 +1,21 @@
 # Bayesian MINFLUX (issue #6): float reference and D(sigma) tool (host/bayes_float.c,
 # `minflux bayes`), unit tests, and the photon-efficiency benchmark against the hexagon mode.
 FLOAT_SRCS  += host/bayes_float.c
-HOST_SRCS   += host/cmd_bayes.c
+HOST_SRCS   += host/cmd_bayes.c host/acq_bayes.c
 
 ALL_TARGETS += $(BUILD)/tests/test_bayes $(BUILD)/tests/bench_bayes
 TESTS += bayes_unit bayes_cli
 CMD_bayes_unit = $(BUILD)/tests/test_bayes
 CMD_bayes_cli  = tests/test_cli_bayes.sh $(BUILD)/minflux
+
+# `minflux acquire --mode bayes` (host/acq_bayes.c): keys, record decoding and the bit-exact
+# replay without a board (test_acq_bayes), and end to end on the virtual board
+# (tests/test_acquire_bayes.sh; fake_board: a register file whose BAYES_MODE reads 0, for the
+# refusal of a firmware without the Bayesian block).
+ALL_TARGETS += $(BUILD)/tests/test_acq_bayes $(BUILD)/tests/fake_board
+TESTS += bayes_acq_unit bayes_acquire
+CMD_bayes_acq_unit = $(BUILD)/tests/test_acq_bayes
+CMD_bayes_acquire  = tests/test_acquire_bayes.sh $(BUILD)/minflux $(BUILD)/tests/fake_board
 
 # The benchmark plots with libcairo.
 $(BUILD)/obj/tests/bench_bayes.o: CFLAGS_H += $(shell pkg-config --cflags cairo)

@@ -9,6 +9,7 @@ HOST_LIBS  += -lgsl -lgslcblas -linih -ljansson
 # The virtual board: the Verilated system top + physics, protocol bytes on stdin/stdout.
 VL_EXTRA_vboard := $(BUILD)/obj/sim/physics.o $(BUILD)/obj/sim/scenario.o
 VL_LIBS_vboard  := -lgsl -lgslcblas -linih
+VL_OPTS_vboard  := -DMINFLUX_VBOARD_SPRAM_1K
 # The virtual board's firmware includes the Bayesian block (hdl/bayes_run.v; the board image
 # leaves it out, mk/board.mk) with the behavioural SPRAM model.
 $(eval $(call vl_exe,vboard,minflux_system,$(HDL_CORE) $(HDL_SYSTEM) hdl/bayes_run.v $(BAYES_RTL) sim/spram/SB_SPRAM256KA.v,sim/vboard.cpp))

@@ -7,7 +7,7 @@ ASAN_BUILD ?= build-asan
 ASAN_CC    ?= gcc -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ASAN_ENV   := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
               UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-ASAN_CHECKS := test_protocol test_link test_core test_estimators test_ftdi test_physics test_track_error
+ASAN_CHECKS := test_protocol test_link test_core test_estimators test_ftdi test_physics test_track_error test_acq_bayes
 ASAN_TARGETS = $(ASAN_BUILD)/minflux $(addprefix $(ASAN_BUILD)/tests/,$(ASAN_CHECKS))
 
 # NAME=COMMAND entries for tests/runner.sh (the same commands as the normal tests, on the
@@ -20,6 +20,7 @@ ASAN_TESTS = \
   'asan_test_ftdi=$(ASAN_ENV) $(ASAN_BUILD)/tests/test_ftdi' \
   'asan_test_physics=$(ASAN_ENV) $(ASAN_BUILD)/tests/test_physics' \
   'asan_test_track_error=$(ASAN_ENV) $(ASAN_BUILD)/tests/test_track_error' \
+  'asan_test_acq_bayes=$(ASAN_ENV) $(ASAN_BUILD)/tests/test_acq_bayes' \
   'asan_est_cli=$(ASAN_ENV) tests/test_cli_estimators.sh $(ASAN_BUILD)/minflux' \
   'asan_test_acquire=$(ASAN_ENV) MINFLUX_VBOARD=$(BUILD)/vl/vboard/vboard tests/test_acquire.sh $(ASAN_BUILD)/minflux' \
   'asan_test_fault=$(ASAN_ENV) MINFLUX_VBOARD=$(BUILD)/vl/vboard/vboard tests/test_fault.sh $(ASAN_BUILD)/minflux'

@@ -149,7 +149,7 @@ static void run_float(const setting_t *st, const bf_dtable_t *dt, gsl_rng *g, do
 
 /* The block's physical set-up in the benchmark: 0.1 nm per DAC LSB, the prior centre at the
  * DAC origin, the laser calibrated so that the code for the background floor
- * (mu / (b eta_per_code)) is about 60000, quantized to what the KM register represents so
+ * (mu / (b eta_per_code)) is about 60000 (36000 at b = 0.05), quantized to what the KM register represents so
  * that the model's likelihood uses the calibration the physics uses. */
 static int fixed_setup(const setting_t *st, const bf_dtable_t *dt, bayes_phys_t *ph, bayes_regs_t *rg, char *err, int len)
 {
@@ -160,7 +160,9 @@ static int fixed_setup(const setting_t *st, const bf_dtable_t *dt, bayes_phys_t 
   ph->mu = st->mu;
   ph->sigma0_nm = SIGMA0_NM;
   ph->h0_nm = H0_NM(32);
-  ph->eta_per_code = st->mu / (st->b * 60000.0);
+  /* the background-floor code ~60000, but MU (64 mu / (e ln 2 eta_per_code)) <= 65535: at
+   * b = 0.05 the floor code is 36000 */
+  ph->eta_per_code = st->mu / (st->b * fmin(60000.0, 1800.0 / st->b));
   if (bayes_regs_from_phys(ph, dt, rg, err, len)) return -1;
   ph->eta_per_code = bayes_eta_per_code_of(rg);
   return bayes_regs_from_phys(ph, dt, rg, err, len);

@@ -320,7 +320,7 @@ START_TEST(test_scenario_acquire_section)
 END_TEST
 
 /* every shipped scenario's [acquire] section converts (tracking scenarios with the
- * controller on, static open loop) */
+ * controller on, static open loop, bayes.ini in the Bayesian mode without the controller) */
 START_TEST(test_shipped_scenarios)
 {
   const char *dir = getenv("SCENARIO_DIR") ? getenv("SCENARIO_DIR") : "sim/scenarios";
@@ -335,7 +335,9 @@ START_TEST(test_shipped_scenarios)
     acq_defaults(&c);
     ck_assert_msg(acq_load_scenario(&c, g.gl_pathv[i], err, sizeof err) == 0, "%s", err);
     ck_assert_msg(convert(&c, &r, err, sizeof err) == 0, "%s: %s", g.gl_pathv[i], err);
-    const int want_on = !strstr(g.gl_pathv[i], "static.ini") && !strstr(g.gl_pathv[i], "noisy-link.ini");
+    const int is_bayes = strstr(g.gl_pathv[i], "/bayes.ini") != NULL;
+    const int want_on = !strstr(g.gl_pathv[i], "static.ini") && !strstr(g.gl_pathv[i], "noisy-link.ini") && !is_bayes;
+    ck_assert_msg(acq_is_bayes(&c) == is_bayes, "%s: mode = %s", g.gl_pathv[i], c.mode);
     ck_assert_msg(c.controller == want_on, "%s: controller = %d", g.gl_pathv[i], c.controller);
     on += c.controller;
     if (strstr(g.gl_pathv[i], "ribosome.ini")) {
@@ -345,7 +347,7 @@ START_TEST(test_shipped_scenarios)
     }
     if (strstr(g.gl_pathv[i], "lissajous-L50.ini")) ck_assert_double_eq(c.L_nm, 50);
   }
-  ck_assert_int_eq(on, (int)g.gl_pathc - 2);   /* all but static.ini and noisy-link.ini */
+  ck_assert_int_eq(on, (int)g.gl_pathc - 3);   /* all but static.ini, noisy-link.ini and bayes.ini */
   globfree(&g);
 }
 END_TEST
@@ -457,8 +459,8 @@ START_TEST(test_image_keys)
   ck_assert_double_eq(c.gain, 0.7);
   ck_assert_double_eq(c.delay_us, 7.4);
   ck_assert_int_eq(c.controller, 0);
-  ck_assert_int_eq(acq_set(&c, "mode", "bayes", err, sizeof err), -1);
-  ck_assert_msg(strstr(err, "only 'track' and 'image'"), "%s", err);
+  ck_assert_int_eq(acq_set(&c, "mode", "scan", err, sizeof err), -1);
+  ck_assert_msg(strstr(err, "only 'track', 'image' and 'bayes'"), "%s", err);
 }
 END_TEST
 

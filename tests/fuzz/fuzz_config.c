@@ -8,7 +8,9 @@
  *    through acq_set into the identical configuration (so `minflux decode` sees what
  *    `minflux acquire` used);
  *  - with controller = on: k <= 4, agg = 1, the whole search raster inside the safe window and
- *    every controller field in its range. */
+ *    every controller field in its range;
+ *  - with mode = bayes: one exposure per cycle (K 1, NCYCLES 0, AGG 1, LASER_AMP 0) and the
+ *    Bayesian registers in their ranges. */
 #include <math.h>
 #include <string.h>
 #include "fuzz_util.h"
@@ -50,6 +52,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   FZ_CHECK(back.controller == c.controller && back.search_thresh == c.search_thresh && back.act_cycles == c.act_cycles &&
            back.act_every == c.act_every && back.pre_thresh == c.pre_thresh && back.loss_records == c.loss_records &&
            back.dark_records == c.dark_records, "controller integer keys differ after replay");
+  SAME(bayes_mu); SAME(bayes_b); SAME(bayes_s_nm); SAME(bayes_sigma0_nm); SAME(bayes_std_stop_nm); SAME(bayes_eta_per_code);
+  SAME(bayes_gate_us);
+  FZ_CHECK(back.bayes_photons == c.bayes_photons && back.bayes_amp_max == c.bayes_amp_max && back.bayes_seed == c.bayes_seed &&
+           !strcmp(back.bayes_dtable, c.bayes_dtable), "bayes integer or path keys differ after replay");
 #undef SAME
 
   const double duration = size ? 0.001 * (1 + data[size - 1]) : 0.5;
@@ -59,6 +65,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   const core_config_t *cc = &g.core;
   char e2[512];
   FZ_CHECK(core_config_validate(cc, e2, sizeof e2) == 0, "accepted registers fail validation: %s", e2);
+  if (acq_is_bayes(&c)) {   /* the block places the beam: one exposure per cycle, the block's own laser code */
+    const bayes_regs_t *b = &g.bayes;
+    FZ_CHECK(cc->k == 1 && cc->ncycles == 0 && cc->agg == 1 && cc->laser_amp == 0, "bayes: k %u ncycles %u agg %u amp %u",
+             cc->k, cc->ncycles, cc->agg, cc->laser_amp);
+    FZ_CHECK(b->h0 >= 16 && b->prior_a >= 64 && b->inv_s >= 16384 && b->km >= 256 && b->mu >= 256 && b->amp_max >= 1 &&
+             b->b32 >= 16384 && b->amp_max <= c.bayes_amp_max, "a Bayesian register out of its range");
+    FZ_CHECK(cc->centre_x >= cc->xmin && cc->centre_x <= cc->xmax && cc->centre_y >= cc->ymin && cc->centre_y <= cc->ymax,
+             "bayes: the prior centre outside the window");
+    return 0;
+  }
   FZ_CHECK(cc->k == (unsigned)c.k && cc->ncycles >= 1, "k %u ncycles %u", cc->k, cc->ncycles);
   for (unsigned i = 0; i < cc->k; i++) {
     const int32_t x = cc->centre_x + cc->off_x[i], y = cc->centre_y + cc->off_y[i];

@@ -1,0 +1,581 @@
+/* `minflux acquire --mode bayes`: see acq_bayes.h. */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "acq_bayes.h"
+#include "bayes.h"
+#include "bayes_regs.h"
+#include "bayes_float.h"
+#include "track_error.h"
+
+/* the D table `minflux bayes dtable` writes by default: sigma 1/16 .. 512 nm, 8 per octave */
+#define DT_SIGMA_MIN (1.0 / 16.0)
+#define DT_PER_OCT   8
+#define DT_N         (8 * 13 + 1)
+
+static double mono_s(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int close_rel(double a, double b) { return fabs(a - b) <= 1e-6 * fmax(fabs(a), fabs(b)); }
+
+int acq_bayes_dtable(const acq_config *c, acq_regs *r, const char *dir, char *err, size_t errlen)
+{
+  bf_dtable_t dt;
+  char e[600], path[4200];
+  if (c->bayes_dtable[0]) {
+    if (bf_dtable_read(&dt, c->bayes_dtable, e, sizeof e)) {
+      snprintf(err, errlen, "bayes_dtable = '%s': %s", c->bayes_dtable, e);
+      return -1;
+    }
+    if (!close_rel(dt.mu, c->bayes_mu) || !close_rel(dt.b, c->bayes_b) || !close_rel(dt.s, c->bayes_s_nm)) {
+      snprintf(err, errlen, "bayes_dtable = '%s' is the table of mu = %g, b = %g, s = %g nm, not of bayes_mu = %g, bayes_b = %g, "
+               "bayes_s_nm = %g (make one with `minflux bayes dtable --mu %g --b %g --s %g --out FILE`, or leave bayes_dtable empty)",
+               c->bayes_dtable, dt.mu, dt.b, dt.s, c->bayes_mu, c->bayes_b, c->bayes_s_nm, c->bayes_mu, c->bayes_b, c->bayes_s_nm);
+      bf_dtable_free(&dt);
+      return -1;
+    }
+  } else {
+    fprintf(stderr, "minflux acquire: computing D(sigma) for bayes_mu = %g, bayes_b = %g, bayes_s_nm = %g (%d entries, "
+            "~10 s; bayes_dtable=FILE reuses a table) ...\n", c->bayes_mu, c->bayes_b, c->bayes_s_nm, DT_N);
+    const double t0 = mono_s();
+    if (bf_dtable_make(&dt, c->bayes_mu, c->bayes_b, c->bayes_s_nm, DT_SIGMA_MIN, DT_PER_OCT, DT_N, 2, e, sizeof e)) {
+      snprintf(err, errlen, "computing the D(sigma) table: %s", e);
+      return -1;
+    }
+    fprintf(stderr, "minflux acquire: D(sigma) done in %.1f s: D0 = %.2f nm, D(%g nm) = %.1f nm\n", mono_s() - t0, dt.D0,
+            c->bayes_sigma0_nm, bf_dtable_eval(&dt, c->bayes_sigma0_nm));
+  }
+  snprintf(path, sizeof path, "%s/dtable.csv", dir);
+  int rc = bf_dtable_write(&dt, path, e, sizeof e);
+  if (rc) snprintf(err, errlen, "writing the D table: %s", e);
+  const uint16_t amp_max = r->bayes.amp_max;
+  if (!rc && bayes_regs_from_phys(&r->bayes_phys, &dt, &r->bayes, e, sizeof e)) {
+    snprintf(err, errlen, "Bayesian registers from the D table: %s (bayes_s_nm, bayes_mu, bayes_b, eod_nm_per_lsb)", e);
+    rc = -1;
+  }
+  r->bayes.amp_max = amp_max;   /* bayes_amp_max as acq_to_regs applied it */
+  bf_dtable_free(&dt);
+  return rc;
+}
+
+/* (address, value) of every Bayesian register but BAYES_MODE; n = 11 + the D table. */
+#define BY_NW (11 + MINFLUX_BY_D_N)
+static void reg_list(const bayes_regs_t *g, uint32_t a[BY_NW], uint32_t v[BY_NW], const char *name[BY_NW])
+{
+  const struct { uint32_t a, v; const char *n; } w[11] = {
+    { MINFLUX_REG_BAYES_ORIGIN, (uint32_t)(uint16_t)g->y0 << 16 | (uint16_t)g->x0, "BAYES_ORIGIN" },
+    { MINFLUX_REG_BAYES_H0, g->h0, "BAYES_H0" },
+    { MINFLUX_REG_BAYES_PRIOR_A, g->prior_a, "BAYES_PRIOR_A" },
+    { MINFLUX_REG_BAYES_INV_S, g->inv_s, "BAYES_INV_S" },
+    { MINFLUX_REG_BAYES_B, g->b32, "BAYES_B" },
+    { MINFLUX_REG_BAYES_MU, g->mu, "BAYES_MU" },
+    { MINFLUX_REG_BAYES_KM, g->km, "BAYES_KM" },
+    { MINFLUX_REG_BAYES_AMP_MAX, g->amp_max, "BAYES_AMP_MAX" },
+    { MINFLUX_REG_BAYES_NMAX, g->nmax, "BAYES_NMAX" },
+    { MINFLUX_REG_BAYES_LSIG_STOP, (uint16_t)g->lsig_stop, "BAYES_LSIG_STOP" },
+    { MINFLUX_REG_BAYES_SEED, g->seed, "BAYES_SEED" },
+  };
+  for (int i = 0; i < 11; i++) {
+    a[i] = w[i].a;
+    v[i] = w[i].v;
+    name[i] = w[i].n;
+  }
+  for (int t = 0; t < MINFLUX_BY_D_N; t++) {
+    a[11 + t] = MINFLUX_REG_BAYES_DTAB;
+    v[11 + t] = (uint32_t)t << 16 | g->dtab[t];
+    name[11 + t] = "BAYES_DTAB";
+  }
+}
+
+int acq_bayes_configure(mfx_link *l, const acq_config *c, const acq_regs *r, char *err, size_t errlen)
+{
+  if (!acq_is_bayes(c)) return mfx_reg_write(l, MINFLUX_REG_BAYES_MODE, 0) ? -1 : 0;
+  uint32_t v, a[BY_NW], w[BY_NW];
+  const char *nm[BY_NW];
+  if (mfx_reg_write(l, MINFLUX_REG_BAYES_MODE, 1) || mfx_reg_read(l, MINFLUX_REG_BAYES_MODE, &v)) return -1;
+  if (!(v & 1)) {
+    snprintf(err, errlen, "this firmware has no Bayesian block (BAYES_MODE reads %u after writing 1): the board image leaves "
+             "it out (it does not fit the UP5K, README Status); run --mode bayes with --board sim", v);
+    return 1;
+  }
+  reg_list(&r->bayes, a, w, nm);
+  for (int i = 0; i < BY_NW; i++)
+    if (mfx_reg_write(l, (uint8_t)a[i], w[i])) return -1;
+  return 0;
+}
+
+json_t *acq_bayes_header(const acq_regs *r)
+{
+  uint32_t a[BY_NW], w[BY_NW];
+  const char *nm[BY_NW];
+  reg_list(&r->bayes, a, w, nm);
+  json_t *j = json_object(), *dt = json_array();
+  for (int i = 0; i < 11; i++) json_object_set_new(j, nm[i], json_integer(w[i]));
+  for (int t = 0; t < MINFLUX_BY_D_N; t++) json_array_append_new(dt, json_integer(r->bayes.dtab[t]));
+  json_object_set_new(j, "BAYES_DTAB", dt);
+  json_object_set_new(j, "BAYES_MODE", json_integer(1));
+  json_object_set_new(j, "eta_per_code", json_real(bayes_eta_per_code_of(&r->bayes)));
+  return j;
+}
+
+int acq_bayes_open(acq_bayes *b, const acq_config *c, const acq_regs *r, double clk, const char *dir, char *err, size_t errlen)
+{
+  memset(b, 0, sizeof *b);
+  b->cfg = c;
+  b->regs = r;
+  b->clk = clk;
+  b->model = malloc(sizeof(bayes_state_t));
+  char path[4200];
+  snprintf(path, sizeof path, "%s/bayes_exposures.csv", dir);
+  if (!b->model || !(b->exp_csv = fopen(path, "w"))) {
+    snprintf(err, errlen, "cannot create %s: %s", path, b->model ? strerror(errno) : "out of memory");
+    free(b->model);
+    b->model = NULL;
+    return -1;
+  }
+  fprintf(b->exp_csv, "loc,k,t_s,beam_x_nm,beam_y_nm,amp,eta,n,map_x_nm,map_y_nm,std_nm,lev,status,seq\n");
+  return 0;
+}
+
+static int32_t sext24(uint32_t w) { return (int32_t)(w << 8) >> 8; }
+
+void acq_bayes_on_cycle(void *ctx, const mfx_cycle *c)
+{
+  acq_bayes *b = ctx;
+  /* stream bookkeeping, as mfx_tables_add does it */
+  if (!b->started) {
+    b->seq_unw = c->seq;
+    b->started = 1;
+  } else {
+    const uint16_t missing = (uint16_t)(c->seq - b->prev_seq - 1u);
+    b->gaps += missing;
+    b->seq_unw += (uint64_t)missing + 1;
+    if (c->ts < b->prev_ts) b->ts_hi += 1ull << 32;
+  }
+  b->prev_seq = c->seq;
+  b->prev_ts = c->ts;
+  const uint64_t ts = b->ts_hi + c->ts;
+  if (b->records == 0) b->first_ts = ts;
+  b->last_ts = ts;
+  b->records++;
+  if (!(c->flags & MFX_FLAG_BAYES) || c->k != 4) {   /* not a Bayesian exposure: the pattern ran */
+    b->foreign++;
+    return;
+  }
+  acq_bayes_rec r;
+  memset(&r, 0, sizeof r);
+  r.seq = b->seq_unw;
+  r.ts = ts;
+  r.bx = c->cx;
+  r.by = c->cy;
+  r.amp = (uint16_t)c->ex;
+  r.lsig = c->ey;
+  r.flags = c->flags;
+  r.status = (uint8_t)(c->flags >> MFX_FLAG_STATE_SHIFT);
+  r.n = (uint16_t)(c->counts[0][0] + c->counts[0][1]);
+  r.map_x = sext24((uint32_t)c->counts[1][0] << 12 | c->counts[1][1]);
+  r.map_y = sext24((uint32_t)c->counts[2][0] << 12 | c->counts[2][1]);
+  const uint32_t w3 = (uint32_t)c->counts[3][0] << 12 | c->counts[3][1];
+  r.lev = (uint8_t)(w3 >> 20);
+  r.exp16 = (uint16_t)w3;
+  b->photons += r.n;
+  const int in_loc = b->active;
+  if (!in_loc) b->late++;   /* after its localization was closed: written, not replayed */
+  if (in_loc && b->nrec) {
+    const acq_bayes_rec *p = &b->rec[b->nrec - 1];
+    r.k = p->k + (uint16_t)((uint16_t)(r.exp16 - 1u) - (uint16_t)p->k);
+  } else {
+    r.k = (uint16_t)(r.exp16 - 1u);
+  }
+  if (in_loc) {
+    if (b->nrec == b->caprec) {
+      size_t nc = b->caprec ? 2 * b->caprec : 4096;
+      acq_bayes_rec *nr = realloc(b->rec, nc * sizeof *nr);
+      if (!nr) { b->write_failed = 1; return; }
+      b->rec = nr;
+      b->caprec = nc;
+    }
+    b->rec[b->nrec++] = r;
+    if (r.status & 2) b->cur_done = 1;
+  }
+  const bayes_phys_t *ph = &b->regs->bayes_phys;
+  const bayes_regs_t *rg = &b->regs->bayes;
+  bayes_out_t o;
+  memset(&o, 0, sizeof o);
+  o.map_x = r.map_x;
+  o.map_y = r.map_y;
+  o.lsig = r.lsig;
+  o.lev = r.lev;
+  double mx, my;
+  bayes_map_nm(ph, rg, &o, &mx, &my);
+  const double g = ph->nm_per_lsb;
+  if (fprintf(b->exp_csv, "%zu,%" PRIu32 ",%.9f,%.1f,%.1f,%u,%.6g,%u,%.4f,%.4f,%.6g,%u,%u,%" PRIu64 "\n",
+              in_loc || !b->nloc ? b->nloc : b->nloc - 1, r.k, (double)ts / b->clk, r.bx * g, r.by * g, r.amp, r.amp * bayes_eta_per_code_of(rg), r.n, mx, my,
+              bayes_std_nm(ph, rg, &o), r.lev, r.status, r.seq) < 0)
+    b->write_failed = 1;
+}
+
+void acq_bayes_tab(const acq_bayes *b, mfx_tables *t)
+{
+  memset(t, 0, sizeof *t);
+  t->records = b->records;
+  t->gaps = b->gaps;
+  t->photons = b->photons;
+  t->prev_seq = b->prev_seq;
+  t->first_ts_full = b->first_ts;
+  t->last_ts_full = b->last_ts;
+  t->started = b->started;
+}
+
+/* ---- the bit-exact replay ---- */
+
+/* Feeds the records' counts to the model from bayes_start; record j must be exposure j.
+ * Returns the number of records that differ (the first difference described in b). */
+static uint64_t replay(acq_bayes *b, uint32_t seed, int loc)
+{
+  bayes_state_t *s = b->model;
+  bayes_regs_t rg = b->regs->bayes;
+  rg.seed = seed;
+  bayes_out_t o;
+  bayes_start(s, &rg, &o);
+  uint64_t bad = 0;
+  for (size_t j = 0; j < b->nrec; j++) {
+    const acq_bayes_rec *r = &b->rec[j];
+    char what[160] = "";
+    if (o.done)
+      snprintf(what, sizeof what, "the model had stopped before this exposure");
+    else if (r->bx != o.beam_x || r->by != o.beam_y || r->amp != o.amp)
+      snprintf(what, sizeof what, "beam (%d, %d) code %u, model (%d, %d) code %u", r->bx, r->by, r->amp, o.beam_x, o.beam_y, o.amp);
+    if (!o.done) {
+      bayes_count(s, &rg, r->n, &o);
+      const unsigned st = (r->status & 0xEu);
+      if (!what[0] && (r->map_x != sext24((uint32_t)o.map_x) || r->map_y != sext24((uint32_t)o.map_y)))
+        snprintf(what, sizeof what, "MAP (%d, %d), model (%d, %d) sub-LSB", r->map_x, r->map_y, sext24((uint32_t)o.map_x),
+                 sext24((uint32_t)o.map_y));
+      else if (!what[0] && (r->lsig != o.lsig || r->lev != o.lev))
+        snprintf(what, sizeof what, "lsig %d lev %u, model %d lev %u", r->lsig, r->lev, o.lsig, o.lev);
+      else if (!what[0] && (st != (o.status & 0xEu) || r->exp16 != (uint16_t)o.exposures))
+        snprintf(what, sizeof what, "status 0x%X exposures %u, model 0x%X %u", st, r->exp16, o.status & 0xEu,
+                 (unsigned)(uint16_t)o.exposures);
+    }
+    if (what[0]) {
+      if (!bad && !b->first_mismatch[0])
+        snprintf(b->first_mismatch, sizeof b->first_mismatch, "localization %d exposure %" PRIu32 " (seq %" PRIu64 "): %s",
+                 loc, r->k, r->seq, what);
+      bad++;
+    }
+  }
+  b->replayed += b->nrec;
+  return bad;
+}
+
+void acq_bayes_begin(acq_bayes *b)
+{
+  b->active = 1;
+  b->nrec = 0;
+  b->cur_done = 0;
+}
+
+int acq_bayes_end(acq_bayes *b, uint32_t seed, uint32_t st, uint32_t mx, uint32_t my, uint32_t sd)
+{
+  b->active = 0;
+  if (b->nloc == b->caploc) {
+    size_t nc = b->caploc ? 2 * b->caploc : 64;
+    acq_bayes_loc *nl = realloc(b->loc, nc * sizeof *nl);
+    if (!nl) return -1;
+    b->loc = nl;
+    b->caploc = nc;
+  }
+  acq_bayes_loc *L = &b->loc[b->nloc];
+  memset(L, 0, sizeof *L);
+  L->index = (int)b->nloc;
+  L->seed = seed;
+  L->records = b->nrec;
+  L->status = st & 0xF;
+  L->reason = (st & 8) ? "std_target" : (st & 4) ? "photon_budget" : "stopped";
+  bayes_out_t o;
+  memset(&o, 0, sizeof o);
+  o.map_x = sext24(mx);
+  o.map_y = sext24(my);
+  o.lsig = (int16_t)(sd & 0xFFFF);
+  o.lev = (uint8_t)((sd >> 16) & 0xF);
+  bayes_map_nm(&b->regs->bayes_phys, &b->regs->bayes, &o, &L->x_nm, &L->y_nm);
+  L->std_nm = bayes_std_nm(&b->regs->bayes_phys, &b->regs->bayes, &o);
+  L->lev = o.lev;
+  L->tx_nm = L->ty_nm = L->err_nm = NAN;
+  for (size_t j = 0; j < b->nrec; j++) L->photons += b->rec[j].n;
+  if (b->nrec) {
+    const acq_bayes_rec *last = &b->rec[b->nrec - 1];
+    L->exposures = (uint64_t)last->k + 1;
+    L->t0_s = (double)b->rec[0].ts / b->clk;
+    L->t1_s = (double)last->ts / b->clk;
+    /* the registers hold the last exposure's result: the record of it must agree */
+    if ((last->status & 2) && (last->map_x != o.map_x || last->map_y != o.map_y || last->lsig != o.lsig || last->lev != o.lev))
+      b->reg_mismatches++;
+  }
+  /* replayable: from exposure 0 without a sequence gap (a lost tail does not matter; a
+   * wrong exposure count in a record is the replay's to report) */
+  int contiguous = b->nrec > 0 && b->rec[0].k == 0;
+  for (size_t j = 1; j < b->nrec && contiguous; j++)
+    if (b->rec[j].seq != b->rec[j - 1].seq + 1) contiguous = 0;
+  if (!b->nrec) {
+    L->replay = "none";
+  } else if (!contiguous) {
+    L->replay = "skipped";
+    b->replay_skipped++;
+  } else {
+    L->mismatches = replay(b, seed, L->index);
+    L->replay = L->mismatches ? "mismatch" : "ok";
+    b->mismatches += L->mismatches;
+  }
+  printf("localization %d: (%.2f, %.2f) nm, std %.2f nm, %" PRIu64 " photons in %" PRIu64 " exposures, %s%s\n", L->index,
+         L->x_nm, L->y_nm, L->std_nm, L->photons, L->exposures, L->reason,
+         !strcmp(L->replay, "ok") ? "" : !strcmp(L->replay, "mismatch") ? "; DIFFERS from the C model" : "; not replayed (records lost)");
+  fflush(stdout);
+  b->nloc++;
+  b->nrec = 0;
+  b->cur_done = 0;
+  return 0;
+}
+
+/* Ends the running localization: its result from the block's registers, the replay. */
+static int close_loc(acq_bayes *b, mfx_link *l, uint32_t seed)
+{
+  uint32_t st = 0, mx = 0, my = 0, sd = 0;
+  if (mfx_reg_read(l, MINFLUX_REG_BAYES_STATUS, &st) || mfx_reg_read(l, MINFLUX_REG_BAYES_MAP_X, &mx) ||
+      mfx_reg_read(l, MINFLUX_REG_BAYES_MAP_Y, &my) || mfx_reg_read(l, MINFLUX_REG_BAYES_STD, &sd))
+    return -1;
+  if (acq_bayes_end(b, seed, st, mx, my, sd)) {
+    snprintf(l->err, sizeof l->err, "out of memory");
+    return -1;
+  }
+  return 0;
+}
+
+static double fw_elapsed(const acq_bayes *b) { return b->records ? (double)(b->last_ts - b->first_ts) / b->clk : 0.0; }
+
+int acq_bayes_loop(acq_bayes *b, mfx_link *l, const acq_bayes_io *io)
+{
+  double last_status = io->t0, last_flush = io->t0, last_byte = mono_s();
+  int stop_sent = 0, estop = 0;
+  for (int i = 0;; i++) {
+    if (*io->interrupted || (i > 0 && fw_elapsed(b) >= io->duration_s)) return 0;
+    uint32_t mode = 1;
+    if (i > 0 && mfx_reg_read(l, MINFLUX_REG_BAYES_MODE, &mode)) { fprintf(stderr, "\nminflux acquire: %s\n", l->err); return 3; }
+    if (!(mode & 1)) return 0;   /* the firmware was reset (BAYES_MODE reads 0): the caller reports it */
+    const uint32_t seed = acq_bayes_loc_seed(b->cfg, (unsigned)i);
+    acq_bayes_begin(b);
+    if (mfx_reg_write(l, MINFLUX_REG_BAYES_SEED, seed) || mfx_reg_write(l, MINFLUX_REG_CTRL, 1)) {
+      fprintf(stderr, "\nminflux acquire: starting localization %d: %s\n", i, l->err);
+      return 3;
+    }
+    double last_poll = mono_s();
+    for (;;) {
+      const long n = mfx_link_poll(l, b->cur_done ? 1 : 20);
+      const double tn = mono_s();
+      if (n < 0) { fprintf(stderr, "\nminflux acquire: link lost: %s\n", l->err); return 3; }
+      if (n > 0) last_byte = tn;
+      if (!stop_sent && (*io->interrupted || (b->records && fw_elapsed(b) >= io->duration_s))) {
+        stop_sent = 1;   /* ends after the current exposure, whose record still comes */
+        if (mfx_reg_write(l, MINFLUX_REG_CTRL, 2)) { fprintf(stderr, "\nminflux acquire: stop: %s\n", l->err); return 3; }
+      }
+      if (b->cur_done || tn - last_poll > 0.05) {   /* has the localization ended? */
+        uint32_t s;
+        last_poll = tn;
+        if (mfx_reg_read(l, MINFLUX_REG_STATUS, &s)) { fprintf(stderr, "\nminflux acquire: %s\n", l->err); return 3; }
+        if ((s & 0x10) && !estop) fprintf(stderr, "\nminflux acquire: EMERGENCY STOP input active: the firmware aborted the run\n");
+        if (s & 0x10) estop = 1;
+        if ((s & 0x40) && !*io->wdog_tripped) {
+          *io->wdog_tripped = 1;
+          fprintf(stderr, "\nminflux acquire: the firmware's host watchdog tripped (no command for %.0f ms): run aborted, laser off, "
+                  "beam centred\n", io->watchdog_ms);
+        }
+        if (!(s & 1)) {   /* idle: what is still on the way (nothing after a done record) */
+          double q = mono_s();
+          while (!b->cur_done && mono_s() - q < 0.1) {
+            const long m = mfx_link_poll(l, 20);
+            if (m < 0) break;
+            if (m > 0) q = mono_s();
+          }
+          break;
+        }
+      }
+      if (tn - last_flush > 0.5) {
+        fflush(io->raw);
+        fflush(b->exp_csv);
+        last_flush = tn;
+      }
+      if (tn - last_byte > 5.0) { fprintf(stderr, "\nminflux acquire: no bytes from the board for 5 s\n"); return 3; }
+      if (io->tty && tn - last_status > 0.25) {
+        fprintf(stderr, "\r  %6.2f s firmware / %6.1f s wall  %7" PRIu64 " records  localization %d  lost %" PRIu64 "   ",
+                fw_elapsed(b), tn - io->t0, b->records, i, b->gaps);
+        last_status = tn;
+      }
+    }
+    const size_t got = b->nrec;
+    if (close_loc(b, l, seed)) { fprintf(stderr, "\nminflux acquire: %s\n", l->err); return 3; }
+    if (*io->wdog_tripped) return 0;
+    if (estop) {
+      fprintf(stderr, "minflux acquire: no further localization while the emergency stop is active\n");
+      return 1;
+    }
+    if (!got && !stop_sent) {
+      fprintf(stderr, "minflux acquire: localization %d ended without a Bayesian exposure record (%" PRIu64 " other records): "
+              "the firmware does not run Bayesian localizations\n", i, b->foreign);
+      return 1;
+    }
+    if (stop_sent) return 0;
+  }
+}
+
+/* ---- results ---- */
+
+static int cmp_d(const void *a, const void *b)
+{
+  const double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static double median(double *v, size_t n)
+{
+  if (!n) return NAN;
+  qsort(v, n, sizeof *v, cmp_d);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static json_t *jnum(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
+int acq_bayes_finish(acq_bayes *b, const char *dir, const char *truth_csv, json_t *sum, char *err, size_t errlen)
+{
+  int rc = 0;
+  if (b->exp_csv && (ferror(b->exp_csv) | fclose(b->exp_csv))) b->write_failed = 1;
+  b->exp_csv = NULL;
+  if (b->write_failed) { snprintf(err, errlen, "writing %s/bayes_exposures.csv failed", dir); rc = -1; }
+  /* truth: the mean of the truth rows within a localization's exposures (the nearest row
+   * when none lies inside) */
+  te_table tt;
+  memset(&tt, 0, sizeof tt);
+  int have_truth = 0, ct = -1, cx = -1, cy = -1;
+  char e[400];
+  if (truth_csv) {
+    if (te_read_csv(truth_csv, &tt, e, sizeof e)) {
+      fprintf(stderr, "minflux acquire: warning: no truth for the localizations: %s\n", e);
+    } else if ((ct = te_col(&tt, "t_s")) < 0 || (cx = te_col(&tt, "x_nm")) < 0 || (cy = te_col(&tt, "y_nm")) < 0 || !tt.rows) {
+      fprintf(stderr, "minflux acquire: warning: %s has no rows t_s,x_nm,y_nm: no truth for the localizations\n", truth_csv);
+    } else {
+      have_truth = 1;
+    }
+  }
+  for (size_t i = 0; have_truth && i < b->nloc; i++) {
+    acq_bayes_loc *L = &b->loc[i];
+    if (!L->records) continue;
+    double sx = 0, sy = 0, best = INFINITY;
+    size_t m = 0, nearest = 0;
+    for (size_t r = 0; r < tt.rows; r++) {
+      const double t = te_at(&tt, r, ct);
+      if (t >= L->t0_s && t <= L->t1_s) { sx += te_at(&tt, r, cx); sy += te_at(&tt, r, cy); m++; }
+      const double d = t < L->t0_s ? L->t0_s - t : t > L->t1_s ? t - L->t1_s : 0;
+      if (d < best) { best = d; nearest = r; }
+    }
+    L->tx_nm = m ? sx / m : te_at(&tt, nearest, cx);
+    L->ty_nm = m ? sy / m : te_at(&tt, nearest, cy);
+    L->err_nm = hypot(L->x_nm - L->tx_nm, L->y_nm - L->ty_nm);
+  }
+  te_free(&tt);
+
+  char path[4200];
+  snprintf(path, sizeof path, "%s/localizations.csv", dir);
+  FILE *f = fopen(path, "w");
+  if (!f) {
+    snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+    return -1;
+  }
+  fprintf(f, "loc,t_s,x_nm,y_nm,std_nm,photons,exposures,reason,seed,lev,records,replay,mismatches%s\n",
+          have_truth ? ",truth_x_nm,truth_y_nm,error_nm" : "");
+  size_t fin = 0, by_std = 0, by_budget = 0, stopped = 0;
+  double *ph = calloc(b->nloc + 1, sizeof *ph), *ex = calloc(b->nloc + 1, sizeof *ex), *er = calloc(b->nloc + 1, sizeof *er),
+         *sd = calloc(b->nloc + 1, sizeof *sd);
+  size_t ner = 0;
+  for (size_t i = 0; i < b->nloc; i++) {
+    const acq_bayes_loc *L = &b->loc[i];
+    fprintf(f, "%d,%.9f,%.4f,%.4f,%.5g,%" PRIu64 ",%" PRIu64 ",%s,%" PRIu32 ",%d,%zu,%s,%" PRIu64, L->index, L->t1_s, L->x_nm,
+            L->y_nm, L->std_nm, L->photons, L->exposures, L->reason, L->seed, L->lev, L->records, L->replay, L->mismatches);
+    if (have_truth) fprintf(f, ",%.3f,%.3f,%.4f", L->tx_nm, L->ty_nm, L->err_nm);
+    fputc('\n', f);
+    if (!strcmp(L->reason, "stopped")) { stopped++; continue; }
+    if (!strcmp(L->reason, "std_target")) by_std++; else by_budget++;
+    ph[fin] = (double)L->photons;
+    ex[fin] = (double)L->exposures;
+    sd[fin] = L->std_nm;
+    if (isfinite(L->err_nm)) er[ner++] = L->err_nm;
+    fin++;
+  }
+  if (ferror(f) | fclose(f)) { snprintf(err, errlen, "writing %s failed", path); rc = -1; }
+  const double med_ph = median(ph, fin), med_ex = median(ex, fin), med_sd = median(sd, fin), med_er = median(er, ner);
+  free(ph);
+  free(ex);
+  free(sd);
+  free(er);
+
+  json_object_set_new(sum, "localizations", json_integer((json_int_t)b->nloc));
+  json_object_set_new(sum, "localizations_finished", json_integer((json_int_t)fin));
+  json_object_set_new(sum, "median_photons", jnum(med_ph));
+  json_object_set_new(sum, "median_error_nm", have_truth ? jnum(med_er) : json_null());
+  json_object_set_new(sum, "model_mismatches", json_integer((json_int_t)b->mismatches));
+  json_t *j = json_object(), *rs = json_object();
+  json_object_set_new(rs, "std_target", json_integer((json_int_t)by_std));
+  json_object_set_new(rs, "photon_budget", json_integer((json_int_t)by_budget));
+  json_object_set_new(rs, "stopped", json_integer((json_int_t)stopped));
+  json_object_set_new(j, "by_reason", rs);
+  json_object_set_new(j, "median_exposures", jnum(med_ex));
+  json_object_set_new(j, "median_std_nm", jnum(med_sd));
+  json_object_set_new(j, "records_replayed", json_integer((json_int_t)b->replayed));
+  json_object_set_new(j, "replay_skipped", json_integer((json_int_t)b->replay_skipped));
+  json_object_set_new(j, "first_mismatch", b->first_mismatch[0] ? json_string(b->first_mismatch) : json_null());
+  json_object_set_new(j, "register_mismatches", json_integer((json_int_t)b->reg_mismatches));
+  json_object_set_new(j, "foreign_records", json_integer((json_int_t)b->foreign));
+  json_object_set_new(j, "late_records", json_integer((json_int_t)b->late));
+  json_object_set_new(j, "eta_per_code", json_real(bayes_eta_per_code_of(&b->regs->bayes)));
+  if (b->nloc) {
+    const acq_bayes_loc *L = &b->loc[b->nloc - 1];
+    json_t *jl = json_object();
+    json_object_set_new(jl, "loc", json_integer(L->index));
+    json_object_set_new(jl, "x_nm", jnum(L->x_nm));
+    json_object_set_new(jl, "y_nm", jnum(L->y_nm));
+    json_object_set_new(jl, "std_nm", jnum(L->std_nm));
+    json_object_set_new(jl, "photons", json_integer((json_int_t)L->photons));
+    json_object_set_new(jl, "exposures", json_integer((json_int_t)L->exposures));
+    json_object_set_new(jl, "reason", json_string(L->reason));
+    json_object_set_new(jl, "error_nm", have_truth ? jnum(L->err_nm) : json_null());
+    json_object_set_new(j, "last_localization", jl);
+  }
+  json_object_set_new(sum, "bayes", j);
+
+  printf("%zu Bayesian localizations (%zu std target, %zu photon budget, %zu stopped)", b->nloc, by_std, by_budget, stopped);
+  if (fin) printf(": median %.0f photons, %.0f exposures, std %.2f nm", med_ph, med_ex, med_sd);
+  if (fin && have_truth) printf(", median error vs truth %.2f nm", med_er);
+  if (!fin) printf(": none finished (a longer --duration, or a larger bayes_std_stop_nm / smaller bayes_photons)");
+  printf("\nbit-exact replay through hls-c/bayes.c: %" PRIu64 " records, %" PRIu64 " mismatches, %" PRIu64
+         " localizations skipped (records lost)\n", b->replayed, b->mismatches, b->replay_skipped);
+  if (b->mismatches || b->reg_mismatches)
+    fprintf(stderr, "minflux acquire: WARNING: %" PRIu64 " records differ from the C model%s%s (and %" PRIu64 " final register "
+            "readings from their record): a firmware bug; the files hold everything\n", b->mismatches,
+            b->first_mismatch[0] ? "; first: " : "", b->first_mismatch, b->reg_mismatches);
+  return rc;
+}
+
+void acq_bayes_free(acq_bayes *b)
+{
+  if (b->exp_csv) fclose(b->exp_csv);
+  free(b->rec);
+  free(b->loc);
+  free(b->model);
+  memset(b, 0, sizeof *b);
+}

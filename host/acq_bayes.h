@@ -1,0 +1,121 @@
+/* `minflux acquire --mode bayes` (issue #6 item 5): the Bayesian MINFLUX block of the firmware
+ * runs one localization per CTRL start; the host starts them one after the other (a new
+ * BAYES_SEED each), decodes every exposure record, writes DIR/bayes_exposures.csv and
+ * DIR/localizations.csv, and replays every localization's counts through the bit-exact C
+ * model (hls-c/bayes.c) to check each record. Record layout: docs/protocol.md (Bayesian
+ * records); columns: README "Bayesian acquisition". */
+#ifndef MINFLUX_ACQ_BAYES_H
+#define MINFLUX_ACQ_BAYES_H
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <jansson.h>
+#include "acq_config.h"
+#include "link.h"
+#include "mfx_files.h"
+
+/* One exposure record, decoded. */
+typedef struct {
+  uint64_t seq;              /* unwrapped */
+  uint64_t ts;               /* exposure start, clock cycles (unwrapped) */
+  uint32_t k;                /* exposure index in its localization (from the record's count) */
+  int16_t  bx, by;           /* beam of this exposure, DAC LSB (before the safe-window clamp) */
+  uint16_t amp;              /* laser code A */
+  int16_t  lsig;             /* log2(std / h0), Q8.8, after the update */
+  int32_t  map_x, map_y;     /* MAP after the update, sub-LSB from BAYES_ORIGIN */
+  uint16_t n;                /* photons of the exposure (both APDs) */
+  uint16_t exp16;            /* exposures so far, low 16 bits */
+  uint8_t  lev, status;      /* spacing halvings; BAYES_STATUS bits 3..0 after the update */
+  uint8_t  flags;
+} acq_bayes_rec;
+
+/* One localization. */
+typedef struct {
+  int      index;
+  uint32_t seed;
+  size_t   records;          /* received */
+  uint64_t photons, exposures;
+  double   t0_s, t1_s;       /* first and last exposure start */
+  double   x_nm, y_nm, std_nm;
+  int      lev;
+  unsigned status;           /* BAYES_STATUS after it ended */
+  const char *reason;        /* std_target, photon_budget, stopped */
+  const char *replay;        /* ok, mismatch, skipped (records lost), none (no records) */
+  uint64_t mismatches;       /* records that differ from the model */
+  double   tx_nm, ty_nm, err_nm;   /* truth (NaN without) */
+} acq_bayes_loc;
+
+typedef struct acq_bayes {
+  const acq_config *cfg;
+  const acq_regs   *regs;
+  double clk;
+  FILE  *exp_csv;
+  int    write_failed;
+  /* the record stream */
+  uint64_t records, gaps, photons, foreign, late;
+  uint64_t seq_unw, ts_hi, first_ts, last_ts;
+  uint16_t prev_seq;
+  uint32_t prev_ts;
+  int      started;
+  /* the running localization */
+  int      active, cur_done;
+  acq_bayes_rec *rec;
+  size_t   nrec, caprec;
+  /* finished localizations */
+  acq_bayes_loc *loc;
+  size_t   nloc, caploc;
+  /* the bit-exact replay */
+  void    *model;            /* bayes_state_t */
+  uint64_t replayed, mismatches, replay_skipped, reg_mismatches;
+  char     first_mismatch[256];
+} acq_bayes;
+
+/* The D(sigma) table: bayes_dtable if given (checked against bayes_mu, bayes_b, bayes_s_nm),
+ * else computed (seconds; progress on stderr); saved as DIR/dtable.csv; then the registers
+ * again with it. Returns 0, or -1 with a message naming the key in err (a usage error). */
+int  acq_bayes_dtable(const acq_config *c, acq_regs *r, const char *dir, char *err, size_t errlen);
+
+/* Register writes: BAYES_MODE = 1, read back (0: the firmware has no Bayesian block ->
+ * returns 1 with the message in err), then every BAYES_* register and the 128 D entries.
+ * With another mode it writes BAYES_MODE = 0 (a firmware without it ignores the write).
+ * -1: the link failed (l->err). */
+int  acq_bayes_configure(mfx_link *l, const acq_config *c, const acq_regs *r, char *err, size_t errlen);
+
+/* The registers as written, for the raw header. */
+json_t *acq_bayes_header(const acq_regs *r);
+
+int  acq_bayes_open(acq_bayes *b, const acq_config *c, const acq_regs *r, double clk, const char *dir, char *err, size_t errlen);
+/* The link's record callback. */
+void acq_bayes_on_cycle(void *ctx, const mfx_cycle *c);
+
+typedef struct {
+  volatile sig_atomic_t *interrupted;
+  double duration_s;         /* firmware time from the first record's start */
+  int    tty;
+  double t0;                 /* wall clock of the start (status line) */
+  double watchdog_ms;
+  int   *wdog_tripped;
+  FILE  *raw;                /* flushed with the tables */
+} acq_bayes_io;
+
+/* The running localization: acq_bayes_begin before CTRL start; acq_bayes_end with the
+ * block's registers BAYES_STATUS, MAP_X, MAP_Y, STD read after it ended: the result, the
+ * replay of its records through the C model (seed = its BAYES_SEED), one line on stdout.
+ * -1: out of memory. (acq_bayes_loop calls them; exported for tests/test_acq_bayes.c.) */
+void acq_bayes_begin(acq_bayes *b);
+int  acq_bayes_end(acq_bayes *b, uint32_t seed, uint32_t st, uint32_t mx, uint32_t my, uint32_t sd);
+
+/* Runs localizations until the duration is used, Ctrl-C, or an error: 0, 1 (the firmware
+ * does not run Bayesian localizations, message printed) or 3 (the link failed, printed). */
+int  acq_bayes_loop(acq_bayes *b, mfx_link *l, const acq_bayes_io *io);
+
+/* The stream counters in the shape the acquisition summary uses. */
+void acq_bayes_tab(const acq_bayes *b, mfx_tables *t);
+
+/* Closes bayes_exposures.csv, matches the localizations to truth_csv (NULL: no truth),
+ * writes DIR/localizations.csv, adds the Bayesian results to sum and prints them.
+ * Returns 0 or -1 with err. */
+int  acq_bayes_finish(acq_bayes *b, const char *dir, const char *truth_csv, json_t *sum, char *err, size_t errlen);
+void acq_bayes_free(acq_bayes *b);
+
+#endif

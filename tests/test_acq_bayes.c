@@ -1,0 +1,363 @@
+/* test_acq_bayes: the host side of `minflux acquire --mode bayes` without a board.
+ * - keys: mode = bayes and the bayes_* keys through host/acq_config.c, their refusals (naming
+ *   the key), the registers they give;
+ * - records: localizations of the fixed-point model hls-c/bayes.c (Poisson counts of an
+ *   emitter), encoded as the firmware frames them (docs/protocol.md, Bayesian records) with
+ *   host/protocol.c, decoded by the link's decoder into host/acq_bayes.c: fields back in nm,
+ *   every record replayed bit-exactly (0 mismatches), the result from the block's registers;
+ * - the replay catches a changed MAP, std, beam, laser code or status bit, and a localization
+ *   with a lost record is skipped (not counted as mismatches).
+ * Random counts print their seed (ACQ_BAYES_SEED=S to repeat). */
+#include <check.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "acq_bayes.h"
+#include "acq_config.h"
+#include "bayes.h"
+#include "bayes_regs.h"
+#include "protocol.h"
+
+static unsigned long g_seed;
+
+/* ---- keys ---- */
+
+static int set(acq_config *c, const char *k, const char *v, char *err, size_t n) { return acq_set(c, k, v, err, n); }
+
+static void bayes_config(acq_config *c)
+{
+  char err[600];
+  acq_defaults(c);
+  ck_assert_int_eq(set(c, "mode", "bayes", err, sizeof err), 0);
+  ck_assert_int_eq(set(c, "bayes_eta_per_code", "4.0690104e-4", err, sizeof err), 0);
+}
+
+START_TEST(test_keys)
+{
+  acq_config c;
+  acq_regs r;
+  char err[1200];
+  bayes_config(&c);
+  ck_assert_int_eq(c.baud, 12000000);   /* the mode's default link rate */
+  ck_assert_int_eq(acq_to_regs(&c, 1.0, &r, err, sizeof err), 0);
+  ck_assert_uint_eq(r.core.k, 1);
+  ck_assert_uint_eq(r.core.ncycles, 0);
+  ck_assert_uint_eq(r.core.gate_cycles, 480);   /* bayes_gate_us 10 */
+  ck_assert_uint_eq(r.core.delay_cycles, 355);  /* delay_us 7.4 */
+  ck_assert_uint_eq(r.core.laser_amp, 0);
+  ck_assert_uint_eq(r.bayes.nmax, 1000);
+  ck_assert_int_eq(r.bayes.lsig_stop, (int)floor(256.0 * log2(1.0 / (r.bayes.h0 * 0.1 / 64))));
+  ck_assert_uint_eq(r.bayes.seed, acq_bayes_loc_seed(&c, 0));
+  ck_assert_uint_ne(acq_bayes_loc_seed(&c, 0), acq_bayes_loc_seed(&c, 1));
+  ck_assert(fabs(bayes_eta_per_code_of(&r.bayes) / 4.0690104e-4 - 1) < 1e-3);
+  /* bayes_amp_max lowers the block's limit */
+  ck_assert_int_eq(set(&c, "bayes_amp_max", "30000", err, sizeof err), 0);
+  ck_assert_int_eq(acq_to_regs(&c, 1.0, &r, err, sizeof err), 0);
+  ck_assert_uint_eq(r.bayes.amp_max, 30000);
+
+  /* refusals name the key */
+  static const struct { const char *k, *v, *pat; } bad[] = {
+    { "bayes_mu", "0", "bayes_mu = '0' is not a number" },
+    { "bayes_b", "1", "bayes_b = '1' is not a number" },
+    { "bayes_s_nm", "-3", "bayes_s_nm" },
+    { "bayes_photons", "1.5", "bayes_photons = '1.5' is not an integer" },
+    { "bayes_seed", "-1", "bayes_seed" },
+    { "mode", "scan", "only 'track', 'image' and 'bayes'" },
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    bayes_config(&c);
+    ck_assert_int_eq(set(&c, bad[i].k, bad[i].v, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, bad[i].pat), "%s=%s: '%s' lacks '%s'", bad[i].k, bad[i].v, err, bad[i].pat);
+  }
+  /* refusals of the combination (acq_to_regs) */
+  static const struct { const char *k, *v, *pat; } badc[] = {
+    { "bayes_eta_per_code", "0", "bayes_eta_per_code = 0: mode = bayes needs the laser calibration" },
+    { "bayes_eta_per_code", "1e-5", "Bayesian registers: bayes_eta_per_code = 1e-05: must be" },
+    { "bayes_mu", "60", "Bayesian registers: bayes_mu / bayes_eta_per_code" },
+    { "bayes_s_nm", "50", "Bayesian registers: bayes_s_nm / eod_nm_per_lsb" },
+    { "agg", "2", "agg = 2: a Bayesian exposure is one record" },
+    { "controller", "on", "mode = bayes with controller = on" },
+    { "centre_x_nm", "5000", "must lie inside the safe window" },
+  };
+  for (size_t i = 0; i < sizeof badc / sizeof badc[0]; i++) {
+    bayes_config(&c);
+    ck_assert_int_eq(set(&c, badc[i].k, badc[i].v, err, sizeof err), 0);
+    ck_assert_int_eq(acq_to_regs(&c, 1.0, &r, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, badc[i].pat), "%s=%s: '%s' lacks '%s'", badc[i].k, badc[i].v, err, badc[i].pat);
+  }
+  /* bayes_dtable is a path; the help lists the keys */
+  bayes_config(&c);
+  ck_assert_int_eq(set(&c, "bayes_dtable", "/tmp/x.csv", err, sizeof err), 0);
+  ck_assert_str_eq(c.bayes_dtable, "/tmp/x.csv");
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  acq_help_keys(f);
+  fclose(f);
+  ck_assert(strstr(buf, "bayes_mu=0.1") && strstr(buf, "bayes_std_stop_nm=1") && strstr(buf, "bayes_dtable=") &&
+            strstr(buf, "bayes_gate_us=10") && strstr(buf, "bayes_eta_per_code=0"));
+  free(buf);
+}
+END_TEST
+
+/* ---- records ---- */
+
+typedef struct {
+  uint8_t bytes[1 << 22];
+  size_t n;
+  uint16_t seq;
+  uint32_t ts;
+} stream_t;
+
+static void emit(stream_t *st, const bayes_out_t *before, const bayes_out_t *after, unsigned n)
+{
+  mfx_cycle c;
+  memset(&c, 0, sizeof c);
+  c.seq = st->seq++;
+  c.ts = st->ts;
+  st->ts += 3140;
+  c.cx = before->beam_x;
+  c.cy = before->beam_y;
+  c.ex = (int16_t)before->amp;
+  c.ey = after->lsig;
+  c.flags = (uint8_t)(MFX_FLAG_EST_VALID | MFX_FLAG_BAYES | (after->status & 0xE) << MFX_FLAG_STATE_SHIFT);
+  c.k = 4;
+  const uint32_t w[4] = { 0, (uint32_t)after->map_x & 0xFFFFFF, (uint32_t)after->map_y & 0xFFFFFF,
+                          (uint32_t)after->lev << 20 | (after->exposures & 0xFFFF) };
+  c.counts[0][0] = (uint16_t)(n / 2);
+  c.counts[0][1] = (uint16_t)(n - n / 2);
+  for (int k = 1; k < 4; k++) {
+    c.counts[k][0] = (uint16_t)(w[k] >> 12);
+    c.counts[k][1] = (uint16_t)(w[k] & 0xFFF);
+  }
+  uint8_t pl[64];
+  const size_t len = mfx_cycle_encode(&c, pl);
+  ck_assert_uint_lt(st->n + MFX_FRAME_MAX, sizeof st->bytes);
+  st->n += mfx_frame_encode(st->bytes + st->n, MINFLUX_PROTO_T_CYCLE, pl, (uint8_t)len);
+}
+
+/* One localization of the model with Poisson counts of an emitter at (ex, ey) nm; its records
+ * appended to st; the block's final registers in reg[4]. Returns the photons. */
+static unsigned localize(const acq_regs *r, uint32_t seed, gsl_rng *g, double ex, double ey, stream_t *st, uint32_t reg[4])
+{
+  static bayes_state_t s;
+  bayes_regs_t rg = r->bayes;
+  rg.seed = seed;
+  bayes_out_t o, prev;
+  bayes_start(&s, &rg, &o);
+  const double epc = bayes_eta_per_code_of(&rg), sn = r->bayes_phys.s_nm, b = r->bayes_phys.b, gain = r->bayes_phys.nm_per_lsb;
+  unsigned photons = 0;
+  while (!o.done && o.exposures < 20000) {
+    const double dx = ex - o.beam_x * gain, dy = ey - o.beam_y * gain, q = (dx * dx + dy * dy) / (sn * sn);
+    const unsigned n = gsl_ran_poisson(g, o.amp * epc * (M_E * q * exp(-q) + b));
+    prev = o;
+    bayes_count(&s, &rg, n, &o);
+    emit(st, &prev, &o, n);
+    photons += n;
+  }
+  reg[0] = o.status & 0xE;
+  reg[1] = (uint32_t)o.map_x & 0xFFFFFF;
+  reg[2] = (uint32_t)o.map_y & 0xFFFFFF;
+  reg[3] = (uint32_t)o.lev << 16 | (uint16_t)o.lsig;
+  return photons;
+}
+
+static void feed(acq_bayes *b, const uint8_t *p, size_t n);
+static void on_frame(void *ctx, const mfx_frame *f)
+{
+  mfx_cycle c;
+  ck_assert_int_eq(mfx_cycle_parse(f, &c), 0);
+  acq_bayes_on_cycle(ctx, &c);
+}
+static void feed(acq_bayes *b, const uint8_t *p, size_t n)
+{
+  mfx_decoder d;
+  mfx_dec_init(&d);
+  for (size_t i = 0; i < n; i += 977) mfx_dec_feed(&d, p + i, n - i < 977 ? n - i : 977, on_frame, b);   /* any chunking */
+  ck_assert_uint_eq(d.crc_errors, 0);
+}
+
+/* Bytes of one record frame (sync, type, len, 27 bytes of payload, CRC). */
+#define FRAME_BYTES (MFX_FRAME_OVERHEAD + MFX_CYCLE_LEN(4))
+
+/* A D table of the right shape (the replay does not care what D is). */
+static void regs_with_dtable(acq_regs *r)
+{
+  acq_config c;
+  char err[1200];
+  bayes_config(&c);
+  ck_assert_int_eq(set(&c, "bayes_photons", "400", err, sizeof err), 0);
+  ck_assert_int_eq(acq_to_regs(&c, 1.0, r, err, sizeof err), 0);
+  double D[105];
+  bf_dtable_t dt = { .n = 105, .per_octave = 8, .sigma_min = 1.0 / 16, .mu = 0.1, .b = 0.01, .s = 200, .D = D };
+  for (int j = 0; j < 105; j++) D[j] = fmin(12.0 + 3.85 * dt.sigma_min * pow(2.0, j / 8.0), 1500.0);
+  ck_assert_int_eq(bayes_regs_from_phys(&r->bayes_phys, &dt, &r->bayes, err, sizeof err), 0);
+}
+
+START_TEST(test_records_replay)
+{
+  static acq_regs r;
+  static acq_config c;
+  static stream_t st;
+  char err[600], dir[] = "/tmp/test_acq_bayes.XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  regs_with_dtable(&r);
+  bayes_config(&c);
+  gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(g, g_seed);
+  acq_bayes b;
+  ck_assert_int_eq(acq_bayes_open(&b, &c, &r, MINFLUX_CLK_HZ, dir, err, sizeof err), 0);
+
+  /* 1: three clean localizations */
+  uint32_t reg[4];
+  unsigned ph[3];
+  for (int i = 0; i < 3; i++) {
+    st.n = 0;
+    acq_bayes_begin(&b);
+    ph[i] = localize(&r, 1 + i, g, 40, -25, &st, reg);
+    feed(&b, st.bytes, st.n);
+    ck_assert_int_eq(acq_bayes_end(&b, 1 + i, reg[0], reg[1], reg[2], reg[3]), 0);
+  }
+  ck_assert_uint_eq(b.nloc, 3);
+  ck_assert_uint_eq(b.mismatches, 0);
+  ck_assert_uint_eq(b.replay_skipped, 0);
+  ck_assert_uint_eq(b.reg_mismatches, 0);
+  ck_assert_uint_eq(b.gaps, 0);
+  ck_assert_uint_eq(b.replayed, b.records);
+  for (int i = 0; i < 3; i++) {
+    const acq_bayes_loc *L = &b.loc[i];
+    ck_assert_str_eq(L->replay, "ok");
+    ck_assert_uint_eq(L->photons, ph[i]);
+    ck_assert_uint_eq(L->exposures, L->records);
+    ck_assert(!strcmp(L->reason, "std_target") || !strcmp(L->reason, "photon_budget"));
+    if (!strcmp(L->reason, "std_target")) ck_assert(L->std_nm <= 1.0);
+    else ck_assert_uint_ge(L->photons, 400);
+    /* a loose check of the decoding in nm: the model localizes the emitter */
+    ck_assert_msg(hypot(L->x_nm - 40, L->y_nm + 25) < 60, "localization %d at (%g, %g)", i, L->x_nm, L->y_nm);
+  }
+
+  /* 2: a changed field of one record is a mismatch (the byte offsets of docs/protocol.md) */
+  static const struct { int off, mask; const char *what; } flips[] = {
+    { 3 + 6, 1, "beam" }, { 3 + 9, 1, "beam" }, { 3 + 10, 1, "code" }, { 3 + 12, 1, "lsig" }, { 3 + 19, 1, "MAP" },
+    { 3 + 23, 1, "MAP" }, { 3 + 24, 0x10, "lev" }, { 3 + 26, 1, "exposures" }, { 3 + 14, 0x80, "status" },
+  };
+  for (size_t f = 0; f < sizeof flips / sizeof flips[0]; f++) {
+    st.n = 0;
+    acq_bayes_begin(&b);
+    const uint32_t seed = 100 + (uint32_t)f;
+    localize(&r, seed, g, 40, -25, &st, reg);
+    const size_t nrec = st.n / FRAME_BYTES, j = nrec / 2;
+    uint8_t *fr = st.bytes + j * FRAME_BYTES;
+    fr[flips[f].off] ^= (uint8_t)flips[f].mask;   /* then a fresh CRC: the frame arrives intact */
+    const uint16_t crc = mfx_crc16(0xFFFF, fr + 1, 2 + MFX_CYCLE_LEN(4));
+    fr[3 + MFX_CYCLE_LEN(4)] = (uint8_t)(crc >> 8);
+    fr[4 + MFX_CYCLE_LEN(4)] = (uint8_t)crc;
+    const uint64_t before = b.mismatches;
+    b.first_mismatch[0] = 0;
+    feed(&b, st.bytes, st.n);
+    ck_assert_int_eq(acq_bayes_end(&b, seed, reg[0], reg[1], reg[2], reg[3]), 0);
+    ck_assert_msg(b.mismatches == before + 1, "byte %d (%s): %llu mismatches", flips[f].off, flips[f].what,
+                  (unsigned long long)(b.mismatches - before));
+    ck_assert_msg(strstr(b.first_mismatch, flips[f].what), "byte %d: '%s' lacks '%s'", flips[f].off, b.first_mismatch,
+                  flips[f].what);
+    ck_assert_str_eq(b.loc[b.nloc - 1].replay, "mismatch");
+  }
+  /* the status bits: the done bit set early */
+  {
+    st.n = 0;
+    acq_bayes_begin(&b);
+    localize(&r, 200, g, 40, -25, &st, reg);
+    uint8_t *fr = st.bytes + 10 * FRAME_BYTES;
+    fr[3 + 14] |= 0x20;
+    const uint16_t crc = mfx_crc16(0xFFFF, fr + 1, 2 + MFX_CYCLE_LEN(4));
+    fr[3 + MFX_CYCLE_LEN(4)] = (uint8_t)(crc >> 8);
+    fr[4 + MFX_CYCLE_LEN(4)] = (uint8_t)crc;
+    const uint64_t before = b.mismatches;
+    feed(&b, st.bytes, st.n);
+    ck_assert_int_eq(acq_bayes_end(&b, 200, reg[0], reg[1], reg[2], reg[3]), 0);
+    ck_assert_uint_eq(b.mismatches, before + 1);
+  }
+  /* the wrong seed (the host would replay another localization): every beam differs */
+  {
+    st.n = 0;
+    acq_bayes_begin(&b);
+    localize(&r, 300, g, 40, -25, &st, reg);
+    const uint64_t before = b.mismatches;
+    feed(&b, st.bytes, st.n);
+    ck_assert_int_eq(acq_bayes_end(&b, 301, reg[0], reg[1], reg[2], reg[3]), 0);
+    ck_assert_uint_gt(b.mismatches, before + b.loc[b.nloc - 1].records / 2);
+  }
+
+  /* 3: a record lost on the link: a gap, the localization is not replayed */
+  {
+    st.n = 0;
+    acq_bayes_begin(&b);
+    localize(&r, 400, g, 40, -25, &st, reg);
+    const size_t j = 7;
+    memmove(st.bytes + j * FRAME_BYTES, st.bytes + (j + 1) * FRAME_BYTES, st.n - (j + 1) * FRAME_BYTES);
+    st.n -= FRAME_BYTES;
+    const uint64_t before = b.mismatches, gaps = b.gaps;
+    feed(&b, st.bytes, st.n);
+    ck_assert_int_eq(acq_bayes_end(&b, 400, reg[0], reg[1], reg[2], reg[3]), 0);
+    ck_assert_uint_eq(b.mismatches, before);
+    ck_assert_uint_eq(b.gaps, gaps + 1);
+    ck_assert_uint_eq(b.replay_skipped, 1);
+    ck_assert_str_eq(b.loc[b.nloc - 1].replay, "skipped");
+    ck_assert_uint_eq(b.loc[b.nloc - 1].exposures, b.loc[b.nloc - 1].records + 1);   /* from the record's count */
+  }
+
+  /* the files */
+  json_t *sum = json_object();
+  ck_assert_int_eq(acq_bayes_finish(&b, dir, NULL, sum, err, sizeof err), 0);
+  ck_assert_int_eq(json_integer_value(json_object_get(sum, "localizations")), (json_int_t)b.nloc);
+  ck_assert_int_eq(json_integer_value(json_object_get(sum, "model_mismatches")), (json_int_t)b.mismatches);
+  ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(sum, "bayes"), "replay_skipped")), 1);
+  json_decref(sum);
+  char path[200], line[400];
+  snprintf(path, sizeof path, "%s/localizations.csv", dir);
+  FILE *f = fopen(path, "r");
+  ck_assert_ptr_nonnull(f);
+  int rows = 0;
+  while (fgets(line, sizeof line, f)) rows++;
+  fclose(f);
+  ck_assert_int_eq(rows, (int)b.nloc + 1);
+  snprintf(path, sizeof path, "%s/bayes_exposures.csv", dir);
+  f = fopen(path, "r");
+  ck_assert_ptr_nonnull(f);
+  ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+  ck_assert_str_eq(line, "loc,k,t_s,beam_x_nm,beam_y_nm,amp,eta,n,map_x_nm,map_y_nm,std_nm,lev,status,seq\n");
+  rows = 0;
+  while (fgets(line, sizeof line, f)) rows++;
+  fclose(f);
+  ck_assert_int_eq(rows, (int)b.records);
+  acq_bayes_free(&b);
+  gsl_rng_free(g);
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+int main(void)
+{
+  const char *env = getenv("ACQ_BAYES_SEED");
+  g_seed = env && *env ? strtoul(env, NULL, 0) : (unsigned long)time(NULL);
+  printf("test_acq_bayes: seed %lu (ACQ_BAYES_SEED=%lu to repeat)\n", g_seed, g_seed);
+  fflush(stdout);
+  Suite *s = suite_create("acq_bayes");
+  TCase *t = tcase_create("host");
+  tcase_set_timeout(t, 120);
+  tcase_add_test(t, test_keys);
+  tcase_add_test(t, test_records_replay);
+  suite_add_tcase(s, t);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  const int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# test_acquire_bayes: `minflux acquire --mode bayes` end to end on the virtual board (issue #6
+# item 5): Bayesian localizations of the firmware's block one after the other on
+# sim/scenarios/bayes.ini (a static emitter at (40, -25) nm), every exposure record replayed
+# bit-exactly through the C model hls-c/bayes.c (model_mismatches = 0), photons and exposures
+# per localization recounted from bayes_exposures.csv, the stop rules, the localizations
+# against truth.csv; Ctrl-C (complete files, the last localization "stopped", the D table
+# of the first run reused through bayes_dtable); the refusals (bad keys exit 2 naming the
+# key; a firmware whose BAYES_MODE reads 0 exit 1: tests/fake_board, a register file behind
+# the protocol, stands in for the board image built without the block).
+# Usage: tests/test_acquire_bayes.sh [minflux] [fake_board]   (rerun a seed with SEED=S)
+#
+# The error bound: a finished localization (std target 1 nm or the photon budget) should lie
+# within 4 std + h of the truth (std = the block's reported std per axis, h = the grid spacing
+# 37.5 nm / 2^lev it was computed on; for a calibrated 2D Gaussian posterior P = e^-8 =
+# 3e-4). Measured with the bit-exact model and Poisson counts of this scenario (2000
+# localizations at the 1 nm target), 1.2 % end further out (5-20 nm off after only 90-280
+# photons: the posterior converged to a wrong place with too few photons), so the test allows
+# one such localization per run (>= 2 of the ~4: P ~ 1e-3) and fails on two.
+set -u
+MF=${1:-${BUILD:-build}/minflux}
+FAKE=${2:-${BUILD:-build}/tests/fake_board}
+[ -x "$MF" ] || { echo "FAIL acquire_bayes: $MF not built"; exit 1; }
+SCN=$(cd "$(dirname "$0")/../sim/scenarios" && pwd)
+SEED=${SEED:-$(( $(date +%s) % 100000 + 1 ))}
+echo "  acquire_bayes: seed $SEED (rerun with SEED=$SEED tests/test_acquire_bayes.sh $MF $FAKE)"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0; checks=0
+ok()   { checks=$((checks+1)); }
+fail() { checks=$((checks+1)); fails=$((fails+1)); echo "FAIL acquire_bayes: $*"; }
+check() { local what=$1; shift; if "$@"; then ok; else fail "$what"; fi; }
+jget() { sed -n "s/^ *\"$2\": \([^,]*\),\{0,1\}$/\1/p" "$1" | head -1; }
+refused() {   # refused NAME EXIT PATTERN CMD...: exit code EXIT, one stderr line matching PATTERN
+  local name=$1 code=$2 pat=$3; shift 3
+  "$@" >"$tmp/out" 2>"$tmp/err" </dev/null; local rc=$?
+  if [ $rc -ne "$code" ]; then fail "$name: exit $rc (expected $code): $(cat "$tmp/err")"; return; fi
+  if [ "$(grep -vc '^minflux acquire: computing\|^minflux acquire: D(sigma) done' "$tmp/err")" -ne 1 ]; then
+    fail "$name: stderr has $(wc -l <"$tmp/err") lines: $(cat "$tmp/err")"; return
+  fi
+  if ! grep -qE -- "$pat" "$tmp/err"; then fail "$name: stderr '$(cat "$tmp/err")' lacks /$pat/"; return; fi
+  ok
+}
+B="sim:$SCN/bayes.ini"
+export MINFLUX_VBOARD_ARGS="--seed $SEED"
+
+# ---- refusals before the board (exit 2, the key named) ----
+refused "bayes_mu = 0" 2 "bayes_mu = '0' is not a number in" "$MF" acquire --board "$B" --mode bayes --duration 0.1 --out "$tmp/r1" bayes_mu=0
+refused "bayes_b = 2" 2 "bayes_b = '2' is not a number in" "$MF" acquire --board "$B" --mode bayes --duration 0.1 --out "$tmp/r2" bayes_b=2
+refused "no laser calibration" 2 "bayes_eta_per_code = 0: mode = bayes needs the laser calibration" \
+  "$MF" acquire --board sim --mode bayes --duration 0.1 --out "$tmp/r3"
+refused "calibration out of range" 2 "Bayesian registers: bayes_eta_per_code = 1e-05: must be" \
+  "$MF" acquire --board "$B" --mode bayes --duration 0.1 --out "$tmp/r4" bayes_eta_per_code=1e-5
+refused "mu for this calibration" 2 "Bayesian registers: bayes_mu / bayes_eta_per_code" \
+  "$MF" acquire --board "$B" --mode bayes --duration 0.1 --out "$tmp/r5" bayes_mu=50
+refused "agg" 2 "agg = 3: a Bayesian exposure is one record" "$MF" acquire --board "$B" --mode bayes --duration 0.1 --out "$tmp/r6" agg=3
+refused "controller" 2 "mode = bayes with controller = on" "$MF" acquire --board "$B" --mode bayes --duration 0.1 --out "$tmp/r7" controller=on
+refused "mode scan" 2 "mode = 'scan': this firmware runs only 'track', 'image' and 'bayes'" \
+  "$MF" acquire --board "$B" --mode scan --duration 0.1 --out "$tmp/r8"
+refused "missing D table" 2 "bayes_dtable = '$tmp/none.csv': .*No such file" \
+  "$MF" acquire --board "$B" --mode bayes --duration 0.1 --out "$tmp/r9" bayes_dtable="$tmp/none.csv"
+if "$MF" bayes dtable --mu 0.5 --b 0.05 --per-octave 1 --octaves 2 --out "$tmp/dt_other.csv" >/dev/null 2>&1; then
+  refused "D table of another mu" 2 "is the table of mu = 0.5, b = 0.05, s = 200 nm, not of bayes_mu = 0.1" \
+    "$MF" acquire --board "$B" --mode bayes --duration 0.1 --out "$tmp/r10" bayes_dtable="$tmp/dt_other.csv"
+else
+  fail "minflux bayes dtable (a small table for the refusal)"
+fi
+
+# ---- 1 s of firmware time: ~15000 exposures, ~4 localizations at the 1 nm std target ----
+D=$tmp/run
+w0=$(date +%s.%N)
+"$MF" acquire --board "$B" --mode bayes --duration 1 --out "$D" bayes_seed=$SEED bayes_photons=400 >"$tmp/mout" 2>"$tmp/merr"; rc=$?
+wall=$(awk -v a="$w0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b - a}')
+if [ $rc -ne 0 ]; then
+  fail "acquire --mode bayes: exit $rc: $(cat "$tmp/merr")"
+else
+  S=$D/summary.json
+  recs=$(jget "$S" records)
+  echo "  acquire_bayes: $recs records, $(jget "$S" localizations) localizations, $(jget "$S" model_mismatches) model mismatches," \
+       "median error $(jget "$S" median_error_nm) nm, median photons $(jget "$S" median_photons), $wall s wall"
+  check "records > 12000 ($recs)" [ "${recs:-0}" -gt 12000 ]
+  check "gaps = 0" [ "$(jget "$S" gaps)" = 0 ]
+  check "crc_errors = 0" [ "$(jget "$S" crc_errors)" = 0 ]
+  check "fifo_overflows = 0 (12 Mbaud)" [ "$(jget "$S" fifo_overflows)" = 0 ]
+  check "model_mismatches = 0 ($(jget "$S" first_mismatch))" [ "$(jget "$S" model_mismatches)" = 0 ]
+  check "every record replayed ($(jget "$S" records_replayed) of $recs)" [ "$(jget "$S" records_replayed)" = "$recs" ]
+  check "replay_skipped = 0" [ "$(jget "$S" replay_skipped)" = 0 ]
+  check "register_mismatches = 0" [ "$(jget "$S" register_mismatches)" = 0 ]
+  check "foreign_records = 0" [ "$(jget "$S" foreign_records)" = 0 ]
+  check "duration 1.0..1.1 s ($(jget "$S" duration_s))" awk -v d="$(jget "$S" duration_s)" 'BEGIN{exit !(d >= 1.0 && d < 1.1)}'
+  check "median_error_nm given" awk -v e="$(jget "$S" median_error_nm)" 'BEGIN{exit !(e + 0 > 0)}'
+  E=$D/bayes_exposures.csv L=$D/localizations.csv
+  check "bayes_exposures.csv header" [ "$(head -1 "$E")" = "loc,k,t_s,beam_x_nm,beam_y_nm,amp,eta,n,map_x_nm,map_y_nm,std_nm,lev,status,seq" ]
+  check "localizations.csv header" [ "$(head -1 "$L")" = "loc,t_s,x_nm,y_nm,std_nm,photons,exposures,reason,seed,lev,records,replay,mismatches,truth_x_nm,truth_y_nm,error_nm" ]
+  check "a row per record" [ "$(($(wc -l <"$E") - 1))" = "$recs" ]
+  check "truth.csv: a row per exposure, at its t_s" [ "$(paste -d, <(cut -d, -f3 "$E") <(cut -d, -f1 "$D/truth.csv") | awk -F, 'NR>1 && $1!=$2{bad++} END{print bad+0}')" = 0 ]
+  check "seq 0.. without a gap, k = 0.. per localization" \
+    [ "$(awk -F, 'NR>1 { if ($14 != NR-2) bad++; if (NR == 2 || $1 != pl) { if ($2 != 0) bad++ } else if ($2 != pk + 1) bad++; pl = $1; pk = $2 } END{print bad+0}' "$E")" = 0 ]
+  check "raw header: the Bayesian registers and 128 D entries" \
+    grep -q '"BAYES_DTAB":\[[0-9]*\(,[0-9]*\)\{127\}\],"BAYES_MODE":1' "$D/raw.mfx"
+  nloc=$(jget "$S" localizations); nfin=$(jget "$S" localizations_finished)
+  check ">= 1 finished localization (${nfin:-0} of ${nloc:-0})" [ "${nfin:-0}" -ge 1 ]
+  check "localizations.csv: a row each" [ "$(($(wc -l <"$L") - 1))" = "${nloc:-x}" ]
+  check "a line per localization on stdout" [ "$(grep -c '^localization [0-9]*: (' "$tmp/mout")" = "${nloc:-x}" ]
+  check "a seed per localization" [ "$(cut -d, -f9 "$L" | sort -u | wc -l)" = "$(wc -l <"$L")" ]
+  # photons and exposures recounted from the records; the stop rules
+  awk -F, 'NR>1 {n[$1] += $8; c[$1]++; last[$1] = $8}
+           END {for (l in n) print l, n[l], c[l], last[l]}' "$E" | sort -n >"$tmp/recount"
+  check "photons and exposures per localization = the records' sums" \
+    [ "$(awk -F, 'NR>1 {print $1, $6, $7}' "$L" | sort -n)" = "$(awk '{print $1, $2, $3}' "$tmp/recount")" ]
+  check "std_target ends below 1 nm, photon_budget at the first exposure reaching 400 photons" \
+    [ "$(awk 'FNR==NR {last[$1] = $4; next} FNR>1 { split($0, f, ",");
+           if (f[8] == "std_target" && !(f[5] <= 1.0)) bad++;
+           if (f[8] == "photon_budget" && !(f[6] >= 400 && f[6] - last[f[1]] < 400)) bad++;
+           if (f[8] == "stopped" && f[1] != n - 1) bad++ } END{print bad+0}' "$tmp/recount" n="$nloc" FS=, "$L")" = 0 ]
+  # the error bound (see the top): at most one finished localization beyond 4 std + h
+  far=$(awk -F, 'NR>1 && $8 != "stopped" { h = 37.5 / 2^$10; if ($16 > 4 * $5 + h) { n++; printf "loc %d: %.2f nm > 4 x %.3f + %.3f; ", $1, $16, $5, h } } END{print n+0}' "$L")
+  check "at most one finished localization beyond 4 std + h of the truth: $far" [ "${far##*; }" -le 1 ]
+  refused "decode of a Bayesian raw file" 1 "a raw file of a Bayesian acquisition" "$MF" decode "$D/raw.mfx" --out "$tmp/dec"
+  final=$(awk -F, 'NR>1 && $8 != "stopped" {l = $0} END{print l}' "$L")
+  echo "  acquire_bayes: final finished localization: $final"
+  check "the final localization's truth is the scenario's (40, -25)" \
+    awk -F, -v l="$final" 'BEGIN{split(l, f, ","); exit !(f[14] == 40 && f[15] == -25)}'
+fi
+
+# ---- Ctrl-C: complete files, the last localization stopped; the D table reused ----
+if [ -f "$D/dtable.csv" ]; then
+  I=$tmp/int
+  "$MF" acquire --board "$B" --mode bayes --duration 30 --out "$I" bayes_seed=$SEED bayes_dtable="$D/dtable.csv" >"$tmp/iout" 2>"$tmp/ierr" &
+  pid=$!
+  for _ in $(seq 400); do grep -q '^localization 0:' "$tmp/iout" 2>/dev/null && break; sleep 0.1; done
+  sleep 0.5   # into localization 1 (~6 s of wall time at the 1 nm target), not between the two
+  kill -INT $pid
+  wait $pid; irc=$?
+  check "Ctrl-C: exit 0 ($irc: $(tail -1 "$tmp/ierr"))" [ $irc -eq 0 ]
+  check "Ctrl-C: interrupted" grep -q '"interrupted": true' "$I/summary.json"
+  check "Ctrl-C: no D table computed" [ "$(grep -c 'computing D(sigma)' "$tmp/ierr")" = 0 ]
+  check "Ctrl-C: model_mismatches = 0" [ "$(jget "$I/summary.json" model_mismatches)" = 0 ]
+  check "Ctrl-C: the last localization stopped" [ "$(tail -1 "$I/localizations.csv" | cut -d, -f8)" = stopped ]
+  check "Ctrl-C: well before 30 s of firmware time ($(jget "$I/summary.json" duration_s))" \
+    awk -v d="$(jget "$I/summary.json" duration_s)" 'BEGIN{exit !(d > 0 && d < 5)}'
+  # ---- records lost on the link: that localization is not replayed (no false mismatch), exit 4 ----
+  G=$tmp/garbage
+  MINFLUX_VBOARD_ARGS="--seed $SEED --fault-garbage 0.1:40" "$MF" acquire --board "$B" --mode bayes --duration 0.3 --out "$G" \
+    bayes_seed=$SEED bayes_dtable="$D/dtable.csv" >"$tmp/gout" 2>"$tmp/gerr"; grc=$?
+  check "lost records: exit 4 ($grc: $(tail -1 "$tmp/gerr"))" [ $grc -eq 4 ]
+  check "lost records: gaps >= 1" [ "$(jget "$G/summary.json" gaps)" -ge 1 ]
+  check "lost records: replay_skipped >= 1" [ "$(jget "$G/summary.json" replay_skipped)" -ge 1 ]
+  check "lost records: model_mismatches = 0" [ "$(jget "$G/summary.json" model_mismatches)" = 0 ]
+  check "lost records: 'skipped' in localizations.csv" grep -q ',skipped,' "$G/localizations.csv"
+  # ---- a firmware without the Bayesian block ----
+  if [ -x "$FAKE" ]; then
+    MINFLUX_VBOARD=$FAKE refused "a firmware without the block" 1 "this firmware has no Bayesian block \(BAYES_MODE reads 0" \
+      "$MF" acquire --board "$B" --mode bayes --duration 0.1 --out "$tmp/nob" bayes_dtable="$D/dtable.csv"
+  else
+    fail "$FAKE not built"
+  fi
+else
+  fail "no D table written by the first run"
+fi
+
+echo "test_acquire_bayes.sh: $checks checks, $fails failed (seed $SEED)"
+[ $fails -eq 0 ]
