@@ -601,6 +601,7 @@ static int parse_int(const char *opt, const char *s, long lo, long hi, long *v)
 int main(int argc, char **argv)
 {
   opts_t o = {500, 2, 1000, 20000, 2000, (uint64_t)time(NULL), "build/bench_bayes", 1, {0}, NULL};
+  int limits_given = 0;   /* --pmax or --emax: no scaling with b */
   bf_grid_cfg_default(&o.grid);
   setting_t sets[16];
   int nset = 0, full = 0;
@@ -618,8 +619,8 @@ int main(int argc, char **argv)
     const char *s = argv[++i];
     if (!strcmp(a, "--runs")) { if (parse_int(a, s, 1, 100000, &v)) return 2; o.runs = (int)v; }
     else if (!strcmp(a, "--threads")) { if (parse_int(a, s, 1, 16, &v)) return 2; o.threads = (int)v; }
-    else if (!strcmp(a, "--pmax")) { if (parse_int(a, s, 10, 100000, &v)) return 2; o.pmax = (int)v; }
-    else if (!strcmp(a, "--emax")) { if (parse_int(a, s, 10, 10000000, &v)) return 2; o.emax = (int)v; }
+    else if (!strcmp(a, "--pmax")) { if (parse_int(a, s, 10, 100000, &v)) return 2; o.pmax = (int)v; limits_given = 1; }
+    else if (!strcmp(a, "--emax")) { if (parse_int(a, s, 10, 10000000, &v)) return 2; o.emax = (int)v; limits_given = 1; }
     else if (!strcmp(a, "--seed")) { if (parse_int(a, s, 0, 0x7FFFFFFF, &v)) return 2; o.seed = (uint64_t)v; }
     else if (!strcmp(a, "--out")) o.out = s;
     else if (!strcmp(a, "--dtable")) o.dtable = s;
@@ -656,11 +657,22 @@ int main(int argc, char **argv)
     fprintf(stderr, "bench_bayes: %s: %s\n", o.out, strerror(errno));
     return 1;
   }
-  make_checks(o.emax);
   printf("bench_bayes: seed %" PRIu64 ", %d runs per setting, %d settings, %d threads, photons <= %d "
-         "(hexagon %d), exposures <= %d\n", o.seed, o.runs, nset, o.threads, o.pmax, o.pmax_hex, o.emax);
+         "(hexagon %d), exposures <= %d%s\n", o.seed, o.runs, nset, o.threads, o.pmax, o.pmax_hex, o.emax,
+         limits_given ? "" : " (x b / 0.01 for b > 0.01)");
   fflush(stdout);
-  for (int k = 0; k < nset; k++)
-    if (run_setting(&sets[k], &o)) return 1;
+  for (int k = 0; k < nset; k++) {
+    /* the photons 1 nm needs grow about as b (the information bound: 206 at b = 0.01, 1076 at
+     * 0.05): the limits scale with b unless given */
+    opts_t os = o;
+    if (!limits_given && sets[k].b > 0.01 * 1.001) {
+      const double f = sets[k].b / 0.01;
+      os.pmax = (int)lround(o.pmax * f);
+      os.pmax_hex = (int)lround(o.pmax_hex * f);
+      os.emax = (int)lround(o.emax * f);
+    }
+    make_checks(os.emax);
+    if (run_setting(&sets[k], &os)) return 1;
+  }
   return 0;
 }
