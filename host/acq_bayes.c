@@ -94,21 +94,27 @@ static void reg_list(const bayes_regs_t *g, uint32_t a[BY_NW], uint32_t v[BY_NW]
   }
 }
 
+int acq_bayes_write_regs(mfx_link *l, const bayes_regs_t *g)
+{
+  uint32_t a[BY_NW], w[BY_NW];
+  const char *nm[BY_NW];
+  reg_list(g, a, w, nm);
+  for (int i = 0; i < BY_NW; i++)
+    if (mfx_reg_write(l, (uint8_t)a[i], w[i])) return -1;
+  return 0;
+}
+
 int acq_bayes_configure(mfx_link *l, const acq_config *c, const acq_regs *r, char *err, size_t errlen)
 {
   if (!acq_is_bayes(c)) return mfx_reg_write(l, MINFLUX_REG_BAYES_MODE, 0) ? -1 : 0;
-  uint32_t v, a[BY_NW], w[BY_NW];
-  const char *nm[BY_NW];
+  uint32_t v;
   if (mfx_reg_write(l, MINFLUX_REG_BAYES_MODE, 1) || mfx_reg_read(l, MINFLUX_REG_BAYES_MODE, &v)) return -1;
   if (!(v & 1)) {
     snprintf(err, errlen, "this firmware has no Bayesian block (BAYES_MODE reads %u after writing 1): the board image leaves "
              "it out (it does not fit the UP5K, README Status); run --mode bayes with --board sim", v);
     return 1;
   }
-  reg_list(&r->bayes, a, w, nm);
-  for (int i = 0; i < BY_NW; i++)
-    if (mfx_reg_write(l, (uint8_t)a[i], w[i])) return -1;
-  return 0;
+  return acq_bayes_write_regs(l, &r->bayes);
 }
 
 json_t *acq_bayes_header(const acq_regs *r)
@@ -146,6 +152,23 @@ int acq_bayes_open(acq_bayes *b, const acq_config *c, const acq_regs *r, double 
 
 static int32_t sext24(uint32_t w) { return (int32_t)(w << 8) >> 8; }
 
+void acq_bayes_decode(const mfx_cycle *c, acq_bayes_rec *r)
+{
+  memset(r, 0, sizeof *r);
+  r->bx = c->cx;
+  r->by = c->cy;
+  r->amp = (uint16_t)c->ex;
+  r->lsig = c->ey;
+  r->flags = c->flags;
+  r->status = (uint8_t)(c->flags >> MFX_FLAG_STATE_SHIFT);
+  r->n = (uint16_t)(c->counts[0][0] + c->counts[0][1]);
+  r->map_x = sext24((uint32_t)c->counts[1][0] << 12 | c->counts[1][1]);
+  r->map_y = sext24((uint32_t)c->counts[2][0] << 12 | c->counts[2][1]);
+  const uint32_t w3 = (uint32_t)c->counts[3][0] << 12 | c->counts[3][1];
+  r->lev = (uint8_t)(w3 >> 20);
+  r->exp16 = (uint16_t)w3;
+}
+
 void acq_bayes_on_cycle(void *ctx, const mfx_cycle *c)
 {
   acq_bayes *b = ctx;
@@ -170,21 +193,9 @@ void acq_bayes_on_cycle(void *ctx, const mfx_cycle *c)
     return;
   }
   acq_bayes_rec r;
-  memset(&r, 0, sizeof r);
+  acq_bayes_decode(c, &r);
   r.seq = b->seq_unw;
   r.ts = ts;
-  r.bx = c->cx;
-  r.by = c->cy;
-  r.amp = (uint16_t)c->ex;
-  r.lsig = c->ey;
-  r.flags = c->flags;
-  r.status = (uint8_t)(c->flags >> MFX_FLAG_STATE_SHIFT);
-  r.n = (uint16_t)(c->counts[0][0] + c->counts[0][1]);
-  r.map_x = sext24((uint32_t)c->counts[1][0] << 12 | c->counts[1][1]);
-  r.map_y = sext24((uint32_t)c->counts[2][0] << 12 | c->counts[2][1]);
-  const uint32_t w3 = (uint32_t)c->counts[3][0] << 12 | c->counts[3][1];
-  r.lev = (uint8_t)(w3 >> 20);
-  r.exp16 = (uint16_t)w3;
   b->photons += r.n;
   const int in_loc = b->active;
   if (!in_loc) b->late++;   /* after its localization was closed: written, not replayed */
@@ -238,23 +249,23 @@ void acq_bayes_tab(const acq_bayes *b, mfx_tables *t)
 
 /* Feeds the records' counts to the model from bayes_start; record j must be exposure j.
  * Returns the number of records that differ (the first difference described in b). */
-static uint64_t replay(acq_bayes *b, uint32_t seed, int loc)
+uint64_t acq_bayes_replay(const bayes_regs_t *rg, const acq_bayes_rec *rec, size_t n, void *model,
+                          bayes_out_t *last, char *first, size_t firstlen)
 {
-  bayes_state_t *s = b->model;
-  bayes_regs_t rg = b->regs->bayes;
-  rg.seed = seed;
+  bayes_state_t *s = model;
   bayes_out_t o;
-  bayes_start(s, &rg, &o);
+  bayes_start(s, rg, &o);
   uint64_t bad = 0;
-  for (size_t j = 0; j < b->nrec; j++) {
-    const acq_bayes_rec *r = &b->rec[j];
+  if (first && firstlen) first[0] = '\0';
+  for (size_t j = 0; j < n; j++) {
+    const acq_bayes_rec *r = &rec[j];
     char what[160] = "";
     if (o.done)
       snprintf(what, sizeof what, "the model had stopped before this exposure");
     else if (r->bx != o.beam_x || r->by != o.beam_y || r->amp != o.amp)
       snprintf(what, sizeof what, "beam (%d, %d) code %u, model (%d, %d) code %u", r->bx, r->by, r->amp, o.beam_x, o.beam_y, o.amp);
     if (!o.done) {
-      bayes_count(s, &rg, r->n, &o);
+      bayes_count(s, rg, r->n, &o);
       const unsigned st = (r->status & 0xEu);
       if (!what[0] && (r->map_x != sext24((uint32_t)o.map_x) || r->map_y != sext24((uint32_t)o.map_y)))
         snprintf(what, sizeof what, "MAP (%d, %d), model (%d, %d) sub-LSB", r->map_x, r->map_y, sext24((uint32_t)o.map_x),
@@ -266,11 +277,28 @@ static uint64_t replay(acq_bayes *b, uint32_t seed, int loc)
                  (unsigned)(uint16_t)o.exposures);
     }
     if (what[0]) {
-      if (!bad && !b->first_mismatch[0])
-        snprintf(b->first_mismatch, sizeof b->first_mismatch, "localization %d exposure %" PRIu32 " (seq %" PRIu64 "): %s",
-                 loc, r->k, r->seq, what);
+      if (!bad && first && firstlen) snprintf(first, firstlen, "record %zu: %s", j, what);
       bad++;
     }
+  }
+  if (last) *last = o;
+  return bad;
+}
+
+/* Feeds the records' counts to the model from bayes_start; record j must be exposure j.
+ * Returns the number of records that differ (the first difference described in b). */
+static uint64_t replay(acq_bayes *b, uint32_t seed, int loc)
+{
+  bayes_regs_t rg = b->regs->bayes;
+  rg.seed = seed;
+  char first[200];
+  const uint64_t bad = acq_bayes_replay(&rg, b->rec, b->nrec, b->model, NULL, first, sizeof first);
+  if (bad && !b->first_mismatch[0]) {
+    size_t j = 0;
+    sscanf(first, "record %zu", &j);
+    const char *what = strchr(first, ':');
+    snprintf(b->first_mismatch, sizeof b->first_mismatch, "localization %d exposure %" PRIu32 " (seq %" PRIu64 ")%s",
+             loc, b->rec[j].k, b->rec[j].seq, what ? what : "");
   }
   b->replayed += b->nrec;
   return bad;

@@ -111,6 +111,15 @@ int  acq_bayes_loop(acq_bayes *b, mfx_link *l, const acq_bayes_io *io);
 
 /* The stream counters in the shape the acquisition summary uses. */
 void acq_bayes_tab(const acq_bayes *b, mfx_tables *t);
+/* The shared pieces (also tests/test_bayes_vboard.c): the fields of one Bayesian exposure
+ * record (docs/protocol.md; seq, ts, k left 0); every BAYES_* register and D entry but
+ * BAYES_MODE (0, or -1 with l->err); the bit-exact replay of n records of one localization
+ * through hls-c/bayes.c from bayes_start (model: a bayes_state_t), returning the records that
+ * differ, the first described in first, the model's last output in last (may be NULL). */
+void     acq_bayes_decode(const mfx_cycle *c, acq_bayes_rec *r);
+int      acq_bayes_write_regs(mfx_link *l, const bayes_regs_t *g);
+uint64_t acq_bayes_replay(const bayes_regs_t *rg, const acq_bayes_rec *rec, size_t n, void *model,
+                          bayes_out_t *last, char *first, size_t firstlen);
 
 /* Closes bayes_exposures.csv, matches the localizations to truth_csv (NULL: no truth),
  * writes DIR/localizations.csv, adds the Bayesian results to sum and prints them.

@@ -16,6 +16,7 @@
 #include "bayes_float.h"
 #include "bayes_regs.h"
 #include "link.h"
+#include "acq_bayes.h"
 
 #define MAXREC 20000
 
@@ -36,8 +37,6 @@ static void on_cycle(void *ctx, const mfx_cycle *c)
   if (s->n < MAXREC) s->r[s->n++] = *c;
 }
 
-static uint32_t f24(const mfx_cycle *c, int k) { return (uint32_t)c->counts[k][0] << 12 | c->counts[k][1]; }
-static int32_t s24(uint32_t v) { return (v & 0x800000u) ? (int32_t)v - 0x1000000 : (int32_t)v; }
 
 static int failures;
 #define CHECK(cond, ...) do { if (!(cond)) { failures++; fprintf(stderr, "FAIL: " __VA_ARGS__); fputc('\n', stderr); } } while (0)
@@ -56,18 +55,7 @@ static uint32_t rd(mfx_link *l, uint8_t a)
 
 static void write_regs(mfx_link *l, const bayes_regs_t *g)
 {
-  wr(l, MINFLUX_REG_BAYES_ORIGIN, (uint32_t)(uint16_t)g->y0 << 16 | (uint16_t)g->x0);
-  wr(l, MINFLUX_REG_BAYES_H0, g->h0);
-  wr(l, MINFLUX_REG_BAYES_PRIOR_A, g->prior_a);
-  wr(l, MINFLUX_REG_BAYES_INV_S, g->inv_s);
-  wr(l, MINFLUX_REG_BAYES_B, g->b32);
-  wr(l, MINFLUX_REG_BAYES_MU, g->mu);
-  wr(l, MINFLUX_REG_BAYES_KM, g->km);
-  wr(l, MINFLUX_REG_BAYES_AMP_MAX, g->amp_max);
-  wr(l, MINFLUX_REG_BAYES_NMAX, g->nmax);
-  wr(l, MINFLUX_REG_BAYES_LSIG_STOP, (uint16_t)g->lsig_stop);
-  wr(l, MINFLUX_REG_BAYES_SEED, g->seed);
-  for (int t = 0; t < MINFLUX_BY_D_N; t++) wr(l, MINFLUX_REG_BAYES_DTAB, (uint32_t)t << 16 | g->dtab[t]);
+  if (acq_bayes_write_regs(l, g)) { fprintf(stderr, "test_bayes_vboard: Bayesian registers: %s\n", l->err); exit(1); }
 }
 
 /* Runs one localization (start .. sequencer idle, or CTRL stop after stop_after records);
@@ -99,36 +87,23 @@ static void run_loc(mfx_link *l, recs_t *s, int stop_after, double tmax_s, int p
   for (int i = 0; i < 10; i++) mfx_link_poll(l, 20);
 }
 
-/* The records of one localization against the C model; returns the mismatches. */
+/* The records of one localization against the C model (host/acq_bayes.c, the replay
+ * `minflux acquire` uses); every record must also be a Bayesian K = 4 record. Returns the
+ * records that differ. */
 static int replay(const bayes_regs_t *g, const recs_t *s, bayes_out_t *last)
 {
+  static acq_bayes_rec r[MAXREC];
   static bayes_state_t st;
-  bayes_out_t o;
-  int bad = 0;
-  bayes_start(&st, g, &o);
+  int foreign = 0;
   for (int i = 0; i < s->n; i++) {
-    const mfx_cycle *c = &s->r[i];
-    const int16_t bx = o.beam_x, by = o.beam_y;
-    const uint16_t amp = o.amp;
-    const unsigned n = c->counts[0][0] + c->counts[0][1];
-    bayes_count(&st, g, n, &o);
-    const uint32_t e3 = f24(c, 3);
-    const int ok = (c->flags & 0x0Fu) == 0x05u && c->k == 4 && c->cx == bx && c->cy == by &&
-                   (uint16_t)c->ex == amp && c->ey == o.lsig &&
-                   s24(f24(c, 1)) == o.map_x && s24(f24(c, 2)) == o.map_y &&
-                   (e3 >> 20) == o.lev && (e3 & 0xFFFFu) == (o.exposures & 0xFFFFu) &&
-                   ((c->flags >> 4) & 0xEu) == (o.status & 0xEu);
-    if (!ok) {
-      if (bad < 5)
-        fprintf(stderr, "  record %d: fw beam %d,%d amp %u lsig %d map %d,%d e3 %06x flags %02x | model beam %d,%d amp %u "
-                "lsig %d map %d,%d lev %u exp %u status %x (n %u)\n", i, c->cx, c->cy, (uint16_t)c->ex, c->ey,
-                s24(f24(c, 1)), s24(f24(c, 2)), e3, c->flags, bx, by, amp, o.lsig, o.map_x, o.map_y, o.lev,
-                o.exposures, o.status, n);
-      bad++;
-    }
+    acq_bayes_decode(&s->r[i], &r[i]);
+    foreign += (s->r[i].flags & 0x0Fu) != (MFX_FLAG_EST_VALID | MFX_FLAG_BAYES) || s->r[i].k != 4;
   }
-  *last = o;
-  return bad;
+  char first[200];
+  const int bad = (int)acq_bayes_replay(g, r, (size_t)s->n, &st, last, first, sizeof first);
+  if (bad) fprintf(stderr, "  %d of %d records differ from the model, first: %s\n", bad, s->n, first);
+  if (foreign) fprintf(stderr, "  %d records without the Bayesian flags or K = 4\n", foreign);
+  return bad + foreign;
 }
 
 int main(int argc, char **argv)
