@@ -2,8 +2,8 @@
 // bayes: Bayesian MINFLUX (seed 002, semi-heuristic placement eq 9) on a 32 x 32 log-posterior
 // window in SPRAM; bit-exact with hls-c/bayes.c, which specifies every operation.
 //
-// Per exposure: the placement r = MAP + v D(std) (v from an LFSR, D from a table), the column
-// and row factors of g' ("prep", 2 x 32 values), pass B over the 1024 points (g' and -log2 g'
+// Per exposure: the placement r = MAP + v D(std) (v from an LFSR, D from a table, clamped into
+// the safe window), the column and row factors of g' ("prep", 2 x 32 values), pass B over the 1024 points (g' and -log2 g'
 // stored, sums of w and w g' for the laser code A), the exposure (o_exp_valid/i_exp_ready),
 // its count (i_cnt_valid/o_cnt_ready), pass A (the Poisson update, the new maximum, the
 // moments; a moment pass when a weight saturated), mean / var / log2 std with a sequential
@@ -32,6 +32,10 @@ module bayes (
     input  wire        [31:0] i_nmax,      // BAYES_NMAX
     input  wire signed [15:0] i_lsig_stop, // BAYES_LSIG_STOP
     input  wire        [31:0] i_seed,      // BAYES_SEED
+    input  wire signed [15:0] i_xmin,      // safe window (SAFE_XMIN..YMAX at the start), DAC LSB:
+    input  wire signed [15:0] i_xmax,      // the beam is placed inside it
+    input  wire signed [15:0] i_ymin,
+    input  wire signed [15:0] i_ymax,
     input  wire               i_dt_we,     // D table write (BAYES_DTAB)
     input  wire         [6:0] i_dt_addr,
     input  wire        [15:0] i_dt_data,
@@ -75,7 +79,8 @@ module bayes (
     S_P1 = 6'd18,   S_P2 = 6'd19,   S_P3 = 6'd20,  S_P4 = 6'd21,  S_P5 = 6'd22,  S_P6 = 6'd23,
     S_P7 = 6'd24,   S_P9 = 6'd25,   S_P10 = 6'd26, S_U0 = 6'd27,  S_U1 = 6'd28,  S_A0 = 6'd29,
     S_A1 = 6'd30,   S_DA = 6'd31,   S_A2 = 6'd32,  S_A3 = 6'd33,  S_A4 = 6'd34,  S_OUT = 6'd35,
-    S_WAIT = 6'd36, S_R0 = 6'd37,   S_R1 = 6'd38,  S_R2 = 6'd39,  S_R3 = 6'd40,  S_R4 = 6'd41;
+    S_WAIT = 6'd36, S_R0 = 6'd37,   S_R1 = 6'd38,  S_R2 = 6'd39,  S_R3 = 6'd40,  S_R4 = 6'd41,
+    S_P8 = 6'd42;
   localparam [3:0]
     L_INIT = 4'd0, L_A = 4'd1, L_REDO = 4'd2, L_B = 4'd3, L_PC = 4'd4, L_PR = 4'd5,
     L_RGS = 4'd6, L_RGC = 4'd7, L_RGR = 4'd8;
@@ -693,7 +698,12 @@ module bayes (
         S_P4: begin dvv <= dvsum[20:5]; cosv <= cos_q; st <= S_P5; end   // sin read
         S_P5: begin sinv <= cos_q; st <= S_P6; end     // p0 = D |cos|
         S_P6: begin rhox <= rho_x; st <= S_P7; end     // p0 = D |sin|
-        S_P7: begin bxr <= bx_n; byr <= by_n; st <= S_P9; end
+        S_P7: begin bxr <= bx_n; byr <= by_n; st <= S_P8; end
+        S_P8: begin                                    // into the safe window, as dac_spi clamps
+          bxr <= (bxr < i_xmin) ? i_xmin : (bxr > i_xmax) ? i_xmax : bxr;
+          byr <= (byr < i_ymin) ? i_ymin : (byr > i_ymax) ? i_ymax : byr;
+          st <= S_P9;
+        end
         S_P9: begin                                    // d0 = cx - 16 h - rx (columns)
           d0 <= {cx[25], cx} - $signed({7'd0, h, 4'd0}) - $signed({{5{bxr[15]}}, bxr, 6'd0}) + $signed({{5{x0r[15]}}, x0r, 6'd0});
           rows <= 1'b0; st <= S_U0;

@@ -2,7 +2,8 @@
 // bayes_run: runs the Bayesian block (hdl/bayes.v) on the instrument. It holds the BAYES_*
 // registers (0x60..0x70), drives the core's sequencer through its external-source ports
 // (one exposure per multiplex cycle at the block's beam position, laser amplitude DAC = the
-// block's code A; the core keeps the safe-window clamp and the laser blanking), feeds each
+// block's code A; the block places inside the safe window taken at the start, the core
+// keeps its clamp for a window changed during the run and the laser blanking), feeds each
 // exposure's count back and frames one record per exposure (docs/protocol.md "Bayesian
 // exposure records"). Not in the board image (area, docs/bayes.md).
 //
@@ -27,6 +28,7 @@ module bayes_run (
   input  wire         i_seq_req,       // the sequencer requests a beam move (it took the centre)
   input  wire         i_rec_valid,     // counts of a cycle complete ...
   input  wire [12:0]  i_rec_n0,        // ... exposure 0, both channels
+  input  wire [63:0]  i_win,           // the core's safe window {xmin, xmax, ymin, ymax}
   output wire         o_ext_on,        // BAYES_MODE bit0: the core's sequencer is ours
   output reg  [15:0]  o_ext_cx,        // beam of the exposure, signed DAC LSB
   output reg  [15:0]  o_ext_cy,
@@ -59,6 +61,7 @@ module bayes_run (
   reg  [7:0]  wa_reg;
   reg  [31:0] wd_reg;
   reg         run_reg;        // a localization is active (block or sequencer busy)
+  reg  [63:0] win_reg;        // the safe window at the start: the block places inside it
   wire        idle = !run_reg && !i_running;
   always @(posedge clk) begin
     we_reg <= i_wr_en && !rst && (i_wr_addr[7:4] == 4'h6 || i_wr_addr == REG_BAYES_MODE);
@@ -117,6 +120,7 @@ module bayes_run (
     .i_x0(origin_reg[15:0]), .i_y0(origin_reg[31:16]), .i_h0(h0_reg), .i_prior_a(pa_reg),
     .i_inv_s(inv_s_reg), .i_b32(b_reg), .i_mu(mu_reg), .i_km(km_reg), .i_amp_max(amax_reg),
     .i_nmax(nmax_reg), .i_lsig_stop(lsig_stop_reg), .i_seed(seed_reg),
+    .i_xmin(win_reg[63:48]), .i_xmax(win_reg[47:32]), .i_ymin(win_reg[31:16]), .i_ymax(win_reg[15:0]),
     .i_dt_we(dt_we_reg), .i_dt_addr(wd_reg[22:16]), .i_dt_data(wd_reg[15:0]),
     .o_exp_valid(b_exp_valid), .i_exp_ready(exp_rdy), .o_beam_x(b_bx), .o_beam_y(b_by), .o_amp(b_amp),
     .i_cnt_valid(cnt_v), .o_cnt_ready(b_cnt_ready), .i_cnt(cnt_n),
@@ -147,6 +151,7 @@ module bayes_run (
     end else begin
       if (i_start && mode_reg && idle) begin
         blk_start <= 1'b1;
+        win_reg <= i_win;
         run_reg <= 1'b1; go_reg <= 1'b0; pend_reg <= 1'b0; cnt_v <= 1'b0; upd_due <= 1'b0;
       end
       // the block's next exposure: latched into the beam registers (one handshake cycle)

@@ -41,6 +41,7 @@ module minflux_core (
   output wire         o_dbg_busy,
   output wire [31:0]  o_dbg_xy_code,   // clamped DAC x in [15:0], y in [31:16]
   output wire [1:0]   o_dbg_clamp,
+  output wire [63:0]  o_win,           // safe window {SAFE_XMIN, XMAX, YMIN, YMAX} (Bayesian block)
   output wire         o_dbg_moved,     // dac_spi selected the clamped codes of a move
   output wire         o_dbg_cycle_end, // a cycle's last gate closed (every cycle, AGG or not);
                                        // o_rec_ts is that cycle's start from then on
@@ -547,6 +548,7 @@ module minflux_core (
   assign o_dbg_busy    = dac_busy;
   assign o_dbg_xy_code = {y_code, x_code};
   assign o_dbg_clamp   = {clamp_y, clamp_x};
+  assign o_win         = {xmin_reg, xmax_reg, ymin_reg, ymax_reg};
   assign o_dbg_moved   = dac_moved;
   assign o_dbg_cycle_end = seq_rec;
 

@@ -59,7 +59,7 @@ module minflux_system (
     .o_act405(o_act405),
     .i_ext_on(ext_on), .i_ext_cx(ext_cx), .i_ext_cy(ext_cy), .i_ext_amp(ext_amp),
     .i_ext_hold(ext_hold), .i_ext_start(ext_start), .i_ext_stop(ext_stop),
-    .o_start(core_start), .o_rec_n0(rec_n0));
+    .o_start(core_start), .o_rec_n0(rec_n0), .o_win(win));
   /* verilator lint_on PINCONNECTEMPTY */
   assign o_dbg_rec_ts = rec_ts;
   assign o_dbg_rec_valid = core_rec_valid;
@@ -68,6 +68,7 @@ module minflux_system (
   // image (MINFLUX_NO_BAYES, mk/board.mk: it does not fit the UP5K next to the rest) ----
   wire        core_rec_valid, core_start, seq_req;
   wire [12:0] rec_n0;
+  wire [63:0] win;
   wire [23:0] core_cnt, by_cnt;
   wire [3:0]  core_k;
   wire        ext_on, ext_hold, ext_start, ext_stop, by_rec, by_cnt_sel;
@@ -78,14 +79,14 @@ module minflux_system (
   assign {ext_cx, ext_cy, ext_amp, by_lsig, by_amp_w, by_status} = 84'd0;
   assign by_cnt = 24'd0;
   assign by_rd = 32'd0;
-  wire unused_by = &{1'b0, core_start, seq_req, rec_n0};
+  wire unused_by = &{1'b0, core_start, seq_req, rec_n0, win};
 `else
   bayes_run u_bayes_run (
     .clk(clk), .rst(rst),
     .i_wr_en(wr_en), .i_wr_addr(addr), .i_wr_data(wr_data),
     .i_rd_addr(addr), .o_rd_data_reg(by_rd),
     .i_start(core_start), .i_running(o_running), .i_seq_req(seq_req),
-    .i_rec_valid(core_rec_valid), .i_rec_n0(rec_n0),
+    .i_rec_valid(core_rec_valid), .i_rec_n0(rec_n0), .i_win(win),
     .o_ext_on(ext_on), .o_ext_cx(ext_cx), .o_ext_cy(ext_cy), .o_ext_amp(ext_amp),
     .o_ext_hold(ext_hold), .o_ext_start(ext_start), .o_ext_stop(ext_stop),
     .o_rec_valid(by_rec), .o_rec_amp(by_amp_w), .o_rec_lsig(by_lsig), .o_rec_status(by_status),

@@ -12,7 +12,8 @@
  *    shifted so that the previous MAP keeps L = 0; the new maximum, MAP and the moments of
  *    w = 2^L (repeated with the exact maximum when a weight saturated);
  *  - scalar: mean, var, log2 std, the stop test, re-gridding, D(std) from the table, the
- *    angle from the LFSR, the beam r = MAP + v D rounded to DAC LSB (eq 9). */
+ *    angle from the LFSR, the beam r = MAP + v D rounded to DAC LSB (eq 9) and clamped into
+ *    the safe window. */
 #include "bayes.h"
 #include "bayes_tables.h"
 #include "fixp.h"
@@ -193,6 +194,9 @@ static void place(bayes_state_t *s, const bayes_regs_t *r)
   const int64_t cyr = asr(mpy + 16 * (int64_t)py + 32, MINFLUX_BY_POS_FRAC);
   s->bx = (int16_t)fx_sat_s(r->x0 + cxr, 16);
   s->by = (int16_t)fx_sat_s(r->y0 + cyr, 16);
+  /* into the safe window as the DAC would clamp it (below min: min, else above max: max) */
+  s->bx = s->bx < r->xmin ? r->xmin : s->bx > r->xmax ? r->xmax : s->bx;
+  s->by = s->by < r->ymin ? r->ymin : s->by > r->ymax ? r->ymax : s->by;
   s->rx = ((int32_t)s->bx - r->x0) * (1 << MINFLUX_BY_POS_FRAC);
   s->ry = ((int32_t)s->by - r->y0) * (1 << MINFLUX_BY_POS_FRAC);
   t->rx = s->rx;

@@ -27,6 +27,8 @@ typedef struct {
   uint32_t nmax;         /* BAYES_NMAX */
   int16_t  lsig_stop;    /* BAYES_LSIG_STOP */
   uint32_t seed;         /* BAYES_SEED */
+  int16_t  xmin, xmax;   /* SAFE_XMIN, SAFE_XMAX at the start (DAC LSB): the beam is placed */
+  int16_t  ymin, ymax;   /* inside the safe window, so the update models the beam that was used */
   uint16_t dtab[MINFLUX_BY_D_N];  /* BAYES_DTAB entries */
 } bayes_regs_t;
 

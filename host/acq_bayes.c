@@ -61,6 +61,7 @@ int acq_bayes_dtable(const acq_config *c, acq_regs *r, const char *dir, char *er
     rc = -1;
   }
   r->bayes.amp_max = amp_max;   /* bayes_amp_max as acq_to_regs applied it */
+  acq_bayes_window(r);
   bf_dtable_free(&dt);
   return rc;
 }

@@ -393,7 +393,17 @@ static int bayes_to_regs(const acq_config *c, acq_regs *r, char *err, size_t err
     return -1;
   }
   if (c->bayes_amp_max < r->bayes.amp_max) r->bayes.amp_max = (uint16_t)c->bayes_amp_max;
+  acq_bayes_window(r);
   return 0;
+}
+
+void acq_bayes_window(acq_regs *r)
+{
+  /* core_config_validate has kept the window to 16-bit codes */
+  r->bayes.xmin = (int16_t)r->core.xmin;
+  r->bayes.xmax = (int16_t)r->core.xmax;
+  r->bayes.ymin = (int16_t)r->core.ymin;
+  r->bayes.ymax = (int16_t)r->core.ymax;
 }
 
 int acq_to_regs(const acq_config *c, double duration_s, acq_regs *r, char *err, size_t errlen)

@@ -89,6 +89,9 @@ int  acq_is_bayes(const acq_config *c);
  * LFSR takes the seed as its state: seeds that differ in a few low bits would start with the
  * same placement angles). */
 uint32_t acq_bayes_loc_seed(const acq_config *c, unsigned i);
+/* r->bayes's safe window := r->core's (the block places inside the window set at CTRL start);
+ * after every bayes_regs_from_phys, which sets the whole DAC range. */
+void acq_bayes_window(acq_regs *r);
 /* Validates and converts; ncycles = round(duration_s * actual rate); the controller's
  * registers too when c->controller is on. mode = bayes: one exposure per cycle (K = 1,
  * NCYCLES = 0, GATE from bayes_gate_us) and the Bayesian registers (D table zero). */

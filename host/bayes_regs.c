@@ -15,6 +15,8 @@ static int refuse(char *err, int len, const char *name, double v, const char *ru
 int bayes_regs_from_phys(const bayes_phys_t *p, const bf_dtable_t *dt, bayes_regs_t *r, char *err, int errlen)
 {
   memset(r, 0, sizeof *r);
+  r->xmin = r->ymin = INT16_MIN;   /* the whole DAC range; acquire sets the safe window */
+  r->xmax = r->ymax = INT16_MAX;
   if (!(p->nm_per_lsb >= 0.001 && p->nm_per_lsb <= 100.0))
     return refuse(err, errlen, "nm_per_lsb", p->nm_per_lsb, "must be 0.001..100 nm per DAC LSB");
   const double sub = p->nm_per_lsb / (1 << MINFLUX_BY_POS_FRAC);     /* nm per sub-LSB */

@@ -43,6 +43,10 @@ struct Bench {
     top.i_nmax = r.nmax;
     top.i_lsig_stop = (uint16_t)r.lsig_stop;
     top.i_seed = r.seed;
+    top.i_xmin = (uint16_t)r.xmin;
+    top.i_xmax = (uint16_t)r.xmax;
+    top.i_ymin = (uint16_t)r.ymin;
+    top.i_ymax = (uint16_t)r.ymax;
   }
   void load_dtab(const bayes_regs_t &r) {
     for (int t = 0; t < MINFLUX_BY_D_N; t++) {
@@ -58,6 +62,7 @@ struct Bench {
 struct Stats {
   uint64_t exposures = 0, events = 0, runs = 0, cyc_sum = 0, cyc_max = 0, cyc_min = ~0ull, cyc_n = 0;
   uint64_t redo = 0, regrid = 0, stops = 0, aborts = 0;
+  uint64_t edge = 0;                 // placements on the safe window's edge (clamped)
   bool timed = false;                // this run's cycles count for the rate (physics runs)
   uint64_t pcyc = 0, pexp = 0, pregrid = 0, predo = 0;   // physics runs only
 };
@@ -185,6 +190,7 @@ bool run_one(Bench &b, const bayes_regs_t &r, const Phys &ph, Mode mode, int max
       s.stops++;
       return true;
     }
+    if (o.beam_x == r.xmin || o.beam_x == r.xmax || o.beam_y == r.ymin || o.beam_y == r.ymax) s.edge++;
     if ((int)ex == max_exp) break;
     unsigned n;
     if (mode == M_WILD && g() % 5 == 0) {
@@ -262,6 +268,8 @@ bayes_regs_t regs_phys(double nm_per_lsb, double s_nm, double b, double mu, doub
   r.amp_max = 65535;
   r.lsig_stop = -32768;
   r.seed = seed;
+  r.xmin = r.ymin = INT16_MIN;
+  r.xmax = r.ymax = INT16_MAX;
   dtab_fill(r, nm_per_lsb, hq, random_d, g);
   return r;
 }
@@ -310,6 +318,14 @@ int main(int argc, char **argv) {
     g_set = st.name;
     const double epc = st.mu / (st.b * 60000.0);
     bayes_regs_t r = regs_phys(0.1, 200.0, st.b, st.mu, 150.0, epc, (uint32_t)g(), g, k % 8 == 7);
+    if (k % 3 == 1) {   // a safe window of 10..600 nm around a point within 150 nm of the prior centre
+      const int cxw = (int)(g() % 3001) - 1500, cyw = (int)(g() % 3001) - 1500;
+      const int hx = 50 + (int)(g() % 2951), hy = 50 + (int)(g() % 2951);
+      r.xmin = (int16_t)(cxw - hx);
+      r.xmax = (int16_t)(cxw + hx);
+      r.ymin = (int16_t)(cyw - hy);
+      r.ymax = (int16_t)(cyw + hy);
+    }
     const double epq = r.km / (M_E * 4194304.0);
     std::normal_distribution<double> nd(0.0, 150.0);
     Phys ph{0.1, 200.0, st.b, epq, nd(g), nd(g)};
@@ -350,6 +366,10 @@ int main(int argc, char **argv) {
     r.nmax = 0;
     r.lsig_stop = -32768;
     r.seed = (uint32_t)g();
+    r.xmin = (int16_t)g();   // any window, also an empty one (min > max: min or max, as dac_spi)
+    r.xmax = (int16_t)g();
+    r.ymin = (int16_t)g();
+    r.ymax = (int16_t)g();
     dtab_fill(r, 0.1, 10.0, true, g);
     ok = run_one(b, r, Phys{0.1, 200.0, 0.02, 1e-4, 0.0, 0.0}, M_WILD, exps / 2, g, s);
     s.runs++;
@@ -365,6 +385,11 @@ int main(int argc, char **argv) {
   printf("cosim bayes: %" PRIu64 " runs, %" PRIu64 " exposures, %" PRIu64 " events, %" PRIu64 " stops, %" PRIu64
          " aborts, %" PRIu64 " cycles, %d mismatches (seed %" PRIu64 ") in %.1f s\n",
          s.runs, s.exposures, s.events, s.stops, s.aborts, b.cycles, ok ? 0 : 1, seed, secs);
+  printf("cosim bayes: %" PRIu64 " placements on the safe window's edge\n", s.edge);
+  if (ok && runs >= 3 && s.edge == 0) {
+    printf("FAIL cosim bayes: no placement reached the safe window (the clamp is untested)\n");
+    ok = false;
+  }
   if (ok && avg > 2400.0) {
     printf("FAIL cosim bayes: %.0f cycles per exposure, above the 2400 of 20000 exposures/s\n", avg);
     ok = false;

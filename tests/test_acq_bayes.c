@@ -197,6 +197,7 @@ static void regs_with_dtable(acq_regs *r)
   bf_dtable_t dt = { .n = 105, .per_octave = 8, .sigma_min = 1.0 / 16, .mu = 0.1, .b = 0.01, .s = 200, .D = D };
   for (int j = 0; j < 105; j++) D[j] = fmin(12.0 + 3.85 * dt.sigma_min * pow(2.0, j / 8.0), 1500.0);
   ck_assert_int_eq(bayes_regs_from_phys(&r->bayes_phys, &dt, &r->bayes, err, sizeof err), 0);
+  acq_bayes_window(r);
 }
 
 START_TEST(test_records_replay)

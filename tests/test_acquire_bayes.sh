@@ -148,6 +148,19 @@ if [ -f "$D/dtable.csv" ]; then
   check "lost records: replay_skipped >= 1" [ "$(jget "$G/summary.json" replay_skipped)" -ge 1 ]
   check "lost records: model_mismatches = 0" [ "$(jget "$G/summary.json" model_mismatches)" = 0 ]
   check "lost records: 'skipped' in localizations.csv" grep -q ',skipped,' "$G/localizations.csv"
+  # ---- a narrow safe window: the block places on its edge, the replay (with the window from
+  # the configuration) still agrees, no beam outside ----
+  W=$tmp/window
+  "$MF" acquire --board "$B" --mode bayes --duration 0.1 --out "$W" bayes_seed=$SEED bayes_dtable="$D/dtable.csv" \
+    safe_x_min_nm=-30 safe_x_max_nm=60 safe_y_min_nm=-45 safe_y_max_nm=30 >"$tmp/wout" 2>"$tmp/werr"; wrc=$?
+  check "safe window: exit 0 ($wrc: $(tail -1 "$tmp/werr"))" [ $wrc -eq 0 ]
+  check "safe window: model_mismatches = 0" [ "$(jget "$W/summary.json" model_mismatches)" = 0 ]
+  check "safe window: records ($(jget "$W/summary.json" records))" [ "$(jget "$W/summary.json" records)" -gt 100 ]
+  wb=$(awk -F, 'NR>1 { if ($4 < -30.0001 || $4 > 60.0001 || $5 < -45.0001 || $5 > 30.0001) out++;
+                       if ($4 <= -29.9999 || $4 >= 59.9999 || $5 <= -44.9999 || $5 >= 29.9999) edge++ }
+                END {print out+0, edge+0}' "$W/bayes_exposures.csv")
+  check "safe window: no beam outside, some on the edge (outside, edge: $wb)" \
+    awk -v w="$wb" 'BEGIN{split(w, f, " "); exit !(f[1] == 0 && f[2] > 0)}'
   # ---- a firmware without the Bayesian block ----
   if [ -x "$FAKE" ]; then
     MINFLUX_VBOARD=$FAKE refused "a firmware without the block" 1 "this firmware has no Bayesian block \(BAYES_MODE reads 0" \

@@ -1,8 +1,8 @@
 /* The Bayesian block in the virtual board's firmware (hdl/bayes_run.v in minflux_system,
  * photons from the physics model) against its C model, through the host link: every
  * exposure record's beam, laser code, MAP, std, lev, status and exposure count must equal
- * what hls-c/bayes.c computes from the recorded counts. Also: the safe window clamps the
- * beam, the photon budget and the std target stop a localization (done flag, sequencer
+ * what hls-c/bayes.c computes from the recorded counts. Also: the block places the beam
+ * inside the safe window (the DAC never clamps it), the photon budget and the std target stop a localization (done flag, sequencer
  * idle), CTRL stop ends one after the current exposure, writes during a run are ignored.
  *   test_bayes_vboard [--seed S] [--locs N]      (MINFLUX_VBOARD: the virtual board)
  * Prints "vboard bayes: R records, L localizations, M mismatches (seed S)". */
@@ -166,6 +166,10 @@ int main(int argc, char **argv)
     if (bayes_regs_from_phys(&ph, &dt, &g, err, sizeof err)) { fprintf(stderr, "test_bayes_vboard: %s\n", err); return 1; }
     write_regs(&l, &g);
     const int clamp = k == 1;   /* a safe window of +-25 nm around the DAC origin */
+    if (clamp) {                /* the block takes the window at the start: the model too */
+      g.xmin = g.ymin = -250;
+      g.xmax = g.ymax = 250;
+    }
     wr(&l, MINFLUX_REG_STATUS, 0x6E);   /* clear the sticky bits */
     wr(&l, MINFLUX_REG_SAFE_XMIN, clamp ? (uint16_t)-250 : 0x8000);
     wr(&l, MINFLUX_REG_SAFE_XMAX, clamp ? 250 : 0x7FFF);
@@ -173,12 +177,19 @@ int main(int argc, char **argv)
     wr(&l, MINFLUX_REG_SAFE_YMAX, clamp ? 250 : 0x7FFF);
     run_loc(&l, &s, stop_after, 300.0, k == 0);
     if (clamp) {
-      int outside = 0;
-      for (int i = 0; i < s.n; i++) outside += abs(s.r[i].cx) > 250 || abs(s.r[i].cy) > 250;
+      /* the block places inside the window (so the update models the beam used), the DAC
+       * never has to clamp, and the window mattered: placements on its edge */
+      int outside = 0, edge = 0;
+      for (int i = 0; i < s.n; i++) {
+        outside += abs(s.r[i].cx) > 250 || abs(s.r[i].cy) > 250;
+        edge += abs(s.r[i].cx) == 250 || abs(s.r[i].cy) == 250;
+      }
       const uint32_t stv = rd(&l, MINFLUX_REG_STATUS);
-      CHECK(outside == 0 || (stv & 6u), "%d beam positions outside the safe window, STATUS %x has no clamp bit", outside, stv);
-      printf("  localization %d: %d of %d beam positions outside the +-25 nm safe window, clamped (STATUS %x)\n",
-             k, outside, s.n, stv);
+      CHECK(outside == 0, "%d beam positions outside the safe window", outside);
+      CHECK((stv & 6u) == 0, "STATUS %x: the DAC clamped a beam the block placed", stv);
+      CHECK(edge > 0, "no beam position on the +-25 nm window's edge: the window was not exercised");
+      printf("  localization %d: %d of %d beam positions on the edge of the +-25 nm safe window, none outside, "
+             "no DAC clamp (STATUS %x)\n", k, edge, s.n, stv);
     }
     CHECK(rd(&l, MINFLUX_REG_BAYES_MODE) == 1, "a BAYES_MODE write during the run took");
     bayes_out_t o;
