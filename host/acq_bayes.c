@@ -9,6 +9,7 @@
 #include "bayes.h"
 #include "bayes_regs.h"
 #include "bayes_float.h"
+#include "protocol.h"
 #include "track_error.h"
 
 /* the D table `minflux bayes dtable` writes by default: sigma 1/16 .. 512 nm, 8 per octave */
@@ -607,4 +608,142 @@ void acq_bayes_free(acq_bayes *b)
   free(b->loc);
   free(b->model);
   memset(b, 0, sizeof *b);
+}
+
+/* ---- decode of a raw file ---- */
+
+typedef struct {
+  acq_bayes        *b;
+  const acq_config *c;
+  int               failed;
+} dec_ctx;
+
+/* Ends the running localization with its last record as the block's final registers. */
+static void dec_end(dec_ctx *x)
+{
+  acq_bayes *b = x->b;
+  if (!b->active) return;
+  if (!b->nrec) {
+    b->active = 0;
+    return;
+  }
+  const acq_bayes_rec *r = &b->rec[b->nrec - 1];
+  const uint32_t sd = (uint32_t)r->lev << 16 | (uint16_t)r->lsig;
+  if (acq_bayes_end(b, acq_bayes_loc_seed(x->c, (unsigned)b->nloc), r->status, (uint32_t)r->map_x & 0xFFFFFFu,
+                    (uint32_t)r->map_y & 0xFFFFFFu, sd))
+    x->failed = 1;
+}
+
+static void dec_frame(void *ctx, const mfx_frame *f)
+{
+  dec_ctx *x = ctx;
+  mfx_cycle c;
+  if (f->type != MINFLUX_PROTO_T_CYCLE || mfx_cycle_parse(f, &c)) return;
+  if ((c.flags & MFX_FLAG_BAYES) && c.k == 4) {
+    acq_bayes_rec r;
+    acq_bayes_decode(&c, &r);
+    if (r.exp16 == 1) dec_end(x);   /* the first exposure of the next localization */
+    if (!x->b->active) acq_bayes_begin(x->b);
+  }
+  acq_bayes_on_cycle(x->b, &c);
+  if (x->b->active && x->b->cur_done) dec_end(x);
+}
+
+int acq_bayes_decode_raw(FILE *f, const char *hdr_json, const char *dir, const char *truth_csv, char *err, size_t errlen)
+{
+  static acq_config c;
+  static acq_regs r;
+  json_error_t je;
+  json_t *root = json_loads(hdr_json, 0, &je);
+  if (!root) {
+    snprintf(err, errlen, "raw header is not JSON: %s (column %d)", je.text, je.column);
+    return -1;
+  }
+  int rc = -1;
+  char e[1200];
+  acq_defaults(&c);
+  json_t *cfg = json_object_get(root, "config"), *by = json_object_get(json_object_get(root, "registers"), "bayes");
+  json_t *clk = json_object_get(json_object_get(root, "firmware"), "clk_hz");
+  const char *key;
+  json_t *v;
+  if (!json_is_object(cfg) || !json_is_object(by) || !json_is_integer(clk) || json_integer_value(clk) <= 0) {
+    snprintf(err, errlen, "raw header of a Bayesian acquisition without config, registers.bayes or firmware.clk_hz");
+    goto out;
+  }
+  json_object_foreach(cfg, key, v) {
+    if (!json_is_string(v) || acq_set(&c, key, json_string_value(v), e, sizeof e)) {
+      snprintf(err, errlen, "raw header config: %s", json_is_string(v) ? e : "a value that is not text");
+      goto out;
+    }
+  }
+  if (acq_to_regs(&c, 1.0, &r, e, sizeof e)) {
+    snprintf(err, errlen, "raw header config: %s", e);
+    goto out;
+  }
+  /* the registers the firmware ran with, as the header recorded them */
+  static const char *const names[11] = { "BAYES_ORIGIN", "BAYES_H0", "BAYES_PRIOR_A", "BAYES_INV_S", "BAYES_B", "BAYES_MU",
+                                         "BAYES_KM", "BAYES_AMP_MAX", "BAYES_NMAX", "BAYES_LSIG_STOP", "BAYES_SEED" };
+  uint32_t w[11];
+  for (int i = 0; i < 11; i++) {
+    json_t *j = json_object_get(by, names[i]);
+    if (!json_is_integer(j) || json_integer_value(j) < 0 || json_integer_value(j) > 0xFFFFFFFF) {
+      snprintf(err, errlen, "raw header registers.bayes.%s: missing or not a 32-bit register value", names[i]);
+      goto out;
+    }
+    w[i] = (uint32_t)json_integer_value(j);
+  }
+  bayes_regs_t *g = &r.bayes;
+  g->x0 = (int16_t)(w[0] & 0xFFFF);
+  g->y0 = (int16_t)(w[0] >> 16);
+  g->h0 = (uint16_t)w[1];
+  g->prior_a = (uint16_t)w[2];
+  g->inv_s = (uint16_t)w[3];
+  g->b32 = w[4];
+  g->mu = (uint16_t)w[5];
+  g->km = (uint16_t)w[6];
+  g->amp_max = (uint16_t)w[7];
+  g->nmax = w[8];
+  g->lsig_stop = (int16_t)w[9];
+  g->seed = w[10];
+  json_t *dt = json_object_get(by, "BAYES_DTAB");
+  if (!json_is_array(dt) || json_array_size(dt) != MINFLUX_BY_D_N) {
+    snprintf(err, errlen, "raw header registers.bayes.BAYES_DTAB: not an array of %d D entries", MINFLUX_BY_D_N);
+    goto out;
+  }
+  for (int t = 0; t < MINFLUX_BY_D_N; t++) {
+    json_t *j = json_array_get(dt, (size_t)t);
+    if (!json_is_integer(j) || json_integer_value(j) < 0 || json_integer_value(j) > 65535) {
+      snprintf(err, errlen, "raw header registers.bayes.BAYES_DTAB[%d]: not a 16-bit D entry", t);
+      goto out;
+    }
+    g->dtab[t] = (uint16_t)json_integer_value(j);
+  }
+  acq_bayes_window(&r);
+  acq_bayes b;
+  if (acq_bayes_open(&b, &c, &r, (double)json_integer_value(clk), dir, err, errlen)) goto out;
+  dec_ctx x = { &b, &c, 0 };
+  mfx_decoder d;
+  mfx_dec_init(&d);
+  uint8_t buf[65536];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) mfx_dec_feed(&d, buf, n, dec_frame, &x);
+  dec_end(&x);
+  const int rd_err = ferror(f);
+  json_t *sum = json_object();
+  if (acq_bayes_finish(&b, dir, truth_csv, sum, err, errlen)) {
+    rc = -1;
+  } else if (rd_err || x.failed) {
+    snprintf(err, errlen, rd_err ? "reading the raw file failed (the tables hold what was read)" : "out of memory");
+    rc = -1;
+  } else {
+    rc = 0;
+  }
+  printf("%" PRIu64 " records, %" PRIu64 " gaps, %" PRIu64 " CRC errors, %" PRIu64 " bytes skipped -> %s/bayes_exposures.csv, "
+         "%s/localizations.csv\n", b.records, b.gaps, d.crc_errors, d.skipped_bytes, dir, dir);
+  if (d.n) fprintf(stderr, "minflux decode: the file ends inside a frame (%zu bytes; acquisition cut short?)\n", d.n);
+  json_decref(sum);
+  acq_bayes_free(&b);
+out:
+  json_decref(root);
+  return rc;
 }

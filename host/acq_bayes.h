@@ -19,7 +19,7 @@ typedef struct {
   uint64_t seq;              /* unwrapped */
   uint64_t ts;               /* exposure start, clock cycles (unwrapped) */
   uint32_t k;                /* exposure index in its localization (from the record's count) */
-  int16_t  bx, by;           /* beam of this exposure, DAC LSB (before the safe-window clamp) */
+  int16_t  bx, by;           /* beam of this exposure, DAC LSB (the block places inside the safe window) */
   uint16_t amp;              /* laser code A */
   int16_t  lsig;             /* log2(std / h0), Q8.8, after the update */
   int32_t  map_x, map_y;     /* MAP after the update, sub-LSB from BAYES_ORIGIN */
@@ -126,5 +126,15 @@ uint64_t acq_bayes_replay(const bayes_regs_t *rg, const acq_bayes_rec *rec, size
  * Returns 0 or -1 with err. */
 int  acq_bayes_finish(acq_bayes *b, const char *dir, const char *truth_csv, json_t *sum, char *err, size_t errlen);
 void acq_bayes_free(acq_bayes *b);
+
+/* `minflux decode` of a Bayesian raw file (f positioned after the header hdr_json): the
+ * configuration and the BAYES_* registers and D table from the header, then every record
+ * through the writer and replay `minflux acquire` uses, so DIR/bayes_exposures.csv and
+ * DIR/localizations.csv match the acquisition's. A localization ends at the record whose
+ * status has the done bit, before a record of exposure 1 (a new start), or at the end of the
+ * file; its result is its last record's (the registers acquire reads hold the same); its seed
+ * acq_bayes_loc_seed(config, index). truth_csv: NULL or the emitter's truth.csv. Returns 0,
+ * or -1 with err (a header that names no usable configuration, an unwritable DIR). */
+int  acq_bayes_decode_raw(FILE *f, const char *hdr_json, const char *dir, const char *truth_csv, char *err, size_t errlen);
 
 #endif

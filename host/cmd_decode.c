@@ -1,5 +1,7 @@
 /* `minflux decode RAW --out DIR`: the tables of an acquisition regenerated from its raw
- * file (same decoder and writer as `minflux acquire`, so the files match byte for byte). */
+ * file (same decoder and writer as `minflux acquire`, so the files match byte for byte):
+ * cycles.csv and tracks.csv, or for a Bayesian acquisition bayes_exposures.csv and
+ * localizations.csv (with the replay through the C model). */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -7,7 +9,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+#include <jansson.h>
+#include "acq_bayes.h"
 #include "mfx_files.h"
+
+static int is_bayes(const char *hdr)
+{
+  json_t *root = json_loads(hdr, 0, NULL);
+  json_t *mode = json_object_get(json_object_get(root, "config"), "mode");
+  const int yes = json_is_string(mode) && !strcmp(json_string_value(mode), "bayes");
+  json_decref(root);
+  return yes;
+}
 
 static void on_frame(void *ctx, const mfx_frame *f)
 {
@@ -25,7 +39,9 @@ int cmd_decode(int argc, char **argv)
   while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
     if (c == 'o') out = optarg;
     else if (c == 'h') {
-      printf("usage: minflux decode RAW.mfx --out DIR\nWrites DIR/cycles.csv and DIR/tracks.csv from a raw acquisition file.\n");
+      printf("usage: minflux decode RAW.mfx --out DIR\nWrites DIR/cycles.csv and DIR/tracks.csv from a raw acquisition file;\n"
+             "from a Bayesian one (mode = bayes) DIR/bayes_exposures.csv and DIR/localizations.csv, every localization\n"
+             "replayed through the C model (truth.csv beside the raw file, if there, gives the error columns).\n");
       return 0;
     } else {
       fprintf(stderr, "minflux decode: unknown or incomplete option '%s' (try --help)\n", argv[optind - 1]);
@@ -39,6 +55,23 @@ int cmd_decode(int argc, char **argv)
   char err[512], *hdr = NULL;
   FILE *f = mfx_raw_open(argv[optind], &hdr, err, sizeof err);
   if (!f) { fprintf(stderr, "minflux decode: %s\n", err); return 1; }
+  if (is_bayes(hdr)) {   /* Bayesian exposure records: the tables `minflux acquire --mode bayes` writes */
+    if (mkdir(out, 0777) && errno != EEXIST) {
+      fprintf(stderr, "minflux decode: cannot create %s: %s\n", out, strerror(errno));
+      free(hdr); fclose(f);
+      return 1;
+    }
+    /* the emitter's truth, when the acquisition ran on the virtual board, lies beside the raw file */
+    char truth[4200];
+    const char *sl = strrchr(argv[optind], '/');
+    snprintf(truth, sizeof truth, "%.*s%struth.csv", sl ? (int)(sl - argv[optind] + 1) : 0, argv[optind], "");
+    const int have_truth = access(truth, R_OK) == 0;
+    if (have_truth) printf("truth: %s\n", truth);
+    const int rc = acq_bayes_decode_raw(f, hdr, out, have_truth ? truth : NULL, err, sizeof err);
+    if (rc) fprintf(stderr, "minflux decode: %s: %s\n", argv[optind], err);
+    free(hdr); fclose(f);
+    return rc ? 1 : 0;
+  }
   mfx_decode_params p;
   if (mfx_raw_params(hdr, &p, err, sizeof err)) {
     fprintf(stderr, "minflux decode: %s: %s\n", argv[optind], err);
