@@ -486,6 +486,7 @@ module minflux_core (
   assign ctl_pthr = 15'd0;
   assign o_beam_gauss = 1'b0;
   assign o_act405 = 1'b0;
+  wire unused_noctl = &{1'b0, ctl_pthr, wa3_reg};   // inputs of the blocks left out
 `else
   /* verilator lint_off PINCONNECTEMPTY */
   gauss1d u_gauss (

@@ -10,12 +10,12 @@ CMD_bayes_cli  = tests/test_cli_bayes.sh $(BUILD)/minflux
 
 # `minflux acquire --mode bayes` (host/acq_bayes.c): keys, record decoding and the bit-exact
 # replay without a board (test_acq_bayes), and end to end on the virtual board
-# (tests/test_acquire_bayes.sh; fake_board: a register file whose BAYES_MODE reads 0, for the
-# refusal of a firmware without the Bayesian block).
-ALL_TARGETS += $(BUILD)/tests/test_acq_bayes $(BUILD)/tests/fake_board
+# (tests/test_acquire_bayes.sh; the refusal of a firmware without the block is
+# tests/test_acquire_image_fw.sh on the board image's configuration, mk/link.mk).
+ALL_TARGETS += $(BUILD)/tests/test_acq_bayes
 TESTS += bayes_acq_unit bayes_acquire
 CMD_bayes_acq_unit = $(BUILD)/tests/test_acq_bayes
-CMD_bayes_acquire  = tests/test_acquire_bayes.sh $(BUILD)/minflux $(BUILD)/tests/fake_board
+CMD_bayes_acquire  = tests/test_acquire_bayes.sh $(BUILD)/minflux
 
 # The benchmark plots with libcairo.
 $(BUILD)/obj/tests/bench_bayes.o: CFLAGS_H += $(shell pkg-config --cflags cairo)

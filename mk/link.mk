@@ -33,3 +33,13 @@ demo: deps
 
 BENCHES += bench_link
 CMD_bench_link = tests/bench_link.sh $(BUILD)/minflux
+
+# The board image's firmware (mk/board.mk: MINFLUX_NO_CTL, MINFLUX_NO_BAYES) on the virtual
+# board: what the host does against the image's configuration (tests/test_acquire_image_fw.sh).
+VL_EXTRA_vboard_image := $(VL_EXTRA_vboard)
+VL_LIBS_vboard_image  := $(VL_LIBS_vboard)
+VL_OPTS_vboard_image  := -DMINFLUX_NO_CTL -DMINFLUX_NO_BAYES
+$(eval $(call vl_exe,vboard_image,minflux_system,$(HDL_CORE) $(HDL_SYSTEM),sim/vboard.cpp))
+$(BUILD)/vl/vboard_image/vboard_image: $(GEN)/est_tables.vh
+TESTS += acquire_image_fw
+CMD_acquire_image_fw = tests/test_acquire_image_fw.sh $(BUILD)/minflux $(BUILD)/vl/vboard_image/vboard_image

@@ -6,9 +6,9 @@
 # per localization recounted from bayes_exposures.csv, the stop rules, the localizations
 # against truth.csv; Ctrl-C (complete files, the last localization "stopped", the D table
 # of the first run reused through bayes_dtable); the refusals (bad keys exit 2 naming the
-# key; a firmware whose BAYES_MODE reads 0 exit 1: tests/fake_board, a register file behind
-# the protocol, stands in for the board image built without the block).
-# Usage: tests/test_acquire_bayes.sh [minflux] [fake_board]   (rerun a seed with SEED=S)
+# key; a firmware without the block: tests/test_acquire_image_fw.sh); `minflux decode` of the
+# raw file gives the same tables; a narrow safe window.
+# Usage: tests/test_acquire_bayes.sh [minflux]   (rerun a seed with SEED=S)
 #
 # The error bound: a finished localization (std target 1 nm or the photon budget) should lie
 # within 4 std + h of the truth (std = the block's reported std per axis, h = the grid spacing
@@ -19,11 +19,10 @@
 # one such localization per run (>= 2 of the ~4: P ~ 1e-3) and fails on two.
 set -u
 MF=${1:-${BUILD:-build}/minflux}
-FAKE=${2:-${BUILD:-build}/tests/fake_board}
 [ -x "$MF" ] || { echo "FAIL acquire_bayes: $MF not built"; exit 1; }
 SCN=$(cd "$(dirname "$0")/../sim/scenarios" && pwd)
 SEED=${SEED:-$(( $(date +%s) % 100000 + 1 ))}
-echo "  acquire_bayes: seed $SEED (rerun with SEED=$SEED tests/test_acquire_bayes.sh $MF $FAKE)"
+echo "  acquire_bayes: seed $SEED (rerun with SEED=$SEED tests/test_acquire_bayes.sh $MF)"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fails=0; checks=0
@@ -145,9 +144,16 @@ if [ -f "$D/dtable.csv" ]; then
   check "Ctrl-C: well before 30 s of firmware time ($(jget "$I/summary.json" duration_s))" \
     awk -v d="$(jget "$I/summary.json" duration_s)" 'BEGIN{exit !(d > 0 && d < 5)}'
   # ---- records lost on the link: that localization is not replayed (no false mismatch), exit 4 ----
-  G=$tmp/garbage
-  MINFLUX_VBOARD_ARGS="--seed $SEED --fault-garbage 0.1:40" "$MF" acquire --board "$B" --mode bayes --duration 0.3 --out "$G" \
-    bayes_seed=$SEED bayes_dtable="$D/dtable.csv" >"$tmp/gout" 2>"$tmp/gerr"; grc=$?
+  # 40 random bytes after a firmware byte: now and then they cost no record (between two
+  # frames; seed 76924 at 0.1 s: a correct outcome, but not the case under test): another
+  # injection time then
+  for gt in 0.1 0.13 0.17; do
+    G=$tmp/garbage$gt
+    MINFLUX_VBOARD_ARGS="--seed $SEED --fault-garbage $gt:40" "$MF" acquire --board "$B" --mode bayes --duration 0.3 --out "$G" \
+      bayes_seed=$SEED bayes_dtable="$D/dtable.csv" >"$tmp/gout" 2>"$tmp/gerr"; grc=$?
+    [ "$(jget "$G/summary.json" gaps)" = 0 ] && [ $grc -eq 0 ] || break
+    echo "  acquire_bayes: the garbage at $gt s cost no record: once more"
+  done
   check "lost records: exit 4 ($grc: $(tail -1 "$tmp/gerr"))" [ $grc -eq 4 ]
   check "lost records: gaps >= 1" [ "$(jget "$G/summary.json" gaps)" -ge 1 ]
   check "lost records: replay_skipped >= 1" [ "$(jget "$G/summary.json" replay_skipped)" -ge 1 ]
@@ -170,13 +176,6 @@ if [ -f "$D/dtable.csv" ]; then
                 END {print out+0, edge+0}' "$W/bayes_exposures.csv")
   check "safe window: no beam outside, some on the edge (outside, edge: $wb)" \
     awk -v w="$wb" 'BEGIN{split(w, f, " "); exit !(f[1] == 0 && f[2] > 0)}'
-  # ---- a firmware without the Bayesian block ----
-  if [ -x "$FAKE" ]; then
-    MINFLUX_VBOARD=$FAKE refused "a firmware without the block" 1 "this firmware has no Bayesian block \(BAYES_MODE reads 0" \
-      "$MF" acquire --board "$B" --mode bayes --duration 0.1 --out "$tmp/nob" bayes_dtable="$D/dtable.csv"
-  else
-    fail "$FAKE not built"
-  fi
 else
   fail "no D table written by the first run"
 fi
