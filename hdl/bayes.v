@@ -65,7 +65,7 @@ module bayes (
     if (BY_N != 32 || BY_C != 16 || BY_POS_FRAC != 6 || BY_POS_W != 24 || BY_CX_W != 26 ||
         BY_L_FRAC != 10 || BY_G_FRAC != 16 || BY_NLG_FRAC != 11 || BY_U_FRAC != 12 || BY_W_FRAC != 13 ||
         BY_W_N != 512 || BY_W_OVER != 1024 || BY_COS_N != 256 || BY_D_N != 128 || BY_D_FRAC != 2 ||
-        BY_ETA_FRAC != 14 || BY_LEV_MAX != 15 || BY_REFINE_V != 8 || BY_COARSEN_V != 128 ||
+        BY_ETA_FRAC != 14 || BY_LEV_MAX != 15 || BY_REFINE_V != 4 || BY_COARSEN_V != 64 ||
         BY_SHIFT_MAX != 4 || BY_LFSR_STEPS != 8) begin : g_fmt
       bayes_formats_differ_from_regmap_bayes_h u_stop ();
     end
@@ -346,8 +346,8 @@ module bayes (
   wire signed [20:0] ls_full = {{7{lvh[13]}}, lvh} - $signed({9'd0, lev, 8'd0});
   wire signed [15:0] ls_sat = (ls_full > 21'sd32767) ? 16'sd32767 : (ls_full < -21'sd32768) ? -16'sd32768 : ls_full[15:0];
   wire signed [16:0] dq = {lsig[15], lsig} + 17'sd3072;
-  wire        refine = var_r < 18'd2048 && lev != 4'd15 && h >= 16'd2;
-  wire        coarsen = var_r >= 18'd32768 && lev != 4'd0;
+  wire        refine = var_r < 18'd1024 && lev != 4'd15 && h >= 16'd2;     // BY_REFINE_V << 8
+  wire        coarsen = var_r >= 18'd16384 && lev != 4'd0;    // BY_COARSEN_V << 8
   wire        shift = dmi > 5'd4 || dmj > 5'd4;
   wire [31:0] lfsr8;
   genvar gl;

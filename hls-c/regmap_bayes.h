@@ -30,8 +30,8 @@
   X(BY_ETA_FRAC,   14,    "eta'' (the log2-unit factor of g'): UQ10.14, = (A KM + 128) >> 8") \
   X(BY_LSIG_FRAC,  8,     "log2(std / h0): Q8.8") \
   X(BY_LEV_MAX,    15,    "most spacing halvings: h = H0 >> lev") \
-  X(BY_REFINE_V,   8,     "halve the spacing when var_x + var_y < 8 grid units^2 (std < 2 h)") \
-  X(BY_COARSEN_V,  128,   "double it when var_x + var_y >= 128 grid units^2 (std >= 8 h) and lev > 0") \
+  X(BY_REFINE_V,   4,     "halve the spacing when var_x + var_y < 4 grid units^2 (std < 1.41 h)") \
+  X(BY_COARSEN_V,  64,    "double it when var_x + var_y >= 64 grid units^2 (std >= 5.66 h) and lev > 0") \
   X(BY_SHIFT_MAX,  4,     "re-centre when the MAP is more than 4 points from the window centre") \
   X(BY_LFSR_STEPS, 8,     "LFSR steps per exposure (taps in build/gen/bayes_tables.h/.vh); angle = low byte")
 

@@ -282,8 +282,8 @@ int bf_dtable_read(bf_dtable_t *t, const char *path, char *err, int errlen)
 void bf_grid_cfg_default(bf_grid_cfg_t *c)
 {
   c->N = 32;
-  c->refine_std = 2.0;
-  c->coarsen_std = 8.0;
+  c->refine_std = M_SQRT2;
+  c->coarsen_std = 4.0 * M_SQRT2;
   c->recentre = 4.0;
   c->floor_log = 32.0 * M_LN2;
 }

@@ -67,7 +67,7 @@ typedef struct {
   double floor_log;      /* log posterior floor below the maximum (natural log, > 0) */
 } bf_grid_cfg_t;
 
-/* The defaults the fixed-point model uses: N 32, refine below 2 h, coarsen at 8 h,
+/* The defaults the fixed-point model uses: N 32, refine below sqrt(2) h, coarsen at 4 sqrt(2) h,
  * re-centre beyond 4 h, floor 32 ln 2. */
 void bf_grid_cfg_default(bf_grid_cfg_t *c);
 
