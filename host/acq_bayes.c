@@ -9,6 +9,7 @@
 #include "bayes.h"
 #include "bayes_regs.h"
 #include "bayes_float.h"
+#include "plot.h"
 #include "protocol.h"
 #include "track_error.h"
 
@@ -482,6 +483,133 @@ static double median(double *v, size_t n)
 
 static json_t *jnum(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
+/* DIR/bayes_convergence.png: log10 of the std against the photons of each localization (the
+ * first PLOT_LOCS, from bayes_exposures.csv); DIR/bayes_localizations.png: the results, with
+ * the truth when known. Returns 0 or -1 with err. */
+enum { PLOT_LOCS = 40 };
+static int write_plots(const acq_bayes *b, const char *dir, int have_truth, char *err, size_t errlen)
+{
+  char path[4200];
+  snprintf(path, sizeof path, "%s/bayes_exposures.csv", dir);
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    snprintf(err, errlen, "cannot read %s for the plots: %s", path, strerror(errno));
+    return -1;
+  }
+  size_t n = 0, cap = 0;
+  double *px = NULL, *py = NULL, ph = 0, pmax = 1, smax = 1e-9, smin = 1e9;
+  long cur = -1;
+  char line[512];
+  int bad = !fgets(line, sizeof line, f);   /* the header */
+  while (!bad && fgets(line, sizeof line, f)) {
+    long loc;
+    unsigned cnt;
+    double sd;
+    /* loc,k,t_s,beam_x_nm,beam_y_nm,amp,eta,n,map_x_nm,map_y_nm,std_nm,... */
+    if (sscanf(line, "%ld,%*u,%*f,%*f,%*f,%*u,%*f,%u,%*f,%*f,%lf", &loc, &cnt, &sd) != 3) continue;
+    if (loc >= PLOT_LOCS) break;
+    if (n + 2 > cap) {
+      cap = cap ? 2 * cap : 4096;
+      double *nx = realloc(px, cap * sizeof *nx), *ny = nx ? realloc(py, cap * sizeof *ny) : NULL;
+      if (nx) px = nx;
+      if (!ny) { bad = 1; break; }
+      py = ny;
+    }
+    if (loc != cur) {   /* a NaN breaks the line between localizations */
+      if (cur >= 0) { px[n] = NAN; py[n] = NAN; n++; }
+      cur = loc;
+      ph = 0;
+    } else if (!cnt) {
+      continue;         /* the std changes little without a photon: one point per photon */
+    }
+    ph += cnt;
+    px[n] = ph;
+    py[n] = log10(sd);
+    n++;
+    pmax = fmax(pmax, ph);
+    smax = fmax(smax, py[n - 1]);
+    smin = fmin(smin, py[n - 1]);
+  }
+  fclose(f);
+  int rc = 0;
+  char title[200];
+  if (!bad && n) {
+    snprintf(title, sizeof title, "posterior std against photons (%zu localization%s%s)", b->nloc < PLOT_LOCS ? b->nloc : (size_t)PLOT_LOCS,
+             b->nloc == 1 ? "" : "s", b->nloc > PLOT_LOCS ? ", the first" : "");
+    plot *p = plot_new(800, 560, title, "photons", "log10(std / nm)", 0, pmax * 1.02, fmin(smin, 0.0) - 0.1, smax + 0.1, 0);
+    if (!p) bad = 1;
+    else {
+      plot_lines(p, px, py, n, plot_color(0), 1.0);
+      const double ty[2] = { 0.0, 0.0 }, tx[2] = { 0.0, pmax * 1.02 };
+      plot_lines(p, tx, ty, 2, plot_color(3), 1.0);
+      plot_legend(p, "a localization", plot_color(0), 1);
+      plot_legend(p, "1 nm", plot_color(3), 1);
+      snprintf(path, sizeof path, "%s/bayes_convergence.png", dir);
+      if (plot_write_png(p, path, err, errlen)) rc = -1;
+      plot_free(p);
+    }
+  }
+  free(px);
+  free(py);
+  if (bad) {
+    snprintf(err, errlen, "out of memory or an unreadable %s/bayes_exposures.csv for the plots", dir);
+    return -1;
+  }
+  /* the results: finished localizations, stopped ones, the truth */
+  double *x = calloc(2 * b->nloc + 2, sizeof *x), *y = calloc(2 * b->nloc + 2, sizeof *y);
+  if (!x || !y) {
+    free(x);
+    free(y);
+    snprintf(err, errlen, "out of memory for the plots");
+    return -1;
+  }
+  double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
+  size_t nf = 0, ns = 0, nt = 0;
+  for (size_t i = 0; i < b->nloc; i++) {
+    const acq_bayes_loc *L = &b->loc[i];
+    if (!L->records || !isfinite(L->x_nm)) continue;
+    x0 = fmin(x0, L->x_nm); x1 = fmax(x1, L->x_nm);
+    y0 = fmin(y0, L->y_nm); y1 = fmax(y1, L->y_nm);
+  }
+  for (size_t i = 0; i < b->nloc; i++) {   /* finished first, stopped after them */
+    const acq_bayes_loc *L = &b->loc[i];
+    if (L->records && isfinite(L->x_nm) && strcmp(L->reason, "stopped")) { x[nf] = L->x_nm; y[nf] = L->y_nm; nf++; }
+  }
+  for (size_t i = 0; i < b->nloc; i++) {
+    const acq_bayes_loc *L = &b->loc[i];
+    if (L->records && isfinite(L->x_nm) && !strcmp(L->reason, "stopped")) { x[nf + ns] = L->x_nm; y[nf + ns] = L->y_nm; ns++; }
+  }
+  double tx = 0, ty = 0;
+  for (size_t i = 0; have_truth && i < b->nloc; i++)
+    if (isfinite(b->loc[i].tx_nm)) { tx += b->loc[i].tx_nm; ty += b->loc[i].ty_nm; nt++; }
+  if (nt) {
+    tx /= (double)nt;
+    ty /= (double)nt;
+    x0 = fmin(x0, tx); x1 = fmax(x1, tx);
+    y0 = fmin(y0, ty); y1 = fmax(y1, ty);
+  }
+  if (nf + ns) {
+    const double cx = 0.5 * (x0 + x1), cy = 0.5 * (y0 + y1), hw = fmax(fmax(x1 - x0, y1 - y0) * 0.6, 3.0);
+    snprintf(title, sizeof title, "Bayesian localizations (%zu finished, %zu stopped)", nf, ns);
+    plot *p = plot_new(720, 720, title, "x (nm)", "y (nm)", cx - hw, cx + hw, cy - hw, cy + hw, 1);
+    if (!p) rc = -1;
+    else {
+      if (nf) plot_points(p, x, y, nf, plot_color(0), 3.0);
+      if (ns) plot_points(p, x + nf, y + nf, ns, plot_color(1), 3.0);
+      if (nt) plot_points(p, &tx, &ty, 1, plot_color(3), 5.0);
+      if (nf) plot_legend(p, "finished", plot_color(0), 0);
+      if (ns) plot_legend(p, "stopped", plot_color(1), 0);
+      if (nt) plot_legend(p, "truth (mean)", plot_color(3), 0);
+      snprintf(path, sizeof path, "%s/bayes_localizations.png", dir);
+      if (plot_write_png(p, path, err, errlen)) rc = -1;
+      plot_free(p);
+    }
+  }
+  free(x);
+  free(y);
+  return rc;
+}
+
 int acq_bayes_finish(acq_bayes *b, const char *dir, const char *truth_csv, json_t *sum, char *err, size_t errlen)
 {
   int rc = 0;
@@ -587,6 +715,8 @@ int acq_bayes_finish(acq_bayes *b, const char *dir, const char *truth_csv, json_
     json_object_set_new(j, "last_localization", jl);
   }
   json_object_set_new(sum, "bayes", j);
+  if (!rc && write_plots(b, dir, have_truth, err, errlen)) rc = -1;
+  plot_shutdown();
 
   printf("%zu Bayesian localizations (%zu std target, %zu photon budget, %zu stopped)", b->nloc, by_std, by_budget, stopped);
   if (fin) printf(": median %.0f photons, %.0f exposures, std %.2f nm", med_ph, med_ex, med_sd);
@@ -738,8 +868,8 @@ int acq_bayes_decode_raw(FILE *f, const char *hdr_json, const char *dir, const c
   } else {
     rc = 0;
   }
-  printf("%" PRIu64 " records, %" PRIu64 " gaps, %" PRIu64 " CRC errors, %" PRIu64 " bytes skipped -> %s/bayes_exposures.csv, "
-         "%s/localizations.csv\n", b.records, b.gaps, d.crc_errors, d.skipped_bytes, dir, dir);
+  printf("%" PRIu64 " records, %" PRIu64 " gaps, %" PRIu64 " CRC errors, %" PRIu64 " bytes skipped -> %s/{bayes_exposures.csv,"
+         "localizations.csv,bayes_convergence.png,bayes_localizations.png}\n", b.records, b.gaps, d.crc_errors, d.skipped_bytes, dir);
   if (d.n) fprintf(stderr, "minflux decode: the file ends inside a frame (%zu bytes; acquisition cut short?)\n", d.n);
   json_decref(sum);
   acq_bayes_free(&b);

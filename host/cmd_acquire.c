@@ -535,7 +535,7 @@ int cmd_acquire(int argc, char **argv)
   if (have_img) img_print_summary(stdout, &ip, &ir);
   img_result_free(&ir);
   if (bayes)
-    printf("files: %s/{raw.mfx,bayes_exposures.csv,localizations.csv,dtable.csv,summary.json%s}\n", out, is_sim ? ",truth.csv" : "");
+    printf("files: %s/{raw.mfx,bayes_exposures.csv,localizations.csv,bayes_convergence.png,bayes_localizations.png,dtable.csv,summary.json%s}\n", out, is_sim ? ",truth.csv" : "");
   else
     printf("files: %s/{raw.mfx,cycles.csv,tracks.csv,%ssummary.json%s}\n", out,
            have_img ? "localizations.csv,stage_localizations.csv," : "", is_sim ? ",truth.csv" : "");
