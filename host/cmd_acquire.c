@@ -39,6 +39,7 @@ static void acq_usage(FILE *f)
     "                time from the first exposure) instead of cycles.csv/tracks.csv:\n"
     "                DIR/bayes_exposures.csv loc,k,t_s,beam_x_nm,beam_y_nm,amp,eta,n,map_x_nm,map_y_nm,std_nm,lev,status,seq\n"
     "                DIR/localizations.csv   loc,t_s,x_nm,y_nm,std_nm,photons,exposures,reason,... (+ truth, error with sim)\n"
+    "                DIR/bayes_convergence.png, DIR/bayes_localizations.png (std against photons; the results)\n"
     "                DIR/dtable.csv (the D(sigma) table used), summary.json model_mismatches: every record replayed\n"
     "                through the bit-exact C model hls-c/bayes.c (README \"Bayesian acquisition\")\n"
     "--board ftdi[:SERIAL]|sim[:SCENARIO.ini]  (default sim)\n"
