@@ -8,6 +8,8 @@
  *   bayes mu=<mu> b=<b>: photons_to_1nm fixed=<n> float=<n> hex=<n> exposures_to_1nm fixed=<n>
  * photons_to_1nm: the first photon count at which the median, averaged in log over +-5 % of
  * the count, is <= 1 nm; exposures_to_1nm: the first exposure checkpoint (4 % apart).
+ * Before it, a bootstrap line (100 resamples of the runs) gives 95 % intervals of each
+ * photons_to_1nm and of the ratios fixed / float and hex / fixed: how well RUNS resolve them.
  * Usage: bench_bayes [--full] [--runs R] [--seed S] [--threads T] [--out DIR]
  *                    [--setting MU,B]... [--pmax P] [--emax E] [--dtable FILE.csv]
  *                    [--grid N,REFINE,COARSEN,RECENTRE]   (the float reference's grid)
@@ -24,6 +26,7 @@
 #include <cairo.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
+#include <gsl/gsl_statistics_double.h>
 #include "bayes.h"
 #include "bayes_float.h"
 #include "bayes_regs.h"
@@ -288,6 +291,53 @@ static double median_col(const double *a, int runs, int stride, int c, double *t
   for (int r = 0; r < runs; r++) tmp[r] = a[(size_t)r * stride + c];
   qsort(tmp, (size_t)runs, sizeof(double), cmp_d);
   return runs % 2 ? tmp[runs / 2] : 0.5 * (tmp[runs / 2 - 1] + tmp[runs / 2]);
+}
+
+/* Bootstrap of photons_to_1nm: B resamples of the runs with replacement (the same resample
+ * for every method: runs are paired by their emitter), each giving the median curves and
+ * their first crossing; the 2.5 / 97.5 % points of each method's crossing and of the ratios
+ * fixed / float and hex / fixed (a resample whose curve never crossed counts as infinite). */
+enum { BOOT_B = 100 };
+static int first_below(const double *med, int n, int smooth);
+static void boot_ci(const double *const ep[], const int pm[], int runs, int nmeth, uint64_t seed, double lo[],
+                    double hi[], double rlo[2], double rhi[2])
+{
+  gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(g, (unsigned long)(seed * 2654435761u + 17u));
+  int *idx = malloc(sizeof(int) * runs);
+  double *tmp = malloc(sizeof(double) * runs);
+  int pmx = 0;
+  for (int m = 0; m < nmeth; m++) pmx = pm[m] > pmx ? pm[m] : pmx;
+  double *med = malloc(sizeof(double) * (pmx + 1));
+  double *cr = malloc(sizeof(double) * BOOT_B * (nmeth + 2));
+  for (int bi = 0; bi < BOOT_B; bi++) {
+    for (int r = 0; r < runs; r++) idx[r] = (int)gsl_rng_uniform_int(g, (unsigned long)runs);
+    double c[8];
+    for (int m = 0; m < nmeth; m++) {
+      c[m] = -1;
+      if (!ep[m]) continue;
+      for (int p = 0; p <= pm[m]; p++) {
+        for (int r = 0; r < runs; r++) tmp[r] = ep[m][(size_t)idx[r] * (pm[m] + 1) + p];
+        med[p] = gsl_stats_median(tmp, 1, (size_t)runs);
+      }
+      c[m] = first_below(med, pm[m] + 1, 1);
+    }
+    for (int m = 0; m < nmeth; m++) cr[(size_t)m * BOOT_B + bi] = c[m] < 0 ? INFINITY : c[m];
+    cr[(size_t)nmeth * BOOT_B + bi] = c[0] > 0 && c[1] > 0 ? c[0] / c[1] : NAN;
+    cr[(size_t)(nmeth + 1) * BOOT_B + bi] = c[0] > 0 && c[2] > 0 ? c[2] / c[0] : NAN;
+  }
+  for (int q = 0; q < nmeth + 2; q++) {
+    double *v = cr + (size_t)q * BOOT_B;
+    qsort(v, BOOT_B, sizeof(double), cmp_d);
+    const double a = v[(int)(0.025 * (BOOT_B - 1) + 0.5)], b = v[(int)(0.975 * (BOOT_B - 1) + 0.5)];
+    if (q < nmeth) { lo[q] = a; hi[q] = b; }
+    else { rlo[q - nmeth] = a; rhi[q - nmeth] = b; }
+  }
+  free(cr);
+  free(med);
+  free(tmp);
+  free(idx);
+  gsl_rng_free(g);
 }
 
 /* ---- plot ---- */
@@ -566,6 +616,15 @@ static int run_setting(const setting_t *st, const opts_t *o)
     printf("bench_bayes %s: information bound: photons_to_1nm >= %.0f detected photons (%.0f fluorescence) "
            "for any placement (best distance of the zero %.1f nm, %.0f %% of its photons background)\n",
            tag, nmin, nmin * sig / (sig + st->b), dbest, 100.0 * st->b / (sig + st->b));
+  }
+  if (o->have_fixed) {
+    const double *epm[NMETH] = { j.ep[M_FIXED], j.ep[M_FLOAT], j.ep[M_HEX] };
+    const int pms[NMETH] = { o->pmax, o->pmax, o->pmax_hex };
+    double lo[NMETH], hi[NMETH], rlo[2], rhi[2];
+    boot_ci(epm, pms, o->runs, NMETH, o->seed + (uint64_t)(st->mu * 1000) + (uint64_t)(st->b * 1e5), lo, hi, rlo, rhi);
+    printf("bench_bayes %s: bootstrap (%d resamples of the %d runs), 95 %% intervals of photons_to_1nm: fixed %g-%g, "
+           "float %g-%g, hex %g-%g; fixed / float %.3f-%.3f, hex / fixed %.2f-%.2f\n", tag, BOOT_B, o->runs, lo[0], hi[0],
+           lo[1], hi[1], lo[2], hi[2], rlo[0], rhi[0], rlo[1], rhi[1]);
   }
   printf("bayes mu=%g b=%g: photons_to_1nm fixed=%s float=%s hex=%s exposures_to_1nm fixed=%s\n",
          st->mu, st->b, f0, f1, f2, f3);
