@@ -87,6 +87,13 @@ double bayes_eta_per_code_of(const bayes_regs_t *r)
   return r->km / (M_E * 4194304.0);
 }
 
+int bayes_regs_from_phys_exact(bayes_phys_t *p, const bf_dtable_t *dt, bayes_regs_t *r, char *err, int errlen)
+{
+  if (bayes_regs_from_phys(p, dt, r, err, errlen)) return -1;
+  p->eta_per_code = bayes_eta_per_code_of(r);
+  return bayes_regs_from_phys(p, dt, r, err, errlen);
+}
+
 void bayes_map_nm(const bayes_phys_t *p, const bayes_regs_t *r, const bayes_out_t *o, double *x, double *y)
 {
   *x = (r->x0 + o->map_x / (double)(1 << MINFLUX_BY_POS_FRAC)) * p->nm_per_lsb;

@@ -33,6 +33,10 @@ int bayes_regs_from_phys(const bayes_phys_t *p, const bf_dtable_t *dt, bayes_reg
 /* The laser calibration the KM register represents (KM / (e 2^22)); physics that wants
  * the model's likelihood to be exact uses it. */
 double bayes_eta_per_code_of(const bayes_regs_t *r);
+/* For simulations: bayes_regs_from_phys, then p->eta_per_code := the calibration KM
+ * represents and the registers again, so that physics drawing counts with p->eta_per_code
+ * has exactly the block's likelihood. Returns as bayes_regs_from_phys. */
+int bayes_regs_from_phys_exact(bayes_phys_t *p, const bf_dtable_t *dt, bayes_regs_t *r, char *err, int errlen);
 
 /* Block outputs in nm. */
 void   bayes_map_nm(const bayes_phys_t *p, const bayes_regs_t *r, const bayes_out_t *o, double *x, double *y);

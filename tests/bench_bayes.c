@@ -166,9 +166,7 @@ static int fixed_setup(const setting_t *st, const bf_dtable_t *dt, bayes_phys_t 
   /* the background-floor code ~60000, but MU (64 mu / (e ln 2 eta_per_code)) <= 65535: at
    * b = 0.05 the floor code is 36000 */
   ph->eta_per_code = st->mu / (st->b * fmin(60000.0, 1800.0 / st->b));
-  if (bayes_regs_from_phys(ph, dt, rg, err, len)) return -1;
-  ph->eta_per_code = bayes_eta_per_code_of(rg);
-  return bayes_regs_from_phys(ph, dt, rg, err, len);
+  return bayes_regs_from_phys_exact(ph, dt, rg, err, len);
 }
 
 /* (a) the fixed-point model of the firmware block. */

@@ -24,21 +24,8 @@ SEED=${SEED:-$(( $(date +%s) % 100000 + 1 ))}
 echo "  acquire_bayes: seed $SEED (rerun with SEED=$SEED tests/test_acquire_bayes.sh $MF)"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fails=0; checks=0
-ok()   { checks=$((checks+1)); }
-fail() { checks=$((checks+1)); fails=$((fails+1)); echo "FAIL acquire_bayes: $*"; }
-check() { local what=$1; shift; if "$@"; then ok; else fail "$what"; fi; }
-jget() { sed -n "s/^ *\"$2\": \([^,]*\),\{0,1\}$/\1/p" "$1" | head -1; }
-refused() {   # refused NAME EXIT PATTERN CMD...: exit code EXIT, one stderr line matching PATTERN
-  local name=$1 code=$2 pat=$3; shift 3
-  "$@" >"$tmp/out" 2>"$tmp/err" </dev/null; local rc=$?
-  if [ $rc -ne "$code" ]; then fail "$name: exit $rc (expected $code): $(cat "$tmp/err")"; return; fi
-  if [ "$(grep -vc '^minflux acquire: computing\|^minflux acquire: D(sigma) done' "$tmp/err")" -ne 1 ]; then
-    fail "$name: stderr has $(wc -l <"$tmp/err") lines: $(cat "$tmp/err")"; return
-  fi
-  if ! grep -qE -- "$pat" "$tmp/err"; then fail "$name: stderr '$(cat "$tmp/err")' lacks /$pat/"; return; fi
-  ok
-}
+T=acquire_bayes
+. "$(dirname "$0")/lib_check.sh"
 B="sim:$SCN/bayes.ini"
 export MINFLUX_VBOARD_ARGS="--seed $SEED"
 

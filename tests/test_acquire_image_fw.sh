@@ -16,21 +16,8 @@ export MINFLUX_VBOARD=$VB
 SCN=$(cd "$(dirname "$0")/../sim/scenarios" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fails=0; checks=0
-ok()   { checks=$((checks+1)); }
-fail() { checks=$((checks+1)); fails=$((fails+1)); echo "FAIL acquire_image_fw: $*"; }
-check() { local what=$1; shift; if "$@"; then ok; else fail "$what"; fi; }
-jget() { sed -n "s/^ *\"$2\": \([^,]*\),\{0,1\}$/\1/p" "$1" | head -1; }
-refused() {   # refused NAME PATTERN CMD...: exit 1, one stderr line matching PATTERN
-  local name=$1 pat=$2; shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err" </dev/null; local rc=$?
-  if [ $rc -ne 1 ]; then fail "$name: exit $rc (expected 1): $(cat "$tmp/err")"; return; fi
-  if [ "$(grep -vc '^minflux acquire: computing\|^minflux acquire: D(sigma) done' "$tmp/err")" -ne 1 ]; then
-    fail "$name: stderr has $(wc -l <"$tmp/err") lines: $(cat "$tmp/err")"; return
-  fi
-  if ! grep -qE -- "$pat" "$tmp/err"; then fail "$name: stderr '$(cat "$tmp/err")' lacks /$pat/"; return; fi
-  ok
-}
+T=acquire_image_fw
+. "$(dirname "$0")/lib_check.sh"
 
 if "$MF" info --board sim >"$tmp/info" 2>"$tmp/err"; then
   check "info: design id" grep -q "design id:   0x4D464C58 ('MFLX')" "$tmp/info"
@@ -48,12 +35,12 @@ else
   fail "acquire --mode track on the image firmware: $(cat "$tmp/err")"
 fi
 
-refused "controller=on" "this firmware has no tracking controller \(CTL_MODE reads 0" \
+refused "controller=on" 1 "this firmware has no tracking controller \(CTL_MODE reads 0" \
   "$MF" acquire --board "sim:$SCN/static.ini" --mode track --duration 0.1 --out "$tmp/ctl" controller=on
 # a D table so that the refusal is not preceded by ~10 s of computing it
 "$MF" bayes dtable --mu 0.1 --b 0.01 --s 200 --per-octave 1 --out "$tmp/dt.csv" >/dev/null 2>&1 ||
   fail "minflux bayes dtable: $?"
-refused "mode bayes" "this firmware has no Bayesian block \(BAYES_MODE reads 0" \
+refused "mode bayes" 1 "this firmware has no Bayesian block \(BAYES_MODE reads 0" \
   "$MF" acquire --board "sim:$SCN/bayes.ini" --mode bayes --duration 0.1 --out "$tmp/nob" bayes_dtable="$tmp/dt.csv"
 
 echo "test_acquire_image_fw.sh: $checks checks, $fails failed"

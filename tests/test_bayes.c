@@ -501,9 +501,7 @@ START_TEST(test_fixed_vs_float_posterior)
   bayes_regs_t r;
   char err[256];
   phys_default(&p);
-  ck_assert_int_eq(bayes_regs_from_phys(&p, &dt, &r, err, sizeof err), 0);
-  p.eta_per_code = bayes_eta_per_code_of(&r);
-  ck_assert_int_eq(bayes_regs_from_phys(&p, &dt, &r, err, sizeof err), 0);
+  ck_assert_int_eq(bayes_regs_from_phys_exact(&p, &dt, &r, err, sizeof err), 0);
   gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
   bayes_state_t *s = malloc(sizeof *s);
   bf_post_t *f = malloc(sizeof *f);
@@ -578,9 +576,7 @@ START_TEST(test_std_calibration)
   p.eta_per_code = 0.1 / (0.01 * 60000.0);
   p.std_stop_nm = 1.0;
   p.nmax = 1000;
-  ck_assert_int_eq(bayes_regs_from_phys(&p, &dt, &r, err, sizeof err), 0);
-  p.eta_per_code = bayes_eta_per_code_of(&r);
-  ck_assert_int_eq(bayes_regs_from_phys(&p, &dt, &r, err, sizeof err), 0);
+  ck_assert_int_eq(bayes_regs_from_phys_exact(&p, &dt, &r, err, sizeof err), 0);
   gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
   gsl_rng_set(g, g_seed * 8 + 7);
   bayes_state_t *s = malloc(sizeof *s);
