@@ -195,8 +195,8 @@ static void place(bayes_state_t *s, const bayes_regs_t *r)
   s->bx = (int16_t)fx_sat_s(r->x0 + cxr, 16);
   s->by = (int16_t)fx_sat_s(r->y0 + cyr, 16);
   /* into the safe window as the DAC would clamp it (below min: min, else above max: max) */
-  s->bx = s->bx < r->xmin ? r->xmin : s->bx > r->xmax ? r->xmax : s->bx;
-  s->by = s->by < r->ymin ? r->ymin : s->by > r->ymax ? r->ymax : s->by;
+  s->bx = (int16_t)fx_clamp(s->bx, r->xmin, r->xmax);
+  s->by = (int16_t)fx_clamp(s->by, r->ymin, r->ymax);
   s->rx = ((int32_t)s->bx - r->x0) * (1 << MINFLUX_BY_POS_FRAC);
   s->ry = ((int32_t)s->by - r->y0) * (1 << MINFLUX_BY_POS_FRAC);
   t->rx = s->rx;
