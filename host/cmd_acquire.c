@@ -29,7 +29,7 @@ static void acq_usage(FILE *f)
     "usage: minflux acquire --mode track|image|bayes --duration T --out DIR [--board B] [--config F.ini] [key=value ...]\n"
     "Runs the firmware for T seconds (rounded to whole multiplex cycles) and writes\n"
     "  DIR/raw.mfx      header (JSON line) + every byte from the link, append-only\n"
-    "  DIR/cycles.csv   seq,t_s,n0,n1,n2,n3,cx_nm,cy_nm,ex_nm,ey_nm,valid,state\n"
+    "  DIR/cycles.csv   seq,t_s,n0,n1,n2,n3,cx_nm,cy_nm,ex_nm,ey_nm,valid,state (k > 4: then n4..n(k-1))\n"
     "  DIR/tracks.csv   t_s,x_nm,y_nm,n,state  (valid localizations, absolute)\n"
     "  DIR/summary.json records, gaps, crc_errors, fifo_overflows, duration_s, rates\n"
     "  DIR/truth.csv    t_s,x_nm,y_nm,on  (board sim only)\n"
@@ -311,7 +311,7 @@ int cmd_acquire(int argc, char **argv)
   json_decref(hdr);
   st.raw = mfx_raw_create(raw_path, hs, err, sizeof err);
   free(hs);
-  mfx_decode_params dp = { clk, cfg.eod_nm_per_lsb, regs.core.agg, core_config_period_cycles(&regs.core) };
+  mfx_decode_params dp = { clk, cfg.eod_nm_per_lsb, regs.core.agg, core_config_period_cycles(&regs.core), regs.core.k };
   acq_bayes bs;
   memset(&bs, 0, sizeof bs);
   if (!st.raw || (bayes ? acq_bayes_open(&bs, &cfg, &regs, clk, out, err, sizeof err)

@@ -22,7 +22,10 @@ int mfx_tables_open(mfx_tables *t, const char *dir, const mfx_decode_params *p, 
   t->p = *p;
   if (!(t->cycles = create_in(dir, "cycles.csv", err, errlen))) return -1;
   if (!(t->tracks = create_in(dir, "tracks.csv", err, errlen))) { fclose(t->cycles); return -1; }
-  fprintf(t->cycles, "seq,t_s,n0,n1,n2,n3,cx_nm,cy_nm,ex_nm,ey_nm,valid,state\n");
+  if (t->p.k < 1 || t->p.k > 8) t->p.k = 4;
+  fprintf(t->cycles, "seq,t_s,n0,n1,n2,n3,cx_nm,cy_nm,ex_nm,ey_nm,valid,state");
+  for (unsigned k = 4; k < t->p.k; k++) fprintf(t->cycles, ",n%u", k);
+  fputc('\n', t->cycles);
   fprintf(t->tracks, "t_s,x_nm,y_nm,n,state\n");
   return 0;
 }
@@ -45,10 +48,10 @@ void mfx_tables_add(mfx_tables *t, const mfx_cycle *c)
   if (t->records == 0) t->first_ts_full = ts;
   t->last_ts_full = ts;
   t->records++;
-  unsigned n[4] = { 0, 0, 0, 0 }, total = 0;
-  for (int k = 0; k < c->k; k++) {
+  unsigned n[8] = { 0 }, total = 0;
+  for (int k = 0; k < c->k && k < 8; k++) {
     const unsigned s = c->counts[k][0] + c->counts[k][1];
-    if (k < 4) n[k] = s;
+    n[k] = s;
     total += s;
   }
   t->photons += total;
@@ -60,8 +63,10 @@ void mfx_tables_add(mfx_tables *t, const mfx_cycle *c)
   const int valid = (c->flags & MFX_FLAG_EST_VALID) != 0;
   const unsigned state = (c->flags >> MFX_FLAG_STATE_SHIFT) & 0xFu;
   t->by_state[state]++;
-  fprintf(t->cycles, "%" PRIu64 ",%.9f,%u,%u,%u,%u,%.4f,%.4f,%.5f,%.5f,%d,%u\n", t->seq_unwrapped, t_s,
+  fprintf(t->cycles, "%" PRIu64 ",%.9f,%u,%u,%u,%u,%.4f,%.4f,%.5f,%.5f,%d,%u", t->seq_unwrapped, t_s,
           n[0], n[1], n[2], n[3], cx, cy, ex, ey, valid, state);
+  for (unsigned k = 4; k < t->p.k; k++) fprintf(t->cycles, ",%u", n[k]);
+  fputc('\n', t->cycles);
   if (valid) {
     fprintf(t->tracks, "%.9f,%.5f,%.5f,%u,%u\n", t_s, cx + ex, cy + ey, total, state);
     t->valid++;
@@ -150,6 +155,7 @@ int mfx_raw_params(const char *header_json, mfx_decode_params *p, char *err, siz
   p->period_cycles = 0;
   json_t *jk = json_object_get(regs, "k"), *jd = json_object_get(regs, "delay"), *jg = json_object_get(regs, "gate"),
          *jw = json_object_get(regs, "win");
+  p->k = json_is_integer(jk) && json_integer_value(jk) >= 1 && json_integer_value(jk) <= 8 ? (unsigned)json_integer_value(jk) : 4;
   if (json_is_integer(jk) && json_is_integer(jd) && json_is_integer(jg) && json_is_integer(jw))
     p->period_cycles = (uint64_t)(json_integer_value(jk) * (json_integer_value(jd) + json_integer_value(jg)) +
                                   json_integer_value(jw) + 1);

@@ -16,6 +16,8 @@ typedef struct {
   double eod_nm_per_lsb;
   unsigned agg;              /* multiplex cycles per record (AGG; 1 when absent) */
   uint64_t period_cycles;    /* multiplex cycle period in clk cycles (0: unknown) */
+  unsigned k;                /* exposures per cycle (K, 1..8; 0 or absent: 4): cycles.csv has
+                                n0..n3 and, for K > 4, n4..n(K-1) as its last columns */
 } mfx_decode_params;
 
 /* Table writer fed with CYCLE records in stream order. */

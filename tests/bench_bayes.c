@@ -13,6 +13,8 @@
  * Usage: bench_bayes [--full] [--runs R] [--seed S] [--threads T] [--out DIR]
  *                    [--setting MU,B]... [--pmax P] [--emax E] [--dtable FILE.csv]
  *                    [--grid N,REFINE,COARSEN,RECENTRE]   (the float reference's grid)
+ *                    [--float-lag 1]  (the float reference places each beam from the posterior
+ *                    one count behind: the schedule of a fused single-pass block, docs/bayes.md)
  * The seed (printed) fixes every emitter position, count and placement angle. */
 #include <errno.h>
 #include <inttypes.h>
@@ -50,6 +52,7 @@ typedef struct {
   int have_fixed;
   bf_grid_cfg_t grid;      /* the float reference's grid */
   const char *dtable;      /* read D(sigma) from this file instead of computing it */
+  int float_lag;           /* 1: the float reference places exposure j from the posterior after j - 2 */
 } opts_t;
 
 /* Exposure checkpoints: 1..20, then about 4 % apart. */
@@ -139,9 +142,22 @@ static void run_float(const setting_t *st, const bf_dtable_t *dt, gsl_rng *g, do
     fprintf(stderr, "bench_bayes: %s\n", err);
     exit(1);
   }
+  /* With the lag, the beam of exposure j was placed before the count of exposure j - 1 was
+   * known (from the posterior after j - 2; the first two from the prior); eta still comes
+   * from the posterior after j - 1, as a fused pass computes the laser code from the weights
+   * it has just updated. */
+  double px = 0.0, py = 0.0;
+  if (o->float_lag) bf_place(post, dt, 2.0 * M_PI * gsl_rng_uniform(g), &px, &py);
   while ((int)rec->photons < o->pmax && rec->exposures < o->emax) {
     double rx, ry;
     bf_place(post, dt, 2.0 * M_PI * gsl_rng_uniform(g), &rx, &ry);
+    if (o->float_lag) {
+      const double nx = rx, ny = ry;
+      rx = px;
+      ry = py;
+      px = nx;
+      py = ny;
+    }
     const double eta = bf_post_eta(post, rx, ry, st->mu);
     unsigned nsig;
     const unsigned n = expose(g, eta, x0 - rx, y0 - ry, st->b, &nsig);
@@ -657,7 +673,7 @@ static int parse_int(const char *opt, const char *s, long lo, long hi, long *v)
 
 int main(int argc, char **argv)
 {
-  opts_t o = {500, 2, 1000, 20000, 2000, (uint64_t)time(NULL), "build/bench_bayes", 1, {0}, NULL};
+  opts_t o = {500, 2, 1000, 20000, 2000, (uint64_t)time(NULL), "build/bench_bayes", 1, {0}, NULL, 0};
   int limits_given = 0;   /* --pmax or --emax: no scaling with b */
   bf_grid_cfg_default(&o.grid);
   setting_t sets[16];
@@ -681,10 +697,11 @@ int main(int argc, char **argv)
     else if (!strcmp(a, "--seed")) { if (parse_int(a, s, 0, 0x7FFFFFFF, &v)) return 2; o.seed = (uint64_t)v; }
     else if (!strcmp(a, "--out")) o.out = s;
     else if (!strcmp(a, "--dtable")) o.dtable = s;
+    else if (!strcmp(a, "--float-lag")) { if (parse_int(a, s, 0, 1, &v)) return 2; o.float_lag = (int)v; }
     else if (!strcmp(a, "--grid")) {
       char c;
       if (sscanf(s, "%d,%lf,%lf,%lf%c", &o.grid.N, &o.grid.refine_std, &o.grid.coarsen_std, &o.grid.recentre, &c) != 4) {
-        fprintf(stderr, "bench_bayes: --grid '%s': expected N,REFINE,COARSEN,RECENTRE (default 32,2,8,4)\n", s);
+        fprintf(stderr, "bench_bayes: --grid '%s': expected N,REFINE,COARSEN,RECENTRE (default 32,1.414,5.657,4)\n", s);
         return 2;
       }
     }
@@ -699,7 +716,8 @@ int main(int argc, char **argv)
       sets[nset++] = (setting_t){mu, b};
     } else {
       fprintf(stderr, "usage: bench_bayes [--full] [--runs R] [--seed S] [--threads T] [--out DIR] "
-                      "[--setting MU,B]... [--pmax P] [--emax E]\n");
+                      "[--setting MU,B]... [--pmax P] [--emax E] [--dtable FILE.csv] [--grid N,REFINE,COARSEN,RECENTRE] "
+                      "[--float-lag 0|1]\n");
       return 2;
     }
   }

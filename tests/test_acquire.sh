@@ -98,6 +98,20 @@ check "Ctrl-C: some records ($r)" [ "${r:-0}" -gt 0 ]
 check "Ctrl-C: cycles.csv holds every record" [ "$(wc -l <"$I/cycles.csv")" = $((r + 1)) ]
 check "Ctrl-C: records = cycles run" [ "$r" = "$(jget "$I/summary.json" cycles_run)" ]
 
+# ---- K = 7 (centre + hexagon): every exposure's count has a column (n4..n6 come last) ----
+H=$tmp/hex
+if "$MF" acquire --board "sim:$SCN/static.ini" --mode track --duration 0.05 --out "$H" k=7 cycle_hz=4000 >"$tmp/out" 2>"$tmp/err"; then
+  check "k 7: cycles.csv header" [ "$(head -1 "$H/cycles.csv")" = "seq,t_s,n0,n1,n2,n3,cx_nm,cy_nm,ex_nm,ey_nm,valid,state,n4,n5,n6" ]
+  check "k 7: every row has 15 fields" [ "$(awk -F, 'NF!=15{bad++} END{print bad+0}' "$H/cycles.csv")" = 0 ]
+  check "k 7: photons in n4..n6 (outer exposures)" [ "$(awk -F, 'NR>1{s+=$13+$14+$15} END{print (s>0)}' "$H/cycles.csv")" = 1 ]
+  check "k 7: n0..n6 of each valid record sum to its tracks.csv n" \
+    [ "$(paste -d, <(awk -F, 'NR>1 && $11==1{print $3+$4+$5+$6+$13+$14+$15}' "$H/cycles.csv") <(tail -n +2 "$H/tracks.csv" | cut -d, -f4) | awk -F, '$1!=$2{bad++} END{print bad+0 (NR>0 ? "" : "no rows")}')" = 0 ]
+  "$MF" decode "$H/raw.mfx" --out "$tmp/hdec" >/dev/null 2>&1
+  check "k 7: decode reproduces cycles.csv" cmp -s "$H/cycles.csv" "$tmp/hdec/cycles.csv"
+else
+  fail "k 7 acquire: $(cat "$tmp/err")"
+fi
+
 # ---- above the link's capacity: 16 kHz, K = 4 is 16000 records/s, 3 Mbaud carries 9375 ----
 O=$tmp/over
 if "$MF" acquire --board sim --duration 0.2 --out "$O" cycle_hz=16000 >"$tmp/out" 2>"$tmp/err"; then
