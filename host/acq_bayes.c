@@ -330,7 +330,8 @@ int acq_bayes_end(acq_bayes *b, uint32_t seed, uint32_t st, uint32_t mx, uint32_
   L->seed = seed;
   L->records = b->nrec;
   L->status = st & 0xF;
-  L->reason = (st & 8) ? "std_target" : (st & 4) ? "photon_budget" : "stopped";
+  L->reason = (st & 8) ? "std_target" : (st & 4) ? "photon_budget" : b->end_lost ? "end_lost" : "stopped";
+  b->end_lost = 0;
   bayes_out_t o;
   memset(&o, 0, sizeof o);
   o.map_x = sext24(mx);
@@ -487,6 +488,12 @@ static json_t *jnum(double v) { return isfinite(v) ? json_real(v) : json_null();
  * first PLOT_LOCS, from bayes_exposures.csv); DIR/bayes_localizations.png: the results, with
  * the truth when known. Returns 0 or -1 with err. */
 enum { PLOT_LOCS = 40 };
+/* Ended by the block's own rule (std target or photon budget), its result final. */
+static int loc_finished(const acq_bayes_loc *L)
+{
+  return !strcmp(L->reason, "std_target") || !strcmp(L->reason, "photon_budget");
+}
+
 static int write_plots(const acq_bayes *b, const char *dir, int have_truth, char *err, size_t errlen)
 {
   char path[4200];
@@ -573,11 +580,11 @@ static int write_plots(const acq_bayes *b, const char *dir, int have_truth, char
   }
   for (size_t i = 0; i < b->nloc; i++) {   /* finished first, stopped after them */
     const acq_bayes_loc *L = &b->loc[i];
-    if (L->records && isfinite(L->x_nm) && strcmp(L->reason, "stopped")) { x[nf] = L->x_nm; y[nf] = L->y_nm; nf++; }
+    if (L->records && isfinite(L->x_nm) && loc_finished(L)) { x[nf] = L->x_nm; y[nf] = L->y_nm; nf++; }
   }
   for (size_t i = 0; i < b->nloc; i++) {
     const acq_bayes_loc *L = &b->loc[i];
-    if (L->records && isfinite(L->x_nm) && !strcmp(L->reason, "stopped")) { x[nf + ns] = L->x_nm; y[nf + ns] = L->y_nm; ns++; }
+    if (L->records && isfinite(L->x_nm) && !loc_finished(L)) { x[nf + ns] = L->x_nm; y[nf + ns] = L->y_nm; ns++; }
   }
   double tx = 0, ty = 0;
   for (size_t i = 0; have_truth && i < b->nloc; i++)
@@ -590,7 +597,7 @@ static int write_plots(const acq_bayes *b, const char *dir, int have_truth, char
   }
   if (nf + ns) {
     const double cx = 0.5 * (x0 + x1), cy = 0.5 * (y0 + y1), hw = fmax(fmax(x1 - x0, y1 - y0) * 0.6, 3.0);
-    snprintf(title, sizeof title, "Bayesian localizations (%zu finished, %zu stopped)", nf, ns);
+    snprintf(title, sizeof title, "Bayesian localizations (%zu finished, %zu not)", nf, ns);
     plot *p = plot_new(720, 720, title, "x (nm)", "y (nm)", cx - hw, cx + hw, cy - hw, cy + hw, 1);
     if (!p) rc = -1;
     else {
@@ -598,7 +605,7 @@ static int write_plots(const acq_bayes *b, const char *dir, int have_truth, char
       if (ns) plot_points(p, x + nf, y + nf, ns, plot_color(1), 3.0);
       if (nt) plot_points(p, &tx, &ty, 1, plot_color(3), 5.0);
       if (nf) plot_legend(p, "finished", plot_color(0), 0);
-      if (ns) plot_legend(p, "stopped", plot_color(1), 0);
+      if (ns) plot_legend(p, "stopped or end lost", plot_color(1), 0);
       if (nt) plot_legend(p, "truth (mean)", plot_color(3), 0);
       snprintf(path, sizeof path, "%s/bayes_localizations.png", dir);
       if (plot_write_png(p, path, err, errlen)) rc = -1;
@@ -657,7 +664,7 @@ int acq_bayes_finish(acq_bayes *b, const char *dir, const char *truth_csv, json_
   }
   fprintf(f, "loc,t_s,x_nm,y_nm,std_nm,photons,exposures,reason,seed,lev,records,replay,mismatches%s\n",
           have_truth ? ",truth_x_nm,truth_y_nm,error_nm" : "");
-  size_t fin = 0, by_std = 0, by_budget = 0, stopped = 0;
+  size_t fin = 0, by_std = 0, by_budget = 0, stopped = 0, end_lost = 0;
   double *ph = calloc(b->nloc + 1, sizeof *ph), *ex = calloc(b->nloc + 1, sizeof *ex), *er = calloc(b->nloc + 1, sizeof *er),
          *sd = calloc(b->nloc + 1, sizeof *sd);
   size_t ner = 0;
@@ -668,6 +675,7 @@ int acq_bayes_finish(acq_bayes *b, const char *dir, const char *truth_csv, json_
     if (have_truth) fprintf(f, ",%.3f,%.3f,%.4f", L->tx_nm, L->ty_nm, L->err_nm);
     fputc('\n', f);
     if (!strcmp(L->reason, "stopped")) { stopped++; continue; }
+    if (!strcmp(L->reason, "end_lost")) { end_lost++; continue; }
     if (!strcmp(L->reason, "std_target")) by_std++; else by_budget++;
     ph[fin] = (double)L->photons;
     ex[fin] = (double)L->exposures;
@@ -691,6 +699,7 @@ int acq_bayes_finish(acq_bayes *b, const char *dir, const char *truth_csv, json_
   json_object_set_new(rs, "std_target", json_integer((json_int_t)by_std));
   json_object_set_new(rs, "photon_budget", json_integer((json_int_t)by_budget));
   json_object_set_new(rs, "stopped", json_integer((json_int_t)stopped));
+  json_object_set_new(rs, "end_lost", json_integer((json_int_t)end_lost));
   json_object_set_new(j, "by_reason", rs);
   json_object_set_new(j, "median_exposures", jnum(med_ex));
   json_object_set_new(j, "median_std_nm", jnum(med_sd));
@@ -772,7 +781,12 @@ static void dec_frame(void *ctx, const mfx_frame *f)
   if ((c.flags & MFX_FLAG_BAYES) && c.k == 4) {
     acq_bayes_rec r;
     acq_bayes_decode(&c, &r);
-    if (r.exp16 == 1) dec_end(x);   /* the first exposure of the next localization */
+    if (r.exp16 == 1 && x->b->active) {   /* the first exposure of the next localization */
+      /* records lost just before it were the end of the running one (done record included):
+       * its result is unknown, the last record received is what the file has */
+      if (x->b->started && (uint16_t)(c.seq - x->b->prev_seq - 1u)) x->b->end_lost = 1;
+      dec_end(x);
+    }
     if (!x->b->active) acq_bayes_begin(x->b);
   }
   acq_bayes_on_cycle(x->b, &c);

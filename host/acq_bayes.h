@@ -39,7 +39,8 @@ typedef struct {
   double   x_nm, y_nm, std_nm;
   int      lev;
   unsigned status;           /* BAYES_STATUS after it ended */
-  const char *reason;        /* std_target, photon_budget, stopped */
+  const char *reason;        /* std_target, photon_budget, stopped; end_lost (decode only: the
+                                records of its end were lost, the result is its last record's) */
   const char *replay;        /* ok, mismatch, skipped (records lost), none (no records) */
   uint64_t mismatches;       /* records that differ from the model */
   double   tx_nm, ty_nm, err_nm;   /* truth (NaN without) */
@@ -59,6 +60,7 @@ typedef struct acq_bayes {
   int      started;
   /* the running localization */
   int      active, cur_done;
+  int      end_lost;         /* set before acq_bayes_end: the running localization's end was lost */
   acq_bayes_rec *rec;
   size_t   nrec, caprec;
   /* finished localizations */

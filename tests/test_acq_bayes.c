@@ -6,7 +6,9 @@
  *   host/protocol.c, decoded by the link's decoder into host/acq_bayes.c: fields back in nm,
  *   every record replayed bit-exactly (0 mismatches), the result from the block's registers;
  * - the replay catches a changed MAP, std, beam, laser code or status bit, and a localization
- *   with a lost record is skipped (not counted as mismatches).
+ *   with a lost record is skipped (not counted as mismatches);
+ * - decode of a raw file (acq_bayes_decode_raw): a localization ends at its done record, before
+ *   the next one's exposure 1 when the done record was lost, or at the end of the file.
  * Random counts print their seed (ACQ_BAYES_SEED=S to repeat). */
 #include <check.h>
 #include <gsl/gsl_randist.h>
@@ -21,6 +23,7 @@
 #include "acq_config.h"
 #include "bayes.h"
 #include "bayes_regs.h"
+#include "mfx_files.h"
 #include "protocol.h"
 
 static unsigned long g_seed;
@@ -344,6 +347,115 @@ START_TEST(test_records_replay)
 }
 END_TEST
 
+
+/* ---- decode of a raw file: where localizations end ---- */
+
+/* Decodes a raw file holding the bytes p[0..n) behind a header for c and r; returns the
+ * localizations.csv rows (without the header) as "reason,records,replay" in rows[], their number. */
+static int decode_rows(const acq_config *c, const acq_regs *r, const uint8_t *p, size_t n, char rows[][64], int maxrows)
+{
+  char dir[] = "/tmp/test_acq_bayes_dec.XXXXXX", path[200], err[600], line[600];
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  json_t *hdr = json_object(), *cfg = json_object(), *regs = json_object(), *fw = json_object();
+  json_object_set_new(cfg, "mode", json_string("bayes"));
+  json_object_set_new(cfg, "bayes_eta_per_code", json_string("4.0690104e-4"));
+  json_object_set_new(cfg, "bayes_photons", json_string("400"));
+  json_object_set_new(cfg, "bayes_seed", json_string("1"));
+  json_object_set_new(regs, "bayes", acq_bayes_header(r));
+  json_object_set_new(fw, "clk_hz", json_integer(MINFLUX_CLK_HZ));
+  json_object_set_new(hdr, "config", cfg);
+  json_object_set_new(hdr, "registers", regs);
+  json_object_set_new(hdr, "firmware", fw);
+  char *js = json_dumps(hdr, JSON_COMPACT);
+  json_decref(hdr);
+  snprintf(path, sizeof path, "%s/raw.mfx", dir);
+  FILE *f = mfx_raw_create(path, js, err, sizeof err);
+  free(js);
+  ck_assert_msg(f != NULL, "%s", err);
+  ck_assert_uint_eq(fwrite(p, 1, n, f), n);
+  ck_assert_int_eq(fclose(f), 0);
+  char *h = NULL;
+  f = mfx_raw_open(path, &h, err, sizeof err);
+  ck_assert_msg(f != NULL, "%s", err);
+  ck_assert_msg(acq_bayes_decode_raw(f, h, dir, NULL, err, sizeof err) == 0, "%s", err);
+  fclose(f);
+  free(h);
+  (void)c;
+  snprintf(path, sizeof path, "%s/localizations.csv", dir);
+  f = fopen(path, "r");
+  ck_assert_ptr_nonnull(f);
+  ck_assert_ptr_nonnull(fgets(line, sizeof line, f));   /* loc,t_s,...,reason,seed,lev,records,replay,... */
+  int nr = 0;
+  while (fgets(line, sizeof line, f) && nr < maxrows) {
+    char *fld[16];
+    int nf = 0;
+    for (char *t = strtok(line, ",\n"); t && nf < 16; t = strtok(NULL, ",\n")) fld[nf++] = t;
+    ck_assert_int_ge(nf, 13);
+    snprintf(rows[nr++], 64, "%s,%s,%s", fld[7], fld[10], fld[11]);
+  }
+  fclose(f);
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  ck_assert_int_eq(system(cmd), 0);
+  return nr;
+}
+
+START_TEST(test_decode_boundaries)
+{
+  static acq_regs r;
+  static acq_config c;
+  static stream_t st;
+  char err[600], rows[8][64], want[64];
+  regs_with_dtable(&r);
+  bayes_config(&c);
+  ck_assert_int_eq(set(&c, "bayes_photons", "400", err, sizeof err), 0);
+  ck_assert_int_eq(set(&c, "bayes_seed", "1", err, sizeof err), 0);
+  gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(g, g_seed + 1);
+  /* three localizations, each with the seed acquire gives it */
+  size_t end[3], nrec[3];
+  uint32_t reg[4];
+  st.n = 0;
+  st.seq = 0;
+  for (int i = 0; i < 3; i++) {
+    const size_t n0 = st.n;
+    localize(&r, acq_bayes_loc_seed(&c, (unsigned)i), g, 40, -25, &st, reg);
+    end[i] = st.n;
+    nrec[i] = (st.n - n0) / FRAME_BYTES;
+  }
+  /* whole: each localization ends at its done record */
+  int nr = decode_rows(&c, &r, st.bytes, st.n, rows, 8);
+  ck_assert_int_eq(nr, 3);
+  for (int i = 0; i < 3; i++) {
+    ck_assert_msg(strstr(rows[i], ",ok") != NULL, "localization %d: %s", i, rows[i]);
+    snprintf(want, sizeof want, ",%zu,ok", nrec[i]);
+    ck_assert_msg(strstr(rows[i], want) != NULL, "localization %d: '%s' lacks '%s'", i, rows[i], want);
+  }
+  /* the done record of the first one lost: it ends before the next one's exposure 1, marked
+   * end_lost (its result is the last record received, not the block's); what was received
+   * replays; the next two are whole */
+  static uint8_t cut[1 << 22];
+  const size_t d0 = end[0] - FRAME_BYTES;
+  memcpy(cut, st.bytes, d0);
+  memcpy(cut + d0, st.bytes + end[0], st.n - end[0]);
+  nr = decode_rows(&c, &r, cut, st.n - FRAME_BYTES, rows, 8);
+  ck_assert_int_eq(nr, 3);
+  snprintf(want, sizeof want, "end_lost,%zu,ok", nrec[0] - 1);
+  ck_assert_msg(strstr(rows[0], want) != NULL, "localization 0: '%s' lacks '%s'", rows[0], want);
+  for (int i = 1; i < 3; i++) {
+    snprintf(want, sizeof want, ",%zu,ok", nrec[i]);
+    ck_assert_msg(strstr(rows[i], want) != NULL, "localization %d: '%s' lacks '%s'", i, rows[i], want);
+  }
+  /* the file cut inside the last localization: it ends at the end of the file */
+  nr = decode_rows(&c, &r, st.bytes, end[1] + 5 * FRAME_BYTES, rows, 8);
+  ck_assert_int_eq(nr, 3);
+  snprintf(want, sizeof want, ",5,ok");
+  ck_assert_msg(strstr(rows[2], want) != NULL, "the cut localization: '%s' lacks '%s'", rows[2], want);
+  ck_assert_msg(!strncmp(rows[2], "stopped,", 8), "the cut localization: %s", rows[2]);
+  gsl_rng_free(g);
+}
+END_TEST
+
 int main(void)
 {
   const char *env = getenv("ACQ_BAYES_SEED");
@@ -355,6 +467,7 @@ int main(void)
   tcase_set_timeout(t, 120);
   tcase_add_test(t, test_keys);
   tcase_add_test(t, test_records_replay);
+  tcase_add_test(t, test_decode_boundaries);
   suite_add_tcase(s, t);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
