@@ -627,30 +627,16 @@ int acq_bayes_finish(acq_bayes *b, const char *dir, const char *truth_csv, json_
    * when none lies inside) */
   te_table tt;
   memset(&tt, 0, sizeof tt);
-  int have_truth = 0, ct = -1, cx = -1, cy = -1;
+  int have_truth = 0, tc[3];
   char e[400];
   if (truth_csv) {
-    if (te_read_csv(truth_csv, &tt, e, sizeof e)) {
-      fprintf(stderr, "minflux acquire: warning: no truth for the localizations: %s\n", e);
-    } else if ((ct = te_col(&tt, "t_s")) < 0 || (cx = te_col(&tt, "x_nm")) < 0 || (cy = te_col(&tt, "y_nm")) < 0 || !tt.rows) {
-      fprintf(stderr, "minflux acquire: warning: %s has no rows t_s,x_nm,y_nm: no truth for the localizations\n", truth_csv);
-    } else {
-      have_truth = 1;
-    }
+    if (te_read_truth(truth_csv, &tt, tc, e, sizeof e)) fprintf(stderr, "minflux acquire: warning: no truth for the localizations: %s\n", e);
+    else have_truth = 1;
   }
   for (size_t i = 0; have_truth && i < b->nloc; i++) {
     acq_bayes_loc *L = &b->loc[i];
     if (!L->records) continue;
-    double sx = 0, sy = 0, best = INFINITY;
-    size_t m = 0, nearest = 0;
-    for (size_t r = 0; r < tt.rows; r++) {
-      const double t = te_at(&tt, r, ct);
-      if (t >= L->t0_s && t <= L->t1_s) { sx += te_at(&tt, r, cx); sy += te_at(&tt, r, cy); m++; }
-      const double d = t < L->t0_s ? L->t0_s - t : t > L->t1_s ? t - L->t1_s : 0;
-      if (d < best) { best = d; nearest = r; }
-    }
-    L->tx_nm = m ? sx / m : te_at(&tt, nearest, cx);
-    L->ty_nm = m ? sy / m : te_at(&tt, nearest, cy);
+    te_truth_between(&tt, tc[0], tc[1], tc[2], L->t0_s, L->t1_s, &L->tx_nm, &L->ty_nm);
     L->err_nm = hypot(L->x_nm - L->tx_nm, L->y_nm - L->ty_nm);
   }
   te_free(&tt);

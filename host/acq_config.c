@@ -7,6 +7,7 @@
 #include <string.h>
 #include <ini.h>
 #include "acq_config.h"
+#include "bayes_float.h"
 #include "est_regs.h"
 #include "regmap.h"
 
@@ -16,8 +17,9 @@ struct key { const char *name; enum kind kind; double lo, hi; size_t off; const 
 #define I(n, lo, hi, u) { #n, KI, lo, hi, offsetof(acq_config, n), u }
 #define O(n, u)         { #n, KO, 0, 1, offsetof(acq_config, n), u }
 static const struct key keys[] = {
-  { "mode", KS, 0, 0, offsetof(acq_config, mode), "track, image or bayes (imaging: the controller's iterative localization, docs/imaging.md; "
-                                                   "bayes: Bayesian localizations, README \"Bayesian acquisition\")" },
+  { "mode", KS, 0, 0, offsetof(acq_config, mode), "track, image, bayes or hex (imaging: the controller's iterative localization, docs/imaging.md; "
+                                                   "bayes: Bayesian localizations, README \"Bayesian acquisition\"; hex: iterative "
+                                                   "hexagon localizations, README \"Hexagon acquisition\")" },
   D(cycle_hz, 100, 100000, "Hz, multiplex cycle rate"),
   I(k, 1, 8, "exposures per cycle (4 = centre + 3 at 120 deg)"),
   D(delay_us, 3.5, 1000, "us, beam move + gate delay (laser blanked)"),
@@ -90,6 +92,13 @@ static const struct key keys[] = {
                                                                   "bayes_mu, bayes_b, bayes_s_nm (empty: computed at the start, ~10 s, "
                                                                   "and saved as DIR/dtable.csv)" },
   D(bayes_gate_us, 0.02, 1365, "bayes: us, detection gate of one exposure (laser on); delay_us before it, window_us after"),
+  /* iterative hexagon mode (README "Hexagon acquisition"; the bayes_* model keys apply) */
+  { "hex_stage0_L_nm", KD, 1, 2000, offsetof(acq_config, hex_L_nm[0]), "hex: nm, stage 0 hexagon diameter (centre + 6 at 60 deg)" },
+  { "hex_stage1_L_nm", KD, 1, 2000, offsetof(acq_config, hex_L_nm[1]), "hex: nm, stage 1 diameter" },
+  { "hex_stage2_L_nm", KD, 1, 2000, offsetof(acq_config, hex_L_nm[2]), "hex: nm, stage 2 diameter (the final stage)" },
+  { "hex_stage0_photons", KI, 1, 1000000, offsetof(acq_config, hex_photons[0]), "hex: photons that end stage 0" },
+  { "hex_stage1_photons", KI, 1, 1000000, offsetof(acq_config, hex_photons[1]), "hex: photons that end stage 1" },
+  { "hex_stage2_photons", KI, 1, 1000000, offsetof(acq_config, hex_photons[2]), "hex: photons that end stage 2 (N3; the localization)" },
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 _Static_assert(NKEYS <= sizeof ((acq_config *)0)->given, "acq_config.given has a flag per key");
@@ -159,6 +168,12 @@ void acq_defaults(acq_config *c)
   c->bayes_amp_max = 65535;
   c->bayes_seed = 1;
   c->bayes_gate_us = 10;
+  c->hex_L_nm[0] = 200;          /* seed 002's comparison (its ref [4]): L = 200/150/40 nm, */
+  c->hex_L_nm[1] = 150;          /* 40/90/N3 photons */
+  c->hex_L_nm[2] = 40;
+  c->hex_photons[0] = 40;
+  c->hex_photons[1] = 90;
+  c->hex_photons[2] = 1000;
 }
 
 /* Keys whose default depends on the mode: tracking, imaging, Bayesian value (seed 003 6.3:
@@ -166,17 +181,18 @@ void acq_defaults(acq_config *c)
  * estimate; a stage may take many records at the doughnut's minimum. Bayes: one 32-byte
  * record per exposure of ~65 us (3128 clocks with these delay and window and a 10 us gate,
  * measured on the virtual board): 15300 records/s, above the 3 Mbaud link's 9375). */
-static const struct { const char *name; double v[3]; } mode_defaults[] = {
-  { "gain", { 0.5, 1.0, 0.5 } },
-  { "loss_ratio", { 0.24, 0.15, 0.24 } },
-  { "dark_records", { 40, 400, 40 } },
-  { "delay_us", { 7.4, 13.6, 7.4 } },
-  { "window_us", { 2.0, 775.0 / 48, 2.0 } },   /* 775 cycles: 4 x (653 + 653) + 775 + 1 = 6000 = 125 us */
-  { "baud", { 3000000, 3000000, 12000000 } },
+static const struct { const char *name; double v[4]; } mode_defaults[] = {   /* track, image, bayes, hex */
+  { "gain", { 0.5, 1.0, 0.5, 0.5 } },
+  { "loss_ratio", { 0.24, 0.15, 0.24, 0.24 } },
+  { "dark_records", { 40, 400, 40, 40 } },
+  { "delay_us", { 7.4, 13.6, 7.4, 7.4 } },
+  { "window_us", { 2.0, 775.0 / 48, 2.0, 2.0 } },   /* 775 cycles: 4 x (653 + 653) + 775 + 1 = 6000 = 125 us */
+  { "baud", { 3000000, 3000000, 12000000, 12000000 } },   /* hex: a 39-byte record per 124 us cycle is 315 kB/s */
 };
 
 int acq_is_image(const acq_config *c) { return !strcmp(c->mode, "image"); }
 int acq_is_bayes(const acq_config *c) { return !strcmp(c->mode, "bayes"); }
+int acq_is_hex(const acq_config *c) { return !strcmp(c->mode, "hex"); }
 
 uint32_t acq_bayes_loc_seed(const acq_config *c, unsigned i)
 {
@@ -205,14 +221,14 @@ int acq_set(acq_config *c, const char *key, const char *value, char *err, size_t
       return 0;
     }
     if (k->kind == KS) {
-      if (strcmp(value, "track") && strcmp(value, "image") && strcmp(value, "bayes")) {
-        snprintf(err, errlen, "mode = '%s': this firmware runs only 'track', 'image' and 'bayes' so far (scan comes with its issue)", value);
+      if (strcmp(value, "track") && strcmp(value, "image") && strcmp(value, "bayes") && strcmp(value, "hex")) {
+        snprintf(err, errlen, "mode = '%s': this firmware runs only 'track', 'image', 'bayes' and 'hex' so far (scan comes with its issue)", value);
         return -1;
       }
       snprintf(p, sizeof c->mode, "%s", value);
       c->given[i] = 1;
       /* the mode's defaults for the keys not given (whatever order they come in) */
-      const int img = acq_is_image(c), mi = img ? 1 : acq_is_bayes(c) ? 2 : 0;
+      const int img = acq_is_image(c), mi = img ? 1 : acq_is_bayes(c) ? 2 : acq_is_hex(c) ? 3 : 0;
       for (size_t m = 0; m < sizeof mode_defaults / sizeof mode_defaults[0]; m++)
         for (size_t j = 0; j < NKEYS; j++) {
           if (strcmp(keys[j].name, mode_defaults[m].name) || c->given[j]) continue;
@@ -397,6 +413,67 @@ static int bayes_to_regs(const acq_config *c, acq_regs *r, char *err, size_t err
   return 0;
 }
 
+/* mode = hex: K = 7 with the stage-0 hexagon, the Bayesian exposure timing, LASER_AMP for mu
+ * (host/acq_hex.c sets centre, offsets and LASER_AMP again for every stage). */
+static int hex_to_regs(const acq_config *c, double duration_s, acq_regs *r, char *err, size_t errlen)
+{
+  const double clk = MINFLUX_CLK_HZ;
+  core_config_t *cc = &r->core;
+  if (c->controller) {
+    snprintf(err, errlen, "mode = hex with controller = on: the host runs the hexagon stages (allowed: controller = off)");
+    return -1;
+  }
+  if (c->agg != 1) {
+    snprintf(err, errlen, "agg = %d: a hexagon stage ends on the photons of single records (allowed with mode = hex: agg = 1)", c->agg);
+    return -1;
+  }
+  if (!(c->bayes_eta_per_code > 0)) {
+    snprintf(err, errlen, "bayes_eta_per_code = %g: mode = hex needs the laser calibration, photons per exposure per laser code "
+             "at the doughnut maximum (on the virtual board the scenario's [acquire] gives it)", c->bayes_eta_per_code);
+    return -1;
+  }
+  cc->k = 7;
+  cc->delay_cycles = (unsigned)lround(c->delay_us * 1e-6 * clk);
+  cc->gate_cycles = (unsigned)lround(c->bayes_gate_us * 1e-6 * clk);
+  cc->win_cycles = (unsigned)lround(c->window_us * 1e-6 * clk);
+  if (cc->gate_cycles < 1) cc->gate_cycles = 1;
+  if (cc->win_cycles < 1) cc->win_cycles = 1;
+  const double g = c->eod_nm_per_lsb;
+  cc->centre_x = nm_to_lsb(c->centre_x_nm, g);
+  cc->centre_y = nm_to_lsb(c->centre_y_nm, g);
+  for (int i = 1; i < 7; i++) {
+    cc->off_x[i] = nm_to_lsb(c->hex_L_nm[0] / 2 * cos(i * M_PI / 3), g);
+    cc->off_y[i] = nm_to_lsb(c->hex_L_nm[0] / 2 * sin(i * M_PI / 3), g);
+  }
+  cc->xmin = nm_to_lsb(c->safe_x_min_nm, g);
+  cc->xmax = nm_to_lsb(c->safe_x_max_nm, g);
+  cc->ymin = nm_to_lsb(c->safe_y_min_nm, g);
+  cc->ymax = nm_to_lsb(c->safe_y_max_nm, g);
+  double gm = 0;   /* the mean of g over the pattern for an emitter at its centre */
+  for (int i = 0; i < 7; i++) gm += bf_g(cc->off_x[i] * g, cc->off_y[i] * g, c->bayes_s_nm, c->bayes_b) / 7;
+  const double amp = round(c->bayes_mu / (gm * c->bayes_eta_per_code));
+  if (!(amp >= 1 && amp <= c->bayes_amp_max)) {
+    snprintf(err, errlen, "mode = hex: bayes_mu = %g needs laser code %.0f at stage 0 (bayes_eta_per_code = %g; allowed: 1..bayes_amp_max = %d)",
+             c->bayes_mu, amp, c->bayes_eta_per_code, c->bayes_amp_max);
+    return -1;
+  }
+  cc->laser_amp = (uint32_t)amp;
+  cc->agg = 1;
+  r->cycle_hz_actual = clk / (double)core_config_period_cycles(cc);
+  const double n = round(duration_s * r->cycle_hz_actual);
+  if (!(duration_s > 0) || n > 4294967295.0 - 255) {
+    snprintf(err, errlen, "--duration %g s gives %.0f cycles at %.3f Hz (allowed: 1 .. 2^32-256 cycles)", duration_s, n, r->cycle_hz_actual);
+    return -1;
+  }
+  cc->ncycles = n < 1 ? 1 : (uint32_t)n;
+  char e[512];
+  if (core_config_validate(cc, e, sizeof e)) {
+    snprintf(err, errlen, "configuration in firmware units refused: %s (eod_nm_per_lsb = %g)", e, g);
+    return -1;
+  }
+  return 0;
+}
+
 void acq_bayes_window(acq_regs *r)
 {
   /* core_config_validate has kept the window to 16-bit codes */
@@ -411,8 +488,8 @@ int acq_to_regs(const acq_config *c, double duration_s, acq_regs *r, char *err, 
   const double clk = MINFLUX_CLK_HZ;
   core_config_t *cc = &r->core;
   memset(r, 0, sizeof *r);
-  if (acq_is_bayes(c)) {
-    if (bayes_to_regs(c, r, err, errlen)) return -1;
+  if (acq_is_bayes(c) || acq_is_hex(c)) {
+    if (acq_is_bayes(c) ? bayes_to_regs(c, r, err, errlen) : hex_to_regs(c, duration_s, r, err, errlen)) return -1;
     char e[512];
     const double beta[3] = { c->beta0, c->beta1, c->beta2 };
     if (est_mlms_regs(c->L_nm, c->fwhm_nm, c->est_k, beta, (unsigned)c->thresh, &r->est, e, sizeof e)) {

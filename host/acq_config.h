@@ -55,6 +55,10 @@ typedef struct acq_config {
   int    bayes_seed;               /* placement seed of localization 0 (localization i: seed + i) */
   char   bayes_dtable[256];        /* D(sigma) table from `minflux bayes dtable` ("": computed) */
   double bayes_gate_us;            /* detection gate (exposure) */
+  /* iterative hexagon mode (mode = hex, issue #6 item 3; host/acq_hex.c): the same physical
+   * model keys as mode = bayes (bayes_mu, _b, _s_nm, _sigma0_nm, _eta_per_code, _gate_us) */
+  double hex_L_nm[3];              /* stage pattern diameters */
+  int    hex_photons[3];           /* photons that end each stage */
   /* which keys were given (by a file or an argument): mode = image changes the defaults of
    * the others (gain, loss_ratio, dark_records, delay_us, window_us) */
   unsigned char given[112];
@@ -85,6 +89,8 @@ int  acq_load_scenario(acq_config *c, const char *path, char *err, size_t errlen
 int  acq_is_image(const acq_config *c);
 /* Whether it is a Bayesian run (mode = bayes: one Bayesian localization per CTRL start). */
 int  acq_is_bayes(const acq_config *c);
+/* Whether it is an iterative hexagon run (mode = hex: the host runs the stages, host/acq_hex.c). */
+int  acq_is_hex(const acq_config *c);
 /* BAYES_SEED of localization i: bayes_seed + i through a 32-bit mixer (the block's placement
  * LFSR takes the seed as its state: seeds that differ in a few low bits would start with the
  * same placement angles). */
@@ -94,7 +100,10 @@ uint32_t acq_bayes_loc_seed(const acq_config *c, unsigned i);
 void acq_bayes_window(acq_regs *r);
 /* Validates and converts; ncycles = round(duration_s * actual rate); the controller's
  * registers too when c->controller is on. mode = bayes: one exposure per cycle (K = 1,
- * NCYCLES = 0, GATE from bayes_gate_us) and the Bayesian registers (D table zero). */
+ * NCYCLES = 0, GATE from bayes_gate_us) and the Bayesian registers (D table zero).
+ * mode = hex: K = 7 (centre + hexagon of hex_L_nm[0]), DELAY and GATE from delay_us and
+ * bayes_gate_us, WIN from window_us, LASER_AMP for bayes_mu photons per exposure at the
+ * centre of stage 0, NCYCLES = the whole duration (each stage is stopped by the host). */
 int  acq_to_regs(const acq_config *c, double duration_s, acq_regs *r, char *err, size_t errlen);
 /* Prints every key as "key=default  unit/meaning", one a line (minflux acquire --help). */
 void acq_help_keys(FILE *f);

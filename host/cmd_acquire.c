@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include "acq_config.h"
 #include "acq_bayes.h"
+#include "acq_hex.h"
 #include "link.h"
 #include "mfx_files.h"
 #include "analyze_raw.h"
@@ -223,7 +224,7 @@ int cmd_acquire(int argc, char **argv)
     fprintf(stderr, "minflux acquire: %s exists; choose a new --out directory (nothing recorded is overwritten)\n", raw_path);
     return 1;
   }
-  const int bayes = acq_is_bayes(&cfg);
+  const int bayes = acq_is_bayes(&cfg), hex = acq_is_hex(&cfg);
   if (bayes && acq_bayes_dtable(&cfg, &regs, out, err, sizeof err)) { fprintf(stderr, "minflux acquire: %s\n", err); return 2; }
   const int is_sim = !strncmp(board, "sim", 3);
   mfx_board_opts bo = { is_sim ? truth_path : NULL };
@@ -314,6 +315,8 @@ int cmd_acquire(int argc, char **argv)
   mfx_decode_params dp = { clk, cfg.eod_nm_per_lsb, regs.core.agg, core_config_period_cycles(&regs.core), regs.core.k };
   acq_bayes bs;
   memset(&bs, 0, sizeof bs);
+  acq_hex hx;
+  acq_hex_init(&hx, &cfg, &regs, clk, &st.tab);
   if (!st.raw || (bayes ? acq_bayes_open(&bs, &cfg, &regs, clk, out, err, sizeof err)
                         : mfx_tables_open(&st.tab, out, &dp, err, sizeof err))) {
     fprintf(stderr, "minflux acquire: %s\n", err);
@@ -331,12 +334,16 @@ int cmd_acquire(int argc, char **argv)
   mfx_dec_init(&l.dec);
   l.on_raw = on_raw;
   l.raw_ctx = &st;
-  l.on_cycle = bayes ? acq_bayes_on_cycle : on_cycle;
-  l.cycle_ctx = bayes ? (void *)&bs : (void *)&st;
+  l.on_cycle = bayes ? acq_bayes_on_cycle : hex ? acq_hex_on_cycle : on_cycle;
+  l.cycle_ctx = bayes ? (void *)&bs : hex ? (void *)&hx : (void *)&st;
   const uint64_t want = regs.core.ncycles, agg = regs.core.agg, want_rec = want / agg;
   if (bayes)
     fprintf(stderr, "minflux acquire: Bayesian localizations for %.3f s of firmware time (bayes_seed %d) on %s -> %s\n",
             duration, cfg.bayes_seed, board, out);
+  else if (hex)
+    fprintf(stderr, "minflux acquire: hexagon localizations (L = %g/%g/%g nm, %d/%d/%d photons) for %.3f s of firmware time on %s -> %s\n",
+            cfg.hex_L_nm[0], cfg.hex_L_nm[1], cfg.hex_L_nm[2], cfg.hex_photons[0], cfg.hex_photons[1], cfg.hex_photons[2],
+            duration, board, out);
   else
     fprintf(stderr, "minflux acquire: %" PRIu64 " cycles at %.3f Hz (%.3f s) on %s -> %s\n", want,
             regs.cycle_hz_actual, want / regs.cycle_hz_actual, board, out);
@@ -352,10 +359,15 @@ int cmd_acquire(int argc, char **argv)
   if (mfx_reg_write(&l, MINFLUX_REG_STATUS, 0x40) || mfx_reg_write(&l, MINFLUX_REG_WDOG, wdog)) {
     fprintf(stderr, "minflux acquire: watchdog: %s\n", l.err); rc = 1; running = 0;
   }
-  else if (!bayes && mfx_reg_write(&l, MINFLUX_REG_CTRL, 1)) { fprintf(stderr, "minflux acquire: start: %s\n", l.err); rc = 1; running = 0; }
+  else if (!bayes && !hex && mfx_reg_write(&l, MINFLUX_REG_CTRL, 1)) { fprintf(stderr, "minflux acquire: start: %s\n", l.err); rc = 1; running = 0; }
   if (bayes && running) {   /* one localization after the other (host/acq_bayes.c) */
     const acq_bayes_io io = { &g_interrupted, duration, tty, t0, cfg.watchdog_ms, &wdog_tripped, st.raw };
     rc = acq_bayes_loop(&bs, &l, &io);
+    running = 0;
+  }
+  if (hex && running) {   /* the stages one after the other (host/acq_hex.c) */
+    const acq_bayes_io io = { &g_interrupted, duration, tty, t0, cfg.watchdog_ms, &wdog_tripped, st.raw };
+    rc = acq_hex_loop(&hx, &l, &io);
     running = 0;
   }
   while (running) {
@@ -444,10 +456,10 @@ int cmd_acquire(int argc, char **argv)
   /* from the first record's first cycle to the end of the last record's last cycle */
   const double dur = tab.records ? (tab.last_ts_full - tab.first_ts_full) / (double)clk + (bayes ? 0 : (double)agg / regs.cycle_hz_actual) : 0;
   json_t *sum = json_object();
-  if (bayes) json_object_set_new(sum, "mode", json_string(cfg.mode));
+  if (bayes || hex) json_object_set_new(sum, "mode", json_string(cfg.mode));
   json_object_set_new(sum, "records", json_integer((json_int_t)tab.records));
-  if (!bayes) {
-    json_object_set_new(sum, "cycles_run", fw_reset || rc == 3 ? json_null() : json_integer(done));   /* unknown */
+  if (!bayes) {   /* hex: CYCLES_DONE is the last stage's */
+    json_object_set_new(sum, "cycles_run", fw_reset || rc == 3 ? json_null() : json_integer(hex ? (json_int_t)(tab.records + tab.gaps) : done));
     json_object_set_new(sum, "cycles_requested", json_integer((json_int_t)want));
     json_object_set_new(sum, "cycles_per_record", json_integer((json_int_t)agg));
   }
@@ -510,6 +522,10 @@ int cmd_acquire(int argc, char **argv)
     fprintf(stderr, "minflux acquire: %s\n", err);
     rc = rc ? rc : 1;
   }
+  if (hex && acq_hex_finish(&hx, out, is_sim ? truth_path : NULL, sum, err, sizeof err)) {
+    fprintf(stderr, "minflux acquire: %s\n", err);
+    rc = rc ? rc : 1;
+  }
   json_object_set_new(sum, "exit_code", json_integer(rc));
   char sum_path[4200];
   snprintf(sum_path, sizeof sum_path, "%s/summary.json", out);
@@ -519,15 +535,15 @@ int cmd_acquire(int argc, char **argv)
   }
   json_decref(sum);
   if (agg > 1) printf("%" PRIu64 " cycles per record (agg); ", agg);
-  if (bayes)
-    printf("%" PRIu64 " exposure records, %" PRIu64 " gaps, %" PRIu64 " CRC errors, %u FIFO overflows; %.3f s firmware time in %.1f s "
-           "wall%s\n", tab.records, tab.gaps, (uint64_t)l.dec.crc_errors, (uint16_t)(drop1 - drop0), dur, wall,
+  if (bayes || hex)
+    printf("%" PRIu64 " %s records, %" PRIu64 " gaps, %" PRIu64 " CRC errors, %u FIFO overflows; %.3f s firmware time in %.1f s "
+           "wall%s\n", tab.records, bayes ? "exposure" : "multiplex cycle", tab.gaps, (uint64_t)l.dec.crc_errors, (uint16_t)(drop1 - drop0), dur, wall,
            g_interrupted ? " (stopped by Ctrl-C)" : "");
   else
     printf("%" PRIu64 " records of %u cycles run (%" PRIu64 " requested), %" PRIu64 " gaps, %" PRIu64 " CRC errors, "
          "%u FIFO overflows; %.3f s firmware time in %.1f s wall%s\n", tab.records, done, want, tab.gaps,
          (uint64_t)l.dec.crc_errors, (uint16_t)(drop1 - drop0), dur, wall, g_interrupted ? " (stopped by Ctrl-C)" : "");
-  if (tab.valid)
+  if (tab.valid && !hex)   /* hex: the live mLMS of K = 7 records means nothing; localizations.csv holds the results */
     printf("mean position of %" PRIu64 " valid localizations: (%.2f, %.2f) nm; %.1f photons per cycle\n",
            tab.valid, tab.sum_x / tab.valid, tab.sum_y / tab.valid, (double)tab.photons / (tab.records * agg));
   if (cfg.controller && !acq_is_image(&cfg))
@@ -539,7 +555,7 @@ int cmd_acquire(int argc, char **argv)
     printf("files: %s/{raw.mfx,bayes_exposures.csv,localizations.csv,bayes_convergence.png,bayes_localizations.png,dtable.csv,summary.json%s}\n", out, is_sim ? ",truth.csv" : "");
   else
     printf("files: %s/{raw.mfx,cycles.csv,tracks.csv,%ssummary.json%s}\n", out,
-           have_img ? "localizations.csv,stage_localizations.csv," : "", is_sim ? ",truth.csv" : "");
+           have_img ? "localizations.csv,stage_localizations.csv," : hex ? "localizations.csv,hex_stages.csv," : "", is_sim ? ",truth.csv" : "");
   if (rc == 3)
     fprintf(stderr, "minflux acquire: the link failed after %" PRIu64 " records: the files hold everything received until then "
             "(exit 3; records after that are unknown)\n", tab.records);
@@ -553,9 +569,10 @@ int cmd_acquire(int argc, char **argv)
   else if (rc == 5)
     fprintf(stderr, "minflux acquire: the firmware was reset during the run (NCYCLES reads %u, %u written): %" PRIu64
             " records kept, the run ended there (exit 5)\n", ncy, regs.core.ncycles, tab.records);
-  if (!bayes && rc == 0 && (tab.records + tab.gaps) * agg != done && !g_interrupted)
+  if (!bayes && !hex && rc == 0 && (tab.records + tab.gaps) * agg != done && !g_interrupted)
     fprintf(stderr, "minflux acquire: warning: (%" PRIu64 " records + %" PRIu64 " gaps) x %" PRIu64 " cycles != %u cycles run\n",
             tab.records, tab.gaps, agg, done);
   acq_bayes_free(&bs);
+  acq_hex_free(&hx);
   return rc;
 }

@@ -185,3 +185,28 @@ size_t te_match_truth(const te_table *truth, const double *t_loc, size_t M, doub
   }
   return unmatched;
 }
+
+void te_truth_between(const te_table *tt, int ct, int cx, int cy, double t0, double t1, double *x, double *y)
+{
+  double sx = 0, sy = 0, best = INFINITY;
+  size_t m = 0, nearest = 0;
+  for (size_t r = 0; r < tt->rows; r++) {
+    const double t = te_at(tt, r, ct);
+    if (t >= t0 && t <= t1) { sx += te_at(tt, r, cx); sy += te_at(tt, r, cy); m++; }
+    const double d = t < t0 ? t0 - t : t > t1 ? t - t1 : 0;
+    if (d < best) { best = d; nearest = r; }
+  }
+  *x = m ? sx / m : te_at(tt, nearest, cx);
+  *y = m ? sy / m : te_at(tt, nearest, cy);
+}
+
+int te_read_truth(const char *path, te_table *t, int col[3], char *err, size_t errlen)
+{
+  if (te_read_csv(path, t, err, errlen)) return -1;
+  if ((col[0] = te_col(t, "t_s")) < 0 || (col[1] = te_col(t, "x_nm")) < 0 || (col[2] = te_col(t, "y_nm")) < 0 || !t->rows) {
+    snprintf(err, errlen, "%s has no rows t_s,x_nm,y_nm", path);
+    te_free(t);
+    return -1;
+  }
+  return 0;
+}

@@ -54,6 +54,15 @@ void te_free(te_table *t);
 size_t te_match_truth(const te_table *truth, const double *t_loc, size_t M, double span_s,
                       double *mx, double *my, int *on);
 
+/* Reads a truth.csv of the virtual board: the columns t_s, x_nm, y_nm (indices in col[0..2])
+ * and at least one row; -1 with a message naming the file otherwise. */
+int te_read_truth(const char *path, te_table *t, int col[3], char *err, size_t errlen);
+
+/* The emitter during [t0, t1] from truth columns ct, cx, cy: the mean of the rows whose time
+ * lies inside, or the row nearest in time when none does (a localization shorter than the
+ * truth's sampling). Rows in any order; the table must have rows. */
+void te_truth_between(const te_table *truth, int ct, int cx, int cy, double t0, double t1, double *x, double *y);
+
 #ifdef __cplusplus
 }
 #endif

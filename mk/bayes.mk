@@ -1,7 +1,7 @@
 # Bayesian MINFLUX (issue #6): float reference and D(sigma) tool (host/bayes_float.c,
 # `minflux bayes`), unit tests, and the photon-efficiency benchmark against the hexagon mode.
 FLOAT_SRCS  += host/bayes_float.c
-HOST_SRCS   += host/cmd_bayes.c host/acq_bayes.c
+HOST_SRCS   += host/cmd_bayes.c host/acq_bayes.c host/acq_hex.c
 
 ALL_TARGETS += $(BUILD)/tests/test_bayes $(BUILD)/tests/bench_bayes
 TESTS += bayes_unit bayes_cli
@@ -16,6 +16,12 @@ ALL_TARGETS += $(BUILD)/tests/test_acq_bayes
 TESTS += bayes_acq_unit bayes_acquire
 CMD_bayes_acq_unit = $(BUILD)/tests/test_acq_bayes
 CMD_bayes_acquire  = tests/test_acquire_bayes.sh $(BUILD)/minflux
+
+# `minflux acquire --mode hex` (host/acq_hex.c): the iterative hexagon mode of the comparison,
+# the host running the stages on the firmware's K = 7 pattern; on the virtual board and on
+# the board image's configuration (vboard_image, mk/link.mk).
+TESTS += hex_acquire
+CMD_hex_acquire = tests/test_acquire_hex.sh $(BUILD)/minflux $(BUILD)/vl/vboard_image/vboard_image
 
 # The benchmark plots with libcairo.
 $(BUILD)/obj/tests/bench_bayes.o: CFLAGS_H += $(shell pkg-config --cflags cairo)

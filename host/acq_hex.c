@@ -1,0 +1,342 @@
+/* `minflux acquire --mode hex`: see acq_hex.h. */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "acq_hex.h"
+#include "bayes_float.h"
+#include "protocol.h"
+#include "regmap.h"
+#include "track_error.h"
+
+static double mono_s(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int16_t clamp_lsb(long v, long lo, long hi) { return (int16_t)(v < lo ? lo : v > hi ? hi : v); }
+
+void acq_hex_pattern(const acq_config *c, const acq_regs *r, int s, double cx_nm, double cy_nm, acq_hex_stage *st)
+{
+  const core_config_t *cc = &r->core;
+  const double g = c->eod_nm_per_lsb;
+  memset(st, 0, sizeof *st);
+  st->stage = s;
+  st->L_nm = c->hex_L_nm[s];
+  st->cx = clamp_lsb(lround(cx_nm / g), cc->xmin, cc->xmax);
+  st->cy = clamp_lsb(lround(cy_nm / g), cc->ymin, cc->ymax);
+  double gm = 0;
+  for (int k = 0; k < ACQ_HEX_K; k++) {
+    /* the pattern of acq_to_regs (exposure 0 at the centre, k at k 60 deg), then the DAC's clamp */
+    const long ox = k ? lround(st->L_nm / 2 * cos(k * M_PI / 3) / g) : 0, oy = k ? lround(st->L_nm / 2 * sin(k * M_PI / 3) / g) : 0;
+    st->bx[k] = clamp_lsb(st->cx + ox, cc->xmin, cc->xmax);
+    st->by[k] = clamp_lsb(st->cy + oy, cc->ymin, cc->ymax);
+    gm += bf_g((st->bx[k] - st->cx) * g, (st->by[k] - st->cy) * g, c->bayes_s_nm, c->bayes_b) / ACQ_HEX_K;
+  }
+  double a = round(c->bayes_mu / (gm * c->bayes_eta_per_code));
+  if (!(a >= 1)) a = 1;
+  if (a > c->bayes_amp_max) a = c->bayes_amp_max;
+  st->amp = (unsigned)a;
+  st->eta = st->amp * c->bayes_eta_per_code;
+  st->x_nm = st->y_nm = NAN;
+}
+
+void acq_hex_init(acq_hex *h, const acq_config *c, const acq_regs *r, double clk, mfx_tables *tab)
+{
+  memset(h, 0, sizeof *h);
+  h->cfg = c;
+  h->regs = r;
+  h->clk = clk;
+  h->tab = tab;
+}
+
+void acq_hex_on_cycle(void *ctx, const mfx_cycle *c)
+{
+  acq_hex *h = ctx;
+  mfx_tables_add(h->tab, c);
+  if (!h->active || c->k != ACQ_HEX_K) return;
+  acq_hex_stage *st = &h->cur;
+  const double t = (double)h->tab->last_ts_full / h->clk;
+  if (!st->records) st->t0_s = t;
+  st->t1_s = t;
+  st->records++;
+  for (int k = 0; k < ACQ_HEX_K; k++) {
+    const unsigned n = c->counts[k][0] + c->counts[k][1];
+    st->n[k] += n;
+    st->m[k]++;
+    st->photons += n;
+  }
+}
+
+static double fw_elapsed(const acq_hex *h)
+{
+  return h->tab->records ? (double)(h->tab->last_ts_full - h->tab->first_ts_full) / h->clk : 0.0;
+}
+
+/* The stage's maximum-likelihood position: a grid search over +-half around its centre, then
+ * the simplex (bf_mle). half: 3 prior std at stage 0, then the stage's own diameter scale. */
+static void stage_mle(const acq_hex *h, acq_hex_stage *st)
+{
+  const acq_config *c = h->cfg;
+  if (!st->photons) return;   /* nothing learnt: x, y stay NaN, the next stage keeps the centre */
+  const double g = c->eod_nm_per_lsb;
+  double bx[ACQ_HEX_K], by[ACQ_HEX_K];
+  unsigned n[ACQ_HEX_K], m[ACQ_HEX_K];
+  for (int k = 0; k < ACQ_HEX_K; k++) {
+    bx[k] = st->bx[k] * g;
+    by[k] = st->by[k] * g;
+    n[k] = (unsigned)st->n[k];
+    m[k] = (unsigned)st->m[k];
+  }
+  const double half = st->stage == 0 ? 3 * c->bayes_sigma0_nm : 1.5 * st->L_nm;
+  bf_mle(ACQ_HEX_K, bx, by, n, m, st->eta, c->bayes_s_nm, c->bayes_b, st->cx * g, st->cy * g, half, 0.0, &st->x_nm, &st->y_nm);
+}
+
+static int push_stage(acq_hex *h)
+{
+  if (h->nst == h->capst) {
+    const size_t nc = h->capst ? 2 * h->capst : 64;
+    acq_hex_stage *p = realloc(h->st, nc * sizeof *p);
+    if (!p) { h->oom = 1; return -1; }
+    h->st = p;
+    h->capst = nc;
+  }
+  h->st[h->nst++] = h->cur;
+  return 0;
+}
+
+/* Runs h->cur until its photon limit, the duration, Ctrl-C or the firmware's own end.
+ * 0, 1 (emergency stop), 3 (link failed; messages printed). */
+static int run_stage(acq_hex *h, mfx_link *l, const acq_bayes_io *io)
+{
+  acq_hex_stage *st = &h->cur;
+  const unsigned limit = (unsigned)h->cfg->hex_photons[st->stage];
+  for (int k = 0; k < MINFLUX_K_MAX; k++) {
+    const int16_t ox = k < ACQ_HEX_K ? (int16_t)(st->bx[k] - st->cx) : 0, oy = k < ACQ_HEX_K ? (int16_t)(st->by[k] - st->cy) : 0;
+    if (mfx_reg_write(l, (uint8_t)MINFLUX_OFFSET_ADDR(k), (uint32_t)(uint16_t)oy << 16 | (uint16_t)ox)) goto link;
+  }
+  if (mfx_reg_write(l, MINFLUX_REG_CENTRE_X, (uint16_t)st->cx) || mfx_reg_write(l, MINFLUX_REG_CENTRE_Y, (uint16_t)st->cy) ||
+      mfx_reg_write(l, MINFLUX_REG_LASER_AMP, st->amp))
+    goto link;
+  h->gaps0 = h->tab->gaps;
+  h->active = 1;
+  if (mfx_reg_write(l, MINFLUX_REG_CTRL, 1)) goto link;
+  double last_poll = mono_s(), last_byte = last_poll, last_status = 0;
+  int stop_sent = 0;
+  for (;;) {
+    const long n = mfx_link_poll(l, stop_sent ? 1 : 20);
+    const double tn = mono_s();
+    if (n < 0) { fprintf(stderr, "\nminflux acquire: link lost: %s\n", l->err); h->active = 0; return 3; }
+    if (n > 0) last_byte = tn;
+    const int over = *io->interrupted || (h->tab->records && fw_elapsed(h) >= io->duration_s);
+    if (!stop_sent && (st->photons >= limit || over)) {
+      stop_sent = 1;   /* ends after the current cycle, whose record still comes (and counts) */
+      if (mfx_reg_write(l, MINFLUX_REG_CTRL, 2)) goto link;
+    }
+    if (stop_sent || tn - last_poll > 0.05) {
+      uint32_t s;
+      last_poll = tn;
+      if (mfx_reg_read(l, MINFLUX_REG_STATUS, &s)) goto link;
+      if ((s & 0x40) && !*io->wdog_tripped) {
+        *io->wdog_tripped = 1;
+        fprintf(stderr, "\nminflux acquire: the firmware's host watchdog tripped (no command for %.0f ms): run aborted, laser off, "
+                "beam centred\n", io->watchdog_ms);
+      }
+      if (s & 0x10) {
+        fprintf(stderr, "\nminflux acquire: EMERGENCY STOP input active: the firmware aborted the run; no further stage\n");
+        h->active = 0;
+        return 1;
+      }
+      if (!(s & 1)) {   /* idle: what is still on the way */
+        double q = mono_s();
+        while (mono_s() - q < 0.05) {
+          const long m = mfx_link_poll(l, 10);
+          if (m < 0) break;
+          if (m > 0) q = mono_s();
+        }
+        break;
+      }
+    }
+    if (tn - last_byte > 5.0) { fprintf(stderr, "\nminflux acquire: no bytes from the board for 5 s\n"); h->active = 0; return 3; }
+    if (io->tty && tn - last_status > 0.25) {
+      fprintf(stderr, "\r  %6.2f s firmware / %6.1f s wall  %7" PRIu64 " records  localization %d stage %d  lost %" PRIu64 "   ",
+              fw_elapsed(h), tn - io->t0, h->tab->records, st->loc, st->stage, h->tab->gaps);
+      last_status = tn;
+    }
+  }
+  h->active = 0;
+  st->gaps = h->tab->gaps - h->gaps0;
+  st->reached = st->photons >= limit;
+  return 0;
+link:
+  h->active = 0;
+  fprintf(stderr, "\nminflux acquire: localization %d stage %d: %s\n", st->loc, st->stage, l->err);
+  return 3;
+}
+
+int acq_hex_loop(acq_hex *h, mfx_link *l, const acq_bayes_io *io)
+{
+  const acq_config *c = h->cfg;
+  for (int i = 0;; i++) {
+    if (*io->interrupted || (i > 0 && fw_elapsed(h) >= io->duration_s) || *io->wdog_tripped) return 0;
+    if (h->nloc == h->caploc) {
+      const size_t nc = h->caploc ? 2 * h->caploc : 64;
+      acq_hex_loc *p = realloc(h->loc, nc * sizeof *p);
+      if (!p) { fprintf(stderr, "minflux acquire: out of memory\n"); return 1; }
+      h->loc = p;
+      h->caploc = nc;
+    }
+    acq_hex_loc *L = &h->loc[h->nloc];
+    memset(L, 0, sizeof *L);
+    L->index = i;
+    L->x_nm = L->y_nm = L->tx_nm = L->ty_nm = L->err_nm = NAN;
+    double cx = c->centre_x_nm, cy = c->centre_y_nm;
+    int rc = 0;
+    for (int s = 0; s < 3; s++) {
+      acq_hex_pattern(c, h->regs, s, cx, cy, &h->cur);
+      h->cur.loc = i;
+      rc = run_stage(h, l, io);
+      if (!rc) stage_mle(h, &h->cur);
+      if (push_stage(h)) { fprintf(stderr, "minflux acquire: out of memory\n"); return 1; }
+      const acq_hex_stage *st = &h->cur;
+      if (st->records) {
+        if (!L->records) L->t0_s = st->t0_s;
+        L->t1_s = st->t1_s;
+      }
+      L->records += st->records;
+      L->photons += st->photons;
+      L->gaps += st->gaps;
+      L->stages = s + 1;
+      if (!isnan(st->x_nm)) {
+        L->x_nm = st->x_nm;
+        L->y_nm = st->y_nm;
+        cx = st->x_nm;
+        cy = st->y_nm;
+      }
+      if (rc || !st->reached) break;
+    }
+    const acq_hex_stage *last = &h->st[h->nst - 1];
+    L->reason = L->stages == 3 && last->reached ? "finished" : "stopped";
+    h->nloc++;
+    printf("localization %d: (%.2f, %.2f) nm, %" PRIu64 " photons in %d stages (", i, L->x_nm, L->y_nm, L->photons, L->stages);
+    for (int s = 0; s < L->stages; s++) printf("%s%" PRIu64, s ? "/" : "", h->st[h->nst - (size_t)L->stages + (size_t)s].photons);
+    printf(" at L = ");
+    for (int s = 0; s < L->stages; s++) printf("%s%g", s ? "/" : "", h->st[h->nst - (size_t)L->stages + (size_t)s].L_nm);
+    printf(" nm), %s\n", L->reason);
+    fflush(stdout);
+    if (rc) return rc;
+    if (strcmp(L->reason, "finished")) {
+      /* a stage that did not reach its limit: the host stopped it (duration, Ctrl-C) or the
+       * firmware ended it (NCYCLES = the whole duration, a watchdog trip) */
+      return 0;
+    }
+  }
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+  const double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static double median(double *v, size_t n)
+{
+  if (!n) return NAN;
+  qsort(v, n, sizeof *v, cmp_d);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static json_t *jnum(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
+int acq_hex_finish(acq_hex *h, const char *dir, const char *truth_csv, json_t *sum, char *err, size_t errlen)
+{
+  const double g = h->cfg->eod_nm_per_lsb;
+  char path[4200];
+  int rc = 0;
+  te_table tt;
+  memset(&tt, 0, sizeof tt);
+  int have_truth = 0, tc[3];
+  char e[400];
+  if (truth_csv) {
+    if (te_read_truth(truth_csv, &tt, tc, e, sizeof e)) fprintf(stderr, "minflux acquire: warning: no truth for the localizations: %s\n", e);
+    else have_truth = 1;
+  }
+  for (size_t i = 0; have_truth && i < h->nloc; i++) {
+    acq_hex_loc *L = &h->loc[i];
+    if (!L->records) continue;
+    te_truth_between(&tt, tc[0], tc[1], tc[2], L->t0_s, L->t1_s, &L->tx_nm, &L->ty_nm);
+    L->err_nm = hypot(L->x_nm - L->tx_nm, L->y_nm - L->ty_nm);
+  }
+  te_free(&tt);
+
+  snprintf(path, sizeof path, "%s/hex_stages.csv", dir);
+  FILE *f = fopen(path, "w");
+  if (!f) { snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno)); return -1; }
+  fprintf(f, "loc,stage,L_nm,centre_x_nm,centre_y_nm,amp,eta,t0_s,t1_s,records,photons,gaps,x_nm,y_nm,reached,n0,n1,n2,n3,n4,n5,n6\n");
+  for (size_t i = 0; i < h->nst; i++) {
+    const acq_hex_stage *s = &h->st[i];
+    fprintf(f, "%d,%d,%g,%.1f,%.1f,%u,%.6g,%.9f,%.9f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.4f,%.4f,%d", s->loc, s->stage, s->L_nm,
+            s->cx * g, s->cy * g, s->amp, s->eta, s->t0_s, s->t1_s, s->records, s->photons, s->gaps, s->x_nm, s->y_nm, s->reached);
+    for (int k = 0; k < ACQ_HEX_K; k++) fprintf(f, ",%" PRIu64, s->n[k]);
+    fputc('\n', f);
+  }
+  if (ferror(f) | fclose(f)) { snprintf(err, errlen, "writing %s failed", path); rc = -1; }
+
+  snprintf(path, sizeof path, "%s/localizations.csv", dir);
+  f = fopen(path, "w");
+  if (!f) { snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno)); return -1; }
+  fprintf(f, "loc,t_s,x_nm,y_nm,photons,records,stages,reason,gaps%s\n", have_truth ? ",truth_x_nm,truth_y_nm,error_nm" : "");
+  double *ph = calloc(h->nloc + 1, sizeof *ph), *er = calloc(h->nloc + 1, sizeof *er);
+  if (!ph || !er) { free(ph); free(er); fclose(f); snprintf(err, errlen, "out of memory"); return -1; }
+  size_t fin = 0, ner = 0;
+  for (size_t i = 0; i < h->nloc; i++) {
+    const acq_hex_loc *L = &h->loc[i];
+    fprintf(f, "%d,%.9f,%.4f,%.4f,%" PRIu64 ",%" PRIu64 ",%d,%s,%" PRIu64, L->index, L->t1_s, L->x_nm, L->y_nm, L->photons,
+            L->records, L->stages, L->reason, L->gaps);
+    if (have_truth) fprintf(f, ",%.3f,%.3f,%.4f", L->tx_nm, L->ty_nm, L->err_nm);
+    fputc('\n', f);
+    if (strcmp(L->reason, "finished")) continue;
+    ph[fin++] = (double)L->photons;
+    if (isfinite(L->err_nm)) er[ner++] = L->err_nm;
+  }
+  if (ferror(f) | fclose(f)) { snprintf(err, errlen, "writing %s failed", path); rc = -1; }
+  const double med_ph = median(ph, fin), med_er = median(er, ner);
+  free(ph);
+  free(er);
+  json_object_set_new(sum, "localizations", json_integer((json_int_t)h->nloc));
+  json_object_set_new(sum, "localizations_finished", json_integer((json_int_t)fin));
+  json_object_set_new(sum, "median_photons", jnum(med_ph));
+  json_object_set_new(sum, "median_error_nm", have_truth ? jnum(med_er) : json_null());
+  json_t *j = json_object(), *jl = json_array(), *jp = json_array(), *jm = json_array();
+  for (int s = 0; s < 3; s++) {
+    json_array_append_new(jl, json_real(h->cfg->hex_L_nm[s]));
+    json_array_append_new(jp, json_integer(h->cfg->hex_photons[s]));
+    double *v = calloc(h->nst + 1, sizeof *v);
+    size_t nv = 0;
+    for (size_t i = 0; v && i < h->nst; i++)
+      if (h->st[i].stage == s && h->st[i].reached) v[nv++] = (double)h->st[i].photons;
+    json_array_append_new(jm, jnum(v ? median(v, nv) : NAN));
+    free(v);
+  }
+  json_object_set_new(j, "stage_L_nm", jl);
+  json_object_set_new(j, "stage_photons", jp);
+  json_object_set_new(j, "median_photons_by_stage", jm);
+  json_object_set_new(j, "stages_run", json_integer((json_int_t)h->nst));
+  json_object_set_new(sum, "hex", j);
+  printf("hexagon: %zu localizations, %zu finished (3 stages to their photon limits)", h->nloc, fin);
+  if (fin) printf(", median %.0f photons", med_ph);
+  if (have_truth && ner) printf(", median error %.2f nm against the truth", med_er);
+  printf("\n");
+  return rc;
+}
+
+void acq_hex_free(acq_hex *h)
+{
+  free(h->st);
+  free(h->loc);
+  memset(h, 0, sizeof *h);
+}

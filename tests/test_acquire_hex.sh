@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# test_acquire_hex: `minflux acquire --mode hex` end to end (issue #6 item 3): iterative
+# hexagon MINFLUX (centre + 6 at 60 deg, stages L = 200/150/40 nm ending at 40/90/N3
+# photons, each re-centred on the previous stage's maximum-likelihood position) on
+# sim/scenarios/bayes.ini (a static emitter at (40, -25) nm, the Bayesian model's physics).
+# Checks: every record belongs to one stage (stage records and photons add up to the
+# summary's, photons = the sum of the per-position counts), stage limits reached, the
+# pattern centres (stage 0 at the prior centre, then the previous estimate), the laser code
+# for mu photons per exposure, the localizations against truth.csv, `minflux decode`
+# reproduces cycles.csv (n4..n6 columns), the refusals (exit 2, the key named), and the same
+# mode on the board image's firmware (vboard_image: no controller, no Bayesian block).
+# Usage: tests/test_acquire_hex.sh [minflux] [vboard_image]   (rerun a seed with SEED=S)
+set -u
+MF=${1:-${BUILD:-build}/minflux}
+VBI=${2:-${BUILD:-build}/vl/vboard_image/vboard_image}
+[ -x "$MF" ] || { echo "FAIL acquire_hex: $MF not built"; exit 1; }
+[ -x "$VBI" ] || { echo "FAIL acquire_hex: $VBI not built"; exit 1; }
+SCN=$(cd "$(dirname "$0")/../sim/scenarios" && pwd)
+SEED=${SEED:-$(( $(date +%s) % 100000 + 1 ))}
+echo "  acquire_hex: seed $SEED (rerun with SEED=$SEED tests/test_acquire_hex.sh $MF $VBI)"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+T=acquire_hex
+. "$(dirname "$0")/lib_check.sh"
+B="sim:$SCN/bayes.ini"
+export MINFLUX_VBOARD_ARGS="--seed $SEED"
+
+# ---- refusals before the board (exit 2, the key named) ----
+refused "controller on" 2 "mode = hex with controller = on: the host runs the hexagon stages" \
+  "$MF" acquire --board "$B" --mode hex --duration 0.1 --out "$tmp/r1" controller=on
+refused "agg 2" 2 "agg = 2: a hexagon stage ends on the photons of single records" \
+  "$MF" acquire --board "$B" --mode hex --duration 0.1 --out "$tmp/r2" agg=2
+refused "no laser calibration" 2 "bayes_eta_per_code = 0: mode = hex needs the laser calibration" \
+  "$MF" acquire --board sim --mode hex --duration 0.1 --out "$tmp/r3"
+refused "stage photons 0" 2 "hex_stage1_photons = '0' is not an integer in \[1, 1e\+06\]" \
+  "$MF" acquire --board "$B" --mode hex --duration 0.1 --out "$tmp/r4" hex_stage1_photons=0
+refused "laser code out of range" 2 "bayes_mu = 50 needs laser code [0-9]+ at stage 0" \
+  "$MF" acquire --board "$B" --mode hex --duration 0.1 --out "$tmp/r5" bayes_mu=50
+check "refusals leave no files" [ ! -e "$tmp/r1" -a ! -e "$tmp/r5" ]
+
+# ---- 0.6 s of hexagon localizations on the full virtual board ----
+D=$tmp/run
+if "$MF" acquire --board "$B" --mode hex --duration 0.6 --out "$D" >"$tmp/out" 2>"$tmp/err"; then
+  S=$D/summary.json; ST=$D/hex_stages.csv; L=$D/localizations.csv
+  check "summary mode" grep -q '"mode": "hex"' "$S"
+  check "nothing lost ($(jget "$S" gaps) gaps)" [ "$(jget "$S" gaps)" = 0 ]
+  check "hex_stages.csv header" [ "$(head -1 "$ST")" = "loc,stage,L_nm,centre_x_nm,centre_y_nm,amp,eta,t0_s,t1_s,records,photons,gaps,x_nm,y_nm,reached,n0,n1,n2,n3,n4,n5,n6" ]
+  nloc=$(jget "$S" localizations); nfin=$(jget "$S" localizations_finished)
+  check "localizations: $nfin of $nloc finished (>= 3)" [ "${nfin:-0}" -ge 3 ]
+  check "all but the last finished" [ "$(awk -F, 'NR>1 && $8 != "finished" && $1 != n - 1 {bad++} END{print bad+0}' n="$nloc" "$L")" = 0 ]
+  check "every record in one stage (stage records add up to $(jget "$S" records))" \
+    [ "$(awk -F, 'NR>1{s+=$10} END{print s+0}' "$ST")" = "$(jget "$S" records)" ]
+  check "stage photons = the sum of n0..n6" [ "$(awk -F, 'NR>1 && $11 != $16+$17+$18+$19+$20+$21+$22 {bad++} END{print bad+0}' "$ST")" = 0 ]
+  check "stage photons add up to the cycles.csv counts" \
+    [ "$(awk -F, 'NR>1{s+=$11} END{print s+0}' "$ST")" = "$(awk -F, 'NR>1{s+=$3+$4+$5+$6+$13+$14+$15} END{print s+0}' "$D/cycles.csv")" ]
+  check "stage L 200/150/40 in order" [ "$(awk -F, 'NR>1 && $3 != (($2 == 0) ? 200 : ($2 == 1) ? 150 : 40) {bad++} END{print bad+0}' "$ST")" = 0 ]
+  check "a stage marked reached has its photons (40/90/1000)" \
+    [ "$(awk -F, 'NR>1 && $15 == 1 && $11 < (($2 == 0) ? 40 : ($2 == 1) ? 90 : 1000) {bad++} END{print bad+0}' "$ST")" = 0 ]
+  check "stage 0 at the prior centre, stage s+1 at stage s's estimate (to the 0.1 nm LSB)" \
+    [ "$(awk -F, 'NR>1 { if ($2 == 0) { if ($4 != 0 || $5 != 0) bad++ } else if (($4 - px)^2 > 0.0026 || ($5 - py)^2 > 0.0026) bad++; px = $13; py = $14 } END{print bad+0}' "$ST")" = 0 ]
+  # laser code: mu / (eta_per_code x mean g over the pattern) for an emitter at the centre
+  check "laser code for mu = 0.1 photons per exposure" [ "$(awk -F, 'function rnd(v) { return v < 0 ? -int(-v + 0.5) : int(v + 0.5) }
+      NR>1 { gm = 0.01; for (k = 1; k < 7; k++) { ox = rnd($3 / 2 * cos(k * 3.14159265358979 / 3) / 0.1) * 0.1; oy = rnd($3 / 2 * sin(k * 3.14159265358979 / 3) / 0.1) * 0.1;
+             q = (ox * ox + oy * oy) / 40000; gm += exp(1) * q * exp(-q) + 0.01 } gm /= 7;
+             if ($6 != rnd(0.1 / (gm * 4.0690104e-4))) { bad++; printf "stage %d L %g: amp %d, expected %d; ", $2, $3, $6, rnd(0.1 / (gm * 4.0690104e-4)) > "/dev/stderr" } }
+      END{print bad+0}' "$ST")" = 0 ]
+  med=$(jget "$S" median_error_nm)
+  check "median error of the finished ones against the truth < 2 nm ($med)" awk -v m="$med" 'BEGIN{exit !(m != "null" && m < 2)}'
+  check "median photons of a finished one >= 40 + 90 + 1000 ($(jget "$S" median_photons))" \
+    awk -v m="$(jget "$S" median_photons)" 'BEGIN{exit !(m >= 1130)}'
+  check "cycles.csv has the n4..n6 columns" [ "$(head -1 "$D/cycles.csv")" = "seq,t_s,n0,n1,n2,n3,cx_nm,cy_nm,ex_nm,ey_nm,valid,state,n4,n5,n6" ]
+  if "$MF" decode "$D/raw.mfx" --out "$tmp/dec" >/dev/null 2>"$tmp/dec.err"; then
+    check "decode reproduces cycles.csv" cmp -s "$D/cycles.csv" "$tmp/dec/cycles.csv"
+  else
+    fail "decode: $(cat "$tmp/dec.err")"
+  fi
+  check "the printed summary" grep -qE "^hexagon: $nloc localizations, $nfin finished" "$tmp/out"
+else
+  fail "acquire --mode hex: exit $?: $(tail -3 "$tmp/err")"
+fi
+
+# ---- on the board image's firmware (what `make bitstream` builds) ----
+I=$tmp/image
+if MINFLUX_VBOARD=$VBI "$MF" acquire --board "$B" --mode hex --duration 0.3 --out "$I" >"$tmp/iout" 2>"$tmp/ierr"; then
+  check "image firmware: a finished localization ($(jget "$I/summary.json" localizations_finished))" \
+    [ "$(jget "$I/summary.json" localizations_finished)" -ge 1 ]
+  check "image firmware: nothing lost" [ "$(jget "$I/summary.json" gaps)" = 0 ]
+else
+  fail "acquire --mode hex on the image firmware: exit $?: $(tail -3 "$tmp/ierr")"
+fi
+
+echo "acquire_hex: $checks checks, $fails failed"
+[ $fails -eq 0 ]
