@@ -62,6 +62,12 @@ int an_header_parse(const char *json, an_header *h, char *err, size_t errlen)
   json_t *cfg = json_object_get(root, "config"), *regs = json_object_get(root, "registers");
   json_t *mode = json_object_get(cfg, "mode");
   snprintf(h->mode, sizeof h->mode, "%s", json_is_string(mode) ? json_string_value(mode) : "track");
+  if (!strcmp(h->mode, "hex")) {
+    snprintf(err, errlen, "a raw file of a hexagon acquisition (config mode = hex): its localizations are localizations.csv and "
+             "hex_stages.csv of `minflux acquire`; analyze segments tracks and images, which a hexagon run has not");
+    json_decref(root);
+    return -1;
+  }
   h->k = (int)cfg_num(cfg, "k", 4);
   h->L_nm = cfg_num(cfg, "L_nm", 100);
   h->fwhm_nm = cfg_num(cfg, "fwhm_nm", 360);

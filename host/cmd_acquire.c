@@ -477,7 +477,7 @@ int cmd_acquire(int argc, char **argv)
   json_object_set_new(sum, "count_rate_hz", json_real(dur > 0 ? tab.photons / dur : 0));
   if (!bayes) json_object_set_new(sum, "photons_per_cycle", json_real(tab.records ? (double)tab.photons / (tab.records * agg) : 0));
   json_object_set_new(sum, "photons_per_record", json_real(tab.records ? (double)tab.photons / tab.records : 0));
-  if (!bayes) json_object_set_new(sum, "valid_localizations", json_integer((json_int_t)tab.valid));
+  if (!bayes && !hex) json_object_set_new(sum, "valid_localizations", json_integer((json_int_t)tab.valid));
   json_t *bys = json_object();   /* record flags bits 7:4 (docs/controller.md, docs/imaging.md) */
   static const char *const st_names[16] = { "open", "search", "preloc", "track", "stage0", "stage1", "stage2", "stage3",
                                             NULL, NULL, NULL, NULL, "stage0_end", "stage1_end", "stage2_end", "stage3_end" };
@@ -486,8 +486,10 @@ int cmd_acquire(int argc, char **argv)
       json_object_set_new(bys, st_names[i], json_integer((json_int_t)tab.by_state[i]));
   if (!bayes) {
     json_object_set_new(sum, "records_by_state", bys);
-    json_object_set_new(sum, "mean_x_nm", tab.valid ? json_real(tab.sum_x / tab.valid) : json_null());
-    json_object_set_new(sum, "mean_y_nm", tab.valid ? json_real(tab.sum_y / tab.valid) : json_null());
+    if (!hex) {   /* hex: the live mLMS of K = 7 records is not an estimate of anything */
+      json_object_set_new(sum, "mean_x_nm", tab.valid ? json_real(tab.sum_x / tab.valid) : json_null());
+      json_object_set_new(sum, "mean_y_nm", tab.valid ? json_real(tab.sum_y / tab.valid) : json_null());
+    }
   } else {
     json_decref(bys);
   }

@@ -75,6 +75,7 @@ if "$MF" acquire --board "$B" --mode hex --duration 0.6 --out "$D" >"$tmp/out" 2
     fail "decode: $(cat "$tmp/dec.err")"
   fi
   check "the printed summary" grep -qE "^hexagon: $nloc localizations, $nfin finished" "$tmp/out"
+  refused "analyze of a hexagon run" 1 "a raw file of a hexagon acquisition \(config mode = hex\)" "$MF" analyze "$D"
 else
   fail "acquire --mode hex: exit $?: $(tail -3 "$tmp/err")"
 fi
