@@ -343,6 +343,24 @@ static void bayes_key_names(const char *in, char *out, size_t n)
   out[o < n ? o : n - 1] = 0;
 }
 
+/* The exposure of modes bayes and hex: delay_us (beam move, laser off), bayes_gate_us
+ * (counting), window_us after the cycle's last exposure; the centre and the safe window. */
+static void exposure_timing(const acq_config *c, core_config_t *cc)
+{
+  const double clk = MINFLUX_CLK_HZ, g = c->eod_nm_per_lsb;
+  cc->delay_cycles = (unsigned)lround(c->delay_us * 1e-6 * clk);
+  cc->gate_cycles = (unsigned)lround(c->bayes_gate_us * 1e-6 * clk);
+  cc->win_cycles = (unsigned)lround(c->window_us * 1e-6 * clk);
+  if (cc->gate_cycles < 1) cc->gate_cycles = 1;
+  if (cc->win_cycles < 1) cc->win_cycles = 1;
+  cc->centre_x = nm_to_lsb(c->centre_x_nm, g);
+  cc->centre_y = nm_to_lsb(c->centre_y_nm, g);
+  cc->xmin = nm_to_lsb(c->safe_x_min_nm, g);
+  cc->xmax = nm_to_lsb(c->safe_x_max_nm, g);
+  cc->ymin = nm_to_lsb(c->safe_y_min_nm, g);
+  cc->ymax = nm_to_lsb(c->safe_y_max_nm, g);
+}
+
 /* mode = bayes: one exposure per cycle at the block's beam (K = 1, no offsets, NCYCLES = 0:
  * the block ends the run), and the Bayesian registers with a zero D table. */
 static int bayes_to_regs(const acq_config *c, acq_regs *r, char *err, size_t errlen)
@@ -358,18 +376,8 @@ static int bayes_to_regs(const acq_config *c, acq_regs *r, char *err, size_t err
     return -1;
   }
   cc->k = 1;
-  cc->delay_cycles = (unsigned)lround(c->delay_us * 1e-6 * clk);
-  cc->gate_cycles = (unsigned)lround(c->bayes_gate_us * 1e-6 * clk);
-  cc->win_cycles = (unsigned)lround(c->window_us * 1e-6 * clk);
-  if (cc->gate_cycles < 1) cc->gate_cycles = 1;
-  if (cc->win_cycles < 1) cc->win_cycles = 1;
+  exposure_timing(c, cc);
   const double g = c->eod_nm_per_lsb;
-  cc->centre_x = nm_to_lsb(c->centre_x_nm, g);
-  cc->centre_y = nm_to_lsb(c->centre_y_nm, g);
-  cc->xmin = nm_to_lsb(c->safe_x_min_nm, g);
-  cc->xmax = nm_to_lsb(c->safe_x_max_nm, g);
-  cc->ymin = nm_to_lsb(c->safe_y_min_nm, g);
-  cc->ymax = nm_to_lsb(c->safe_y_max_nm, g);
   cc->laser_amp = 0;            /* the block sets the laser code of every exposure */
   cc->agg = 1;
   cc->ncycles = 0;
@@ -433,22 +441,12 @@ static int hex_to_regs(const acq_config *c, double duration_s, acq_regs *r, char
     return -1;
   }
   cc->k = 7;
-  cc->delay_cycles = (unsigned)lround(c->delay_us * 1e-6 * clk);
-  cc->gate_cycles = (unsigned)lround(c->bayes_gate_us * 1e-6 * clk);
-  cc->win_cycles = (unsigned)lround(c->window_us * 1e-6 * clk);
-  if (cc->gate_cycles < 1) cc->gate_cycles = 1;
-  if (cc->win_cycles < 1) cc->win_cycles = 1;
+  exposure_timing(c, cc);
   const double g = c->eod_nm_per_lsb;
-  cc->centre_x = nm_to_lsb(c->centre_x_nm, g);
-  cc->centre_y = nm_to_lsb(c->centre_y_nm, g);
   for (int i = 1; i < 7; i++) {
     cc->off_x[i] = nm_to_lsb(c->hex_L_nm[0] / 2 * cos(i * M_PI / 3), g);
     cc->off_y[i] = nm_to_lsb(c->hex_L_nm[0] / 2 * sin(i * M_PI / 3), g);
   }
-  cc->xmin = nm_to_lsb(c->safe_x_min_nm, g);
-  cc->xmax = nm_to_lsb(c->safe_x_max_nm, g);
-  cc->ymin = nm_to_lsb(c->safe_y_min_nm, g);
-  cc->ymax = nm_to_lsb(c->safe_y_max_nm, g);
   double gm = 0;   /* the mean of g over the pattern for an emitter at its centre */
   for (int i = 0; i < 7; i++) gm += bf_g(cc->off_x[i] * g, cc->off_y[i] * g, c->bayes_s_nm, c->bayes_b) / 7;
   const double amp = round(c->bayes_mu / (gm * c->bayes_eta_per_code));

@@ -70,7 +70,7 @@ START_TEST(test_keys)
     { "bayes_s_nm", "-3", "bayes_s_nm" },
     { "bayes_photons", "1.5", "bayes_photons = '1.5' is not an integer" },
     { "bayes_seed", "-1", "bayes_seed" },
-    { "mode", "scan", "only 'track', 'image' and 'bayes'" },
+    { "mode", "scan", "only 'track', 'image', 'bayes' and 'hex'" },
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     bayes_config(&c);

@@ -210,7 +210,7 @@ refused "link rate" "not a link rate of the firmware \(allowed: 3000000, 6000000
 refused "agg out of range" "agg = '256' is not an integer in \[1, 255\]" "$MF" acquire --board sim --duration 0.1 --out "$tmp/x11" agg=256
 refused "unknown key" "unknown key 'foo'" "$MF" acquire --board sim --mode track --duration 0.1 --out "$tmp/x1" foo=1
 refused "k out of range" "k = '9' is not an integer in \[1, 8\]" "$MF" acquire --board sim --mode track --duration 0.1 --out "$tmp/x2" k=9
-refused "mode scan" "only 'track', 'image' and 'bayes'" "$MF" acquire --board sim --mode scan --duration 0.1 --out "$tmp/x3"
+refused "mode scan" "only 'track', 'image', 'bayes' and 'hex'" "$MF" acquire --board sim --mode scan --duration 0.1 --out "$tmp/x3"
 refused "no gate left" "leaves no detection gate" "$MF" acquire --board sim --mode track --duration 0.1 --out "$tmp/x4" cycle_hz=50000
 refused "centre outside window" "must lie inside the safe window" "$MF" acquire --board sim --mode track --duration 0.1 --out "$tmp/x5" centre_x_nm=5000
 refused "bad duration" "--duration 'abc'" "$MF" acquire --board sim --mode track --duration abc --out "$tmp/x6"

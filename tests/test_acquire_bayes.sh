@@ -40,7 +40,7 @@ refused "mu for this calibration" 2 "Bayesian registers: bayes_mu / bayes_eta_pe
   "$MF" acquire --board "$B" --mode bayes --duration 0.1 --out "$tmp/r5" bayes_mu=50
 refused "agg" 2 "agg = 3: a Bayesian exposure is one record" "$MF" acquire --board "$B" --mode bayes --duration 0.1 --out "$tmp/r6" agg=3
 refused "controller" 2 "mode = bayes with controller = on" "$MF" acquire --board "$B" --mode bayes --duration 0.1 --out "$tmp/r7" controller=on
-refused "mode scan" 2 "mode = 'scan': this firmware runs only 'track', 'image' and 'bayes'" \
+refused "mode scan" 2 "mode = 'scan': this firmware runs only 'track', 'image', 'bayes' and 'hex'" \
   "$MF" acquire --board "$B" --mode scan --duration 0.1 --out "$tmp/r8"
 refused "missing D table" 2 "bayes_dtable = '$tmp/none.csv': .*No such file" \
   "$MF" acquire --board "$B" --mode bayes --duration 0.1 --out "$tmp/r9" bayes_dtable="$tmp/none.csv"

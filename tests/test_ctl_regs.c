@@ -460,7 +460,7 @@ START_TEST(test_image_keys)
   ck_assert_double_eq(c.delay_us, 7.4);
   ck_assert_int_eq(c.controller, 0);
   ck_assert_int_eq(acq_set(&c, "mode", "scan", err, sizeof err), -1);
-  ck_assert_msg(strstr(err, "only 'track', 'image' and 'bayes'"), "%s", err);
+  ck_assert_msg(strstr(err, "only 'track', 'image', 'bayes' and 'hex'"), "%s", err);
 }
 END_TEST
 
