@@ -779,35 +779,51 @@ static void dec_frame(void *ctx, const mfx_frame *f)
   if (x->b->active && x->b->cur_done) dec_end(x);
 }
 
-int acq_bayes_decode_raw(FILE *f, const char *hdr_json, const char *dir, const char *truth_csv, char *err, size_t errlen)
+json_t *acq_header_config(const char *hdr_json, acq_config *c, acq_regs *r, double *clk_hz, char *err, size_t errlen)
 {
-  static acq_config c;
-  static acq_regs r;
+  char e[1200];
   json_error_t je;
   json_t *root = json_loads(hdr_json, 0, &je);
   if (!root) {
     snprintf(err, errlen, "raw header is not JSON: %s (column %d)", je.text, je.column);
-    return -1;
+    return NULL;
   }
-  int rc = -1;
-  char e[1200];
-  acq_defaults(&c);
-  json_t *cfg = json_object_get(root, "config"), *by = json_object_get(json_object_get(root, "registers"), "bayes");
-  json_t *clk = json_object_get(json_object_get(root, "firmware"), "clk_hz");
+  acq_defaults(c);
+  json_t *cfg = json_object_get(root, "config"), *clk = json_object_get(json_object_get(root, "firmware"), "clk_hz");
   const char *key;
   json_t *v;
-  if (!json_is_object(cfg) || !json_is_object(by) || !json_is_integer(clk) || json_integer_value(clk) <= 0) {
-    snprintf(err, errlen, "raw header of a Bayesian acquisition without config, registers.bayes or firmware.clk_hz");
-    goto out;
+  if (!json_is_object(cfg) || !json_is_integer(clk) || json_integer_value(clk) <= 0) {
+    snprintf(err, errlen, "raw header without config or firmware.clk_hz");
+    goto bad;
   }
   json_object_foreach(cfg, key, v) {
-    if (!json_is_string(v) || acq_set(&c, key, json_string_value(v), e, sizeof e)) {
+    if (!json_is_string(v) || acq_set(c, key, json_string_value(v), e, sizeof e)) {
       snprintf(err, errlen, "raw header config: %s", json_is_string(v) ? e : "a value that is not text");
-      goto out;
+      goto bad;
     }
   }
-  if (acq_to_regs(&c, 1.0, &r, e, sizeof e)) {
+  if (acq_to_regs(c, 1.0, r, e, sizeof e)) {
     snprintf(err, errlen, "raw header config: %s", e);
+    goto bad;
+  }
+  *clk_hz = (double)json_integer_value(clk);
+  return root;
+bad:
+  json_decref(root);
+  return NULL;
+}
+
+int acq_bayes_decode_raw(FILE *f, const char *hdr_json, const char *dir, const char *truth_csv, char *err, size_t errlen)
+{
+  static acq_config c;
+  static acq_regs r;
+  double clk;
+  json_t *root = acq_header_config(hdr_json, &c, &r, &clk, err, errlen);
+  if (!root) return -1;
+  int rc = -1;
+  json_t *by = json_object_get(json_object_get(root, "registers"), "bayes");
+  if (!json_is_object(by)) {
+    snprintf(err, errlen, "raw header of a Bayesian acquisition without registers.bayes");
     goto out;
   }
   /* the registers the firmware ran with, as the header recorded them */
@@ -850,7 +866,7 @@ int acq_bayes_decode_raw(FILE *f, const char *hdr_json, const char *dir, const c
   }
   acq_bayes_window(&r);
   acq_bayes b;
-  if (acq_bayes_open(&b, &c, &r, (double)json_integer_value(clk), dir, err, errlen)) goto out;
+  if (acq_bayes_open(&b, &c, &r, clk, dir, err, errlen)) goto out;
   dec_ctx x = { &b, &c, 0 };
   mfx_decoder d;
   mfx_dec_init(&d);

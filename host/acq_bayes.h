@@ -129,6 +129,12 @@ uint64_t acq_bayes_replay(const bayes_regs_t *rg, const acq_bayes_rec *rec, size
 int  acq_bayes_finish(acq_bayes *b, const char *dir, const char *truth_csv, json_t *sum, char *err, size_t errlen);
 void acq_bayes_free(acq_bayes *b);
 
+/* The acquisition's configuration from a raw header: every config key through acq_set, the
+ * registers from acq_to_regs (NCYCLES for 1 s), firmware.clk_hz. Returns the parsed header
+ * (json_decref it), or NULL with err naming what is missing or wrong. (Decoders of modes
+ * bayes and hex.) */
+json_t *acq_header_config(const char *hdr_json, acq_config *c, acq_regs *r, double *clk_hz, char *err, size_t errlen);
+
 /* `minflux decode` of a Bayesian raw file (f positioned after the header hdr_json): the
  * configuration and the BAYES_* registers and D table from the header, then every record
  * through the writer and replay `minflux acquire` uses, so DIR/bayes_exposures.csv and

@@ -79,9 +79,8 @@ static double fw_elapsed(const acq_hex *h)
 
 /* The stage's maximum-likelihood position: a grid search over +-half around its centre, then
  * the simplex (bf_mle). half: 3 prior std at stage 0, then the stage's own diameter scale. */
-static void stage_mle(const acq_hex *h, acq_hex_stage *st)
+void acq_hex_stage_mle(const acq_config *c, acq_hex_stage *st)
 {
-  const acq_config *c = h->cfg;
   if (!st->photons) return;   /* nothing learnt: x, y stay NaN, the next stage keeps the centre */
   const double g = c->eod_nm_per_lsb;
   double bx[ACQ_HEX_K], by[ACQ_HEX_K];
@@ -178,56 +177,74 @@ link:
   return 3;
 }
 
+/* A finished stage into its localization: times, sums, the estimate (the next centre). */
+static void loc_add_stage(acq_hex_loc *L, const acq_hex_stage *st, double *cx, double *cy)
+{
+  if (st->records) {
+    if (!L->records) L->t0_s = st->t0_s;
+    L->t1_s = st->t1_s;
+  }
+  L->records += st->records;
+  L->photons += st->photons;
+  L->gaps += st->gaps;
+  L->stages = st->stage + 1;
+  if (!isnan(st->x_nm)) {
+    L->x_nm = st->x_nm;
+    L->y_nm = st->y_nm;
+    *cx = st->x_nm;
+    *cy = st->y_nm;
+  }
+}
+
+/* The localization ends with the last stage pushed: its reason, counted, one line on stdout. */
+static void loc_end(acq_hex *h, acq_hex_loc *L)
+{
+  const acq_hex_stage *last = &h->st[h->nst - 1];
+  L->reason = L->stages == 3 && last->reached ? "finished" : "stopped";
+  h->nloc++;
+  printf("localization %d: (%.2f, %.2f) nm, %" PRIu64 " photons in %d stages (", L->index, L->x_nm, L->y_nm, L->photons, L->stages);
+  for (int s = 0; s < L->stages; s++) printf("%s%" PRIu64, s ? "/" : "", h->st[h->nst - (size_t)L->stages + (size_t)s].photons);
+  printf(" at L = ");
+  for (int s = 0; s < L->stages; s++) printf("%s%g", s ? "/" : "", h->st[h->nst - (size_t)L->stages + (size_t)s].L_nm);
+  printf(" nm), %s\n", L->reason);
+  fflush(stdout);
+}
+
+static acq_hex_loc *new_loc(acq_hex *h, int index)
+{
+  if (h->nloc == h->caploc) {
+    const size_t nc = h->caploc ? 2 * h->caploc : 64;
+    acq_hex_loc *p = realloc(h->loc, nc * sizeof *p);
+    if (!p) return NULL;
+    h->loc = p;
+    h->caploc = nc;
+  }
+  acq_hex_loc *L = &h->loc[h->nloc];
+  memset(L, 0, sizeof *L);
+  L->index = index;
+  L->x_nm = L->y_nm = L->tx_nm = L->ty_nm = L->err_nm = NAN;
+  return L;
+}
+
 int acq_hex_loop(acq_hex *h, mfx_link *l, const acq_bayes_io *io)
 {
   const acq_config *c = h->cfg;
   for (int i = 0;; i++) {
     if (*io->interrupted || (i > 0 && fw_elapsed(h) >= io->duration_s) || *io->wdog_tripped) return 0;
-    if (h->nloc == h->caploc) {
-      const size_t nc = h->caploc ? 2 * h->caploc : 64;
-      acq_hex_loc *p = realloc(h->loc, nc * sizeof *p);
-      if (!p) { fprintf(stderr, "minflux acquire: out of memory\n"); return 1; }
-      h->loc = p;
-      h->caploc = nc;
-    }
-    acq_hex_loc *L = &h->loc[h->nloc];
-    memset(L, 0, sizeof *L);
-    L->index = i;
-    L->x_nm = L->y_nm = L->tx_nm = L->ty_nm = L->err_nm = NAN;
+    acq_hex_loc *L = new_loc(h, i);
+    if (!L) { fprintf(stderr, "minflux acquire: out of memory\n"); return 1; }
     double cx = c->centre_x_nm, cy = c->centre_y_nm;
     int rc = 0;
     for (int s = 0; s < 3; s++) {
       acq_hex_pattern(c, h->regs, s, cx, cy, &h->cur);
       h->cur.loc = i;
       rc = run_stage(h, l, io);
-      if (!rc) stage_mle(h, &h->cur);
+      if (!rc) acq_hex_stage_mle(h->cfg, &h->cur);
       if (push_stage(h)) { fprintf(stderr, "minflux acquire: out of memory\n"); return 1; }
-      const acq_hex_stage *st = &h->cur;
-      if (st->records) {
-        if (!L->records) L->t0_s = st->t0_s;
-        L->t1_s = st->t1_s;
-      }
-      L->records += st->records;
-      L->photons += st->photons;
-      L->gaps += st->gaps;
-      L->stages = s + 1;
-      if (!isnan(st->x_nm)) {
-        L->x_nm = st->x_nm;
-        L->y_nm = st->y_nm;
-        cx = st->x_nm;
-        cy = st->y_nm;
-      }
-      if (rc || !st->reached) break;
+      loc_add_stage(L, &h->cur, &cx, &cy);
+      if (rc || !h->cur.reached) break;
     }
-    const acq_hex_stage *last = &h->st[h->nst - 1];
-    L->reason = L->stages == 3 && last->reached ? "finished" : "stopped";
-    h->nloc++;
-    printf("localization %d: (%.2f, %.2f) nm, %" PRIu64 " photons in %d stages (", i, L->x_nm, L->y_nm, L->photons, L->stages);
-    for (int s = 0; s < L->stages; s++) printf("%s%" PRIu64, s ? "/" : "", h->st[h->nst - (size_t)L->stages + (size_t)s].photons);
-    printf(" at L = ");
-    for (int s = 0; s < L->stages; s++) printf("%s%g", s ? "/" : "", h->st[h->nst - (size_t)L->stages + (size_t)s].L_nm);
-    printf(" nm), %s\n", L->reason);
-    fflush(stdout);
+    loc_end(h, L);
     if (rc) return rc;
     if (strcmp(L->reason, "finished")) {
       /* a stage that did not reach its limit: the host stopped it (duration, Ctrl-C) or the
@@ -339,4 +356,130 @@ void acq_hex_free(acq_hex *h)
   free(h->st);
   free(h->loc);
   memset(h, 0, sizeof *h);
+}
+
+/* ---- minflux decode of a hexagon raw file ---- */
+
+typedef struct {
+  acq_hex *h;
+  mfx_decode_params p;
+  acq_hex_loc *L;              /* the localization being rebuilt (NULL: none yet) */
+  double cx, cy;               /* the next stage's centre, nm */
+  int next_stage, started, failed;
+  uint16_t prev_seq;
+  uint32_t prev_ts, period;    /* clocks per record within the stage (0: not seen yet) */
+  uint64_t moved, after_end;   /* stages whose centre is not the one predicted; stages after a stopped one */
+} hex_dec;
+
+static void dec_start_stage(hex_dec *x, const mfx_cycle *c)
+{
+  acq_hex *h = x->h;
+  const acq_config *cf = h->cfg;
+  if (!x->L) {
+    if (h->nloc && strcmp(h->loc[h->nloc - 1].reason, "finished")) x->after_end++;
+    x->L = new_loc(h, (int)h->nloc);
+    if (!x->L) { x->failed = 1; return; }
+    x->next_stage = 0;
+    x->cx = cf->centre_x_nm;
+    x->cy = cf->centre_y_nm;
+  }
+  acq_hex_pattern(cf, h->regs, x->next_stage, x->cx, x->cy, &h->cur);
+  if (h->cur.cx != c->cx || h->cur.cy != c->cy) {   /* not where acquire would have put it: the record's centre holds */
+    x->moved++;
+    acq_hex_pattern(cf, h->regs, x->next_stage, c->cx * cf->eod_nm_per_lsb, c->cy * cf->eod_nm_per_lsb, &h->cur);
+  }
+  h->cur.loc = x->L->index;
+  h->gaps0 = h->tab->gaps;
+  h->active = 1;
+  x->period = (uint32_t)x->p.period_cycles;   /* the header's cycle timing; else learnt from the stage's records */
+}
+
+/* The stage as acquire ended it: its limit reached or not, its estimate, into its localization. */
+static void dec_end_stage(hex_dec *x)
+{
+  acq_hex *h = x->h;
+  acq_hex_stage *st = &h->cur;
+  if (!h->active || !x->L) return;
+  h->active = 0;
+  st->gaps = h->tab->gaps - h->gaps0;
+  st->reached = st->photons >= (uint64_t)h->cfg->hex_photons[st->stage];
+  acq_hex_stage_mle(h->cfg, st);
+  if (push_stage(h)) { x->failed = 1; return; }
+  loc_add_stage(x->L, st, &x->cx, &x->cy);
+  x->next_stage = st->stage + 1;
+  if (st->stage == 2 || !st->reached) {
+    loc_end(h, x->L);
+    x->L = NULL;
+  }
+}
+
+static void dec_hex_frame(void *ctx, const mfx_frame *f)
+{
+  hex_dec *x = ctx;
+  mfx_cycle c;
+  if (f->type != MINFLUX_PROTO_T_CYCLE || mfx_cycle_parse(f, &c) || x->failed) return;
+  if (c.k == ACQ_HEX_K) {
+    /* a stage ends where the sequencer was restarted: the centre moved, or the start of
+     * this record is later than its sequence number allows at the stage's record period */
+    const uint16_t ds = (uint16_t)(c.seq - x->prev_seq);
+    const uint32_t dt = c.ts - x->prev_ts;
+    int boundary = !x->started || !x->h->active || c.cx != x->h->cur.cx || c.cy != x->h->cur.cy;
+    if (!boundary && x->period && (uint64_t)dt > (uint64_t)ds * x->period + x->period / 2) boundary = 1;
+    if (!boundary && ds == 1 && (!x->period || dt < x->period)) x->period = dt;
+    if (boundary) {
+      dec_end_stage(x);
+      if (!x->failed) dec_start_stage(x, &c);
+    }
+    x->started = 1;
+    x->prev_seq = c.seq;
+    x->prev_ts = c.ts;
+  }
+  acq_hex_on_cycle(x->h, &c);
+}
+
+int acq_hex_decode_raw(FILE *f, const char *hdr_json, const char *dir, const char *truth_csv, char *err, size_t errlen)
+{
+  static acq_config c;
+  static acq_regs r;
+  double clk;
+  hex_dec x;
+  memset(&x, 0, sizeof x);
+  json_t *root = acq_header_config(hdr_json, &c, &r, &clk, err, errlen);
+  if (!root) return -1;
+  json_decref(root);
+  int rc;
+  if (mfx_raw_params(hdr_json, &x.p, err, errlen)) return -1;
+  mfx_tables tab;
+  if (mfx_tables_open(&tab, dir, &x.p, err, errlen)) return -1;
+  acq_hex h;
+  acq_hex_init(&h, &c, &r, clk, &tab);
+  x.h = &h;
+  mfx_decoder d;
+  mfx_dec_init(&d);
+  uint8_t buf[65536];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) mfx_dec_feed(&d, buf, n, dec_hex_frame, &x);
+  dec_end_stage(&x);
+  if (x.L && !x.failed) loc_end(&h, x.L);
+  const int rd_err = ferror(f);
+  const uint64_t records = tab.records, gaps = tab.gaps;
+  rc = mfx_tables_close(&tab, err, errlen) ? -1 : 0;
+  json_t *sum = json_object();
+  if (!rc && acq_hex_finish(&h, dir, truth_csv, sum, err, errlen)) rc = -1;
+  json_decref(sum);
+  if (!rc && (rd_err || x.failed)) {
+    snprintf(err, errlen, rd_err ? "reading the raw file failed (the tables hold what was read)" : "out of memory");
+    rc = -1;
+  }
+  printf("%" PRIu64 " records, %" PRIu64 " gaps, %" PRIu64 " CRC errors, %" PRIu64 " bytes skipped -> %s/{cycles.csv,tracks.csv,"
+         "hex_stages.csv,localizations.csv}\n", records, gaps, d.crc_errors, d.skipped_bytes, dir);
+  if (x.moved)
+    fprintf(stderr, "minflux decode: warning: %" PRIu64 " stages are not centred where this configuration puts them "
+            "(the file's centres are used)\n", x.moved);
+  if (x.after_end)
+    fprintf(stderr, "minflux decode: warning: %" PRIu64 " localizations follow one that stopped (acquire ends at such a one)\n",
+            x.after_end);
+  if (d.n) fprintf(stderr, "minflux decode: the file ends inside a frame (%zu bytes; acquisition cut short?)\n", d.n);
+  acq_hex_free(&h);
+  return rc;
 }

@@ -68,9 +68,19 @@ int  acq_hex_loop(acq_hex *h, mfx_link *l, const acq_bayes_io *io);
 int  acq_hex_finish(acq_hex *h, const char *dir, const char *truth_csv, json_t *sum, char *err, size_t errlen);
 void acq_hex_free(acq_hex *h);
 
+/* `minflux decode` of a hexagon raw file (f after the header hdr_json): cycles.csv and
+ * tracks.csv, and hex_stages.csv and localizations.csv rebuilt as acquire wrote them. A stage
+ * is the run of K = 7 records between two sequencer starts (the centre moves, or a record
+ * starts later than its sequence number allows at the stage's record period); its stage index,
+ * L, laser code, limit and estimate follow from the header's configuration as in acquire.
+ * truth_csv: NULL or the emitter's truth.csv. 0, or -1 with err. */
+int  acq_hex_decode_raw(FILE *f, const char *hdr_json, const char *dir, const char *truth_csv, char *err, size_t errlen);
+
 /* The pattern of stage s around centre (cx, cy) DAC LSB: the centre clamped into the safe
  * window, the beam positions as the DAC clamps them, the laser code for bayes_mu photons
  * per exposure from an emitter at the centre (1..bayes_amp_max). Exported for tests. */
 void acq_hex_pattern(const acq_config *c, const acq_regs *r, int s, double cx_nm, double cy_nm, acq_hex_stage *st);
+/* The stage's maximum-likelihood position from its sums (x_nm, y_nm; NaN without photons). */
+void acq_hex_stage_mle(const acq_config *c, acq_hex_stage *st);
 
 #endif

@@ -1,7 +1,8 @@
 /* `minflux decode RAW --out DIR`: the tables of an acquisition regenerated from its raw
  * file (same decoder and writer as `minflux acquire`, so the files match byte for byte):
- * cycles.csv and tracks.csv, or for a Bayesian acquisition bayes_exposures.csv and
- * localizations.csv (with the replay through the C model). */
+ * cycles.csv and tracks.csv, for a Bayesian acquisition bayes_exposures.csv and
+ * localizations.csv (with the replay through the C model), for a hexagon acquisition also
+ * hex_stages.csv and localizations.csv. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -12,15 +13,18 @@
 #include <unistd.h>
 #include <jansson.h>
 #include "acq_bayes.h"
+#include "acq_hex.h"
 #include "mfx_files.h"
 
-static int is_bayes(const char *hdr)
+/* The header's config mode: 0 track or image (the plain tables), 1 bayes, 2 hex. */
+static int raw_mode(const char *hdr)
 {
   json_t *root = json_loads(hdr, 0, NULL);
   json_t *mode = json_object_get(json_object_get(root, "config"), "mode");
-  const int yes = json_is_string(mode) && !strcmp(json_string_value(mode), "bayes");
+  const char *m = json_is_string(mode) ? json_string_value(mode) : "";
+  const int r = !strcmp(m, "bayes") ? 1 : !strcmp(m, "hex") ? 2 : 0;
   json_decref(root);
-  return yes;
+  return r;
 }
 
 static void on_frame(void *ctx, const mfx_frame *f)
@@ -41,7 +45,8 @@ int cmd_decode(int argc, char **argv)
     else if (c == 'h') {
       printf("usage: minflux decode RAW.mfx --out DIR\nWrites DIR/cycles.csv and DIR/tracks.csv from a raw acquisition file;\n"
              "from a Bayesian one (mode = bayes) DIR/bayes_exposures.csv and DIR/localizations.csv, every localization\n"
-             "replayed through the C model (truth.csv beside the raw file, if there, gives the error columns).\n");
+             "replayed through the C model; from a hexagon one (mode = hex) also DIR/hex_stages.csv and DIR/localizations.csv\n"
+             "(truth.csv beside the raw file, if there, gives the error columns).\n");
       return 0;
     } else {
       fprintf(stderr, "minflux decode: unknown or incomplete option '%s' (try --help)\n", argv[optind - 1]);
@@ -55,7 +60,8 @@ int cmd_decode(int argc, char **argv)
   char err[512], *hdr = NULL;
   FILE *f = mfx_raw_open(argv[optind], &hdr, err, sizeof err);
   if (!f) { fprintf(stderr, "minflux decode: %s\n", err); return 1; }
-  if (is_bayes(hdr)) {   /* Bayesian exposure records: the tables `minflux acquire --mode bayes` writes */
+  const int mode = raw_mode(hdr);
+  if (mode) {   /* the tables `minflux acquire --mode bayes` or `--mode hex` writes */
     if (mkdir(out, 0777) && errno != EEXIST) {
       fprintf(stderr, "minflux decode: cannot create %s: %s\n", out, strerror(errno));
       free(hdr); fclose(f);
@@ -67,7 +73,8 @@ int cmd_decode(int argc, char **argv)
     snprintf(truth, sizeof truth, "%.*s%struth.csv", sl ? (int)(sl - argv[optind] + 1) : 0, argv[optind], "");
     const int have_truth = access(truth, R_OK) == 0;
     if (have_truth) printf("truth: %s\n", truth);
-    const int rc = acq_bayes_decode_raw(f, hdr, out, have_truth ? truth : NULL, err, sizeof err);
+    const int rc = mode == 1 ? acq_bayes_decode_raw(f, hdr, out, have_truth ? truth : NULL, err, sizeof err)
+                             : acq_hex_decode_raw(f, hdr, out, have_truth ? truth : NULL, err, sizeof err);
     if (rc) fprintf(stderr, "minflux decode: %s: %s\n", argv[optind], err);
     free(hdr); fclose(f);
     return rc ? 1 : 0;

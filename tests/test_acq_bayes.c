@@ -8,7 +8,10 @@
  * - the replay catches a changed MAP, std, beam, laser code or status bit, and a localization
  *   with a lost record is skipped (not counted as mismatches);
  * - decode of a raw file (acq_bayes_decode_raw): a localization ends at its done record, before
- *   the next one's exposure 1 when the done record was lost, or at the end of the file.
+ *   the next one's exposure 1 when the done record was lost, or at the end of the file;
+ * - decode of a hexagon raw file (acq_hex_decode_raw): the stages found again (loc, stage,
+ *   centre, records, photons, gaps) with whole streams and with records lost inside a stage,
+ *   at a stage's start and across a stage boundary.
  * Random counts print their seed (ACQ_BAYES_SEED=S to repeat). */
 #include <check.h>
 #include <gsl/gsl_randist.h>
@@ -20,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "acq_bayes.h"
+#include "acq_hex.h"
+#include "bayes_float.h"
 #include "acq_config.h"
 #include "bayes.h"
 #include "bayes_regs.h"
@@ -350,18 +355,12 @@ END_TEST
 
 /* ---- decode of a raw file: where localizations end ---- */
 
-/* Decodes a raw file holding the bytes p[0..n) behind a header for c and r; returns the
- * localizations.csv rows (without the header) as "reason,records,replay" in rows[], their number. */
-static int decode_rows(const acq_config *c, const acq_regs *r, const uint8_t *p, size_t n, char rows[][64], int maxrows)
+/* Writes DIR/raw.mfx: a header of cfg, regs (both taken) and the clock, then p[0..n); opens it
+ * again as decode does (the stream after the header, the header in *h). */
+static FILE *raw_write_open(const char *dir, json_t *cfg, json_t *regs, const uint8_t *p, size_t n, char **h)
 {
-  char dir[] = "/tmp/test_acq_bayes_dec.XXXXXX", path[200], err[600], line[600];
-  ck_assert_ptr_nonnull(mkdtemp(dir));
-  json_t *hdr = json_object(), *cfg = json_object(), *regs = json_object(), *fw = json_object();
-  json_object_set_new(cfg, "mode", json_string("bayes"));
-  json_object_set_new(cfg, "bayes_eta_per_code", json_string("4.0690104e-4"));
-  json_object_set_new(cfg, "bayes_photons", json_string("400"));
-  json_object_set_new(cfg, "bayes_seed", json_string("1"));
-  json_object_set_new(regs, "bayes", acq_bayes_header(r));
+  char path[200], err[600];
+  json_t *hdr = json_object(), *fw = json_object();
   json_object_set_new(fw, "clk_hz", json_integer(MINFLUX_CLK_HZ));
   json_object_set_new(hdr, "config", cfg);
   json_object_set_new(hdr, "registers", regs);
@@ -374,9 +373,25 @@ static int decode_rows(const acq_config *c, const acq_regs *r, const uint8_t *p,
   ck_assert_msg(f != NULL, "%s", err);
   ck_assert_uint_eq(fwrite(p, 1, n, f), n);
   ck_assert_int_eq(fclose(f), 0);
-  char *h = NULL;
-  f = mfx_raw_open(path, &h, err, sizeof err);
+  f = mfx_raw_open(path, h, err, sizeof err);
   ck_assert_msg(f != NULL, "%s", err);
+  return f;
+}
+
+/* Decodes a raw file holding the bytes p[0..n) behind a header for c and r; returns the
+ * localizations.csv rows (without the header) as "reason,records,replay" in rows[], their number. */
+static int decode_rows(const acq_config *c, const acq_regs *r, const uint8_t *p, size_t n, char rows[][64], int maxrows)
+{
+  char dir[] = "/tmp/test_acq_bayes_dec.XXXXXX", path[200], err[600], line[600];
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  json_t *cfg = json_object(), *regs = json_object();
+  json_object_set_new(cfg, "mode", json_string("bayes"));
+  json_object_set_new(cfg, "bayes_eta_per_code", json_string("4.0690104e-4"));
+  json_object_set_new(cfg, "bayes_photons", json_string("400"));
+  json_object_set_new(cfg, "bayes_seed", json_string("1"));
+  json_object_set_new(regs, "bayes", acq_bayes_header(r));
+  char *h = NULL;
+  FILE *f = raw_write_open(dir, cfg, regs, p, n, &h);
   ck_assert_msg(acq_bayes_decode_raw(f, h, dir, NULL, err, sizeof err) == 0, "%s", err);
   fclose(f);
   free(h);
@@ -456,6 +471,171 @@ START_TEST(test_decode_boundaries)
 }
 END_TEST
 
+/* ---- hexagon decode ---- */
+
+typedef struct {
+  int loc, stage;
+  int16_t cx, cy;
+  size_t first, last;          /* record indices */
+  uint64_t photons;
+} hex_truth_stage;
+
+typedef struct {
+  mfx_cycle rec[6000];
+  size_t n;
+  hex_truth_stage st[16];
+  int nst;
+} hex_stream;
+
+/* Two localizations of three stages as acquire runs them: the host stops a stage one record
+ * after its photon limit, restarts the sequencer 10 record periods later, centred on the
+ * stage's estimate (acq_hex_stage_mle); Poisson counts of an emitter at (40, -25) nm. */
+static void hex_stream_make(const acq_config *c, const acq_regs *r, const mfx_decode_params *p, gsl_rng *g, hex_stream *hs)
+{
+  hs->n = 0;
+  hs->nst = 0;
+  uint32_t ts = 1000;
+  uint16_t seq = 0;
+  for (int loc = 0; loc < 2; loc++) {
+    double cx = c->centre_x_nm, cy = c->centre_y_nm;
+    for (int s = 0; s < 3; s++) {
+      acq_hex_stage st;
+      acq_hex_pattern(c, r, s, cx, cy, &st);
+      hex_truth_stage *t = &hs->st[hs->nst++];
+      t->loc = loc;
+      t->stage = s;
+      t->cx = st.cx;
+      t->cy = st.cy;
+      t->first = hs->n;
+      int extra = -1;
+      while (extra < 1) {
+        mfx_cycle *rc = &hs->rec[hs->n++];
+        ck_assert_uint_lt(hs->n, sizeof hs->rec / sizeof hs->rec[0]);
+        memset(rc, 0, sizeof *rc);
+        rc->seq = seq++;
+        rc->ts = ts;
+        ts += (uint32_t)p->period_cycles;
+        rc->cx = st.cx;
+        rc->cy = st.cy;
+        rc->k = ACQ_HEX_K;
+        for (int k = 0; k < ACQ_HEX_K; k++) {
+          const double g0 = c->eod_nm_per_lsb;
+          const unsigned n = gsl_ran_poisson(g, st.eta * bf_g(40 - st.bx[k] * g0, -25 - st.by[k] * g0, c->bayes_s_nm, c->bayes_b));
+          rc->counts[k][0] = (uint16_t)(n > 4095 ? 4095 : n);
+          st.n[k] += rc->counts[k][0];
+          st.m[k]++;
+          st.photons += rc->counts[k][0];
+        }
+        if (extra >= 0 || st.photons >= (uint64_t)c->hex_photons[s]) extra++;
+      }
+      t->last = hs->n - 1;
+      t->photons = st.photons;
+      acq_hex_stage_mle(c, &st);
+      cx = st.x_nm;
+      cy = st.y_nm;
+      ts += 10 * (uint32_t)p->period_cycles;
+    }
+  }
+}
+
+static void add_cfg(void *ctx, const char *k, const char *v) { json_object_set_new(ctx, k, json_string(v)); }
+
+/* Decodes the records of hs but those in drop[] (indices, ascending, -1 ends) from a raw file;
+ * the rows of hex_stages.csv into rows. Returns the number of rows. */
+static int hex_decode_rows(const acq_config *c, const acq_regs *r, const hex_stream *hs, const long *drop, char rows[][256], int maxrows)
+{
+  char dir[] = "/tmp/test_acq_hex_dec.XXXXXX", path[200], err[600], line[600];
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  json_t *cfg = json_object(), *regs = json_object();
+  acq_each(c, add_cfg, cfg);   /* every key, as acquire writes the header */
+  json_object_set_new(regs, "k", json_integer(r->core.k));
+  json_object_set_new(regs, "delay", json_integer(r->core.delay_cycles));
+  json_object_set_new(regs, "gate", json_integer(r->core.gate_cycles));
+  json_object_set_new(regs, "win", json_integer(r->core.win_cycles));
+  json_object_set_new(regs, "agg", json_integer(1));
+  static uint8_t bytes[sizeof hs->rec / sizeof hs->rec[0] * MFX_FRAME_MAX];
+  size_t nb = 0;
+  for (size_t i = 0, d = 0; i < hs->n; i++) {
+    if (drop[d] >= 0 && (size_t)drop[d] == i) { d++; continue; }
+    uint8_t pl[255];
+    const size_t len = mfx_cycle_encode(&hs->rec[i], pl);
+    nb += mfx_frame_encode(bytes + nb, MINFLUX_PROTO_T_CYCLE, pl, (uint8_t)len);
+  }
+  char *h = NULL;
+  FILE *f = raw_write_open(dir, cfg, regs, bytes, nb, &h);
+  ck_assert_msg(acq_hex_decode_raw(f, h, dir, NULL, err, sizeof err) == 0, "%s", err);
+  fclose(f);
+  free(h);
+  snprintf(path, sizeof path, "%s/hex_stages.csv", dir);
+  f = fopen(path, "r");
+  ck_assert_ptr_nonnull(f);
+  int nr = -1;
+  while (fgets(line, sizeof line, f)) {
+    if (nr >= 0 && nr < maxrows) snprintf(rows[nr], 256, "%.255s", line);
+    nr++;
+  }
+  fclose(f);
+  static const char *const files[] = { "raw.mfx", "cycles.csv", "tracks.csv", "hex_stages.csv", "localizations.csv" };
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+    unlink(path);
+  }
+  rmdir(dir);
+  return nr;
+}
+
+/* Row i of hex_stages.csv against stage t of the stream: loc, stage, centre, records, gaps. */
+static void hex_row_check(const char *row, const hex_truth_stage *t, double g, size_t records, unsigned gaps, const char *what)
+{
+  int loc, stage, reached;
+  double L, cx, cy;
+  unsigned long long nrec, photons, ngaps;
+  ck_assert_msg(sscanf(row, "%d,%d,%lf,%lf,%lf,%*u,%*f,%*f,%*f,%llu,%llu,%llu,%*f,%*f,%d", &loc, &stage, &L, &cx, &cy, &nrec,
+                       &photons, &ngaps, &reached) == 9, "%s: row '%s'", what, row);
+  ck_assert_msg(loc == t->loc && stage == t->stage, "%s: row '%s' is not loc %d stage %d", what, row, t->loc, t->stage);
+  ck_assert_msg(fabs(cx - t->cx * g) < 0.06 && fabs(cy - t->cy * g) < 0.06, "%s: row '%s': centre not (%.1f, %.1f)", what, row,
+                t->cx * g, t->cy * g);
+  ck_assert_msg(nrec == records && ngaps == gaps, "%s: row '%s': want %zu records, %u gaps", what, row, records, gaps);
+}
+
+START_TEST(test_hex_decode)
+{
+  static acq_config c;
+  static acq_regs r;
+  static hex_stream hs;
+  char err[1200], rows[16][256];
+  acq_defaults(&c);
+  ck_assert_int_eq(set(&c, "mode", "hex", err, sizeof err), 0);
+  ck_assert_int_eq(set(&c, "bayes_eta_per_code", "4.0690104e-4", err, sizeof err), 0);
+  ck_assert_int_eq(acq_to_regs(&c, 1.0, &r, err, sizeof err), 0);
+  ck_assert_uint_eq(r.core.k, ACQ_HEX_K);
+  const mfx_decode_params p = { .period_cycles = (uint64_t)r.core.k * (r.core.delay_cycles + r.core.gate_cycles) + r.core.win_cycles + 1 };
+  gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(g, g_seed + 2);
+  hex_stream_make(&c, &r, &p, g, &hs);
+  gsl_rng_free(g);
+  ck_assert_int_eq(hs.nst, 6);
+  const double gain = c.eod_nm_per_lsb;
+  /* whole: every stage where it ran */
+  const long none[] = { -1 };
+  ck_assert_int_eq(hex_decode_rows(&c, &r, &hs, none, rows, 16), 6);
+  for (int i = 0; i < 6; i++) {
+    hex_row_check(rows[i], &hs.st[i], gain, hs.st[i].last - hs.st[i].first + 1, 0, "whole");
+    ck_assert_msg(strstr(rows[i], ",1,") != NULL, "whole: stage %d not reached: %s", i, rows[i]);
+  }
+  /* a record lost inside loc 0 stage 1, the first record of loc 0 stage 2, the last of loc 1
+   * stage 0 together with the first of loc 1 stage 1: the same six stages, the losses counted
+   * in the stage that follows them */
+  const hex_truth_stage *S = hs.st;
+  const long drop[] = { (long)(S[1].first + S[1].last) / 2, (long)S[2].first, (long)S[3].last, (long)S[4].first, -1 };
+  ck_assert_int_eq(hex_decode_rows(&c, &r, &hs, drop, rows, 16), 6);
+  const size_t want_rec[6] = { S[0].last - S[0].first + 1, S[1].last - S[1].first, S[2].last - S[2].first,
+                               S[3].last - S[3].first, S[4].last - S[4].first, S[5].last - S[5].first + 1 };
+  const unsigned want_gaps[6] = { 0, 1, 1, 0, 2, 0 };
+  for (int i = 0; i < 6; i++) hex_row_check(rows[i], &hs.st[i], gain, want_rec[i], want_gaps[i], "records lost");
+}
+END_TEST
+
 int main(void)
 {
   const char *env = getenv("ACQ_BAYES_SEED");
@@ -468,6 +648,7 @@ int main(void)
   tcase_add_test(t, test_keys);
   tcase_add_test(t, test_records_replay);
   tcase_add_test(t, test_decode_boundaries);
+  tcase_add_test(t, test_hex_decode);
   suite_add_tcase(s, t);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -7,7 +7,7 @@
 # summary's, photons = the sum of the per-position counts), stage limits reached, the
 # pattern centres (stage 0 at the prior centre, then the previous estimate), the laser code
 # for mu photons per exposure, the localizations against truth.csv, `minflux decode`
-# reproduces cycles.csv (n4..n6 columns), the refusals (exit 2, the key named), and the same
+# reproduces cycles.csv (n4..n6 columns), hex_stages.csv and localizations.csv, the refusals (exit 2, the key named), and the same
 # mode on the board image's firmware (vboard_image: no controller, no Bayesian block).
 # Usage: tests/test_acquire_hex.sh [minflux] [vboard_image]   (rerun a seed with SEED=S)
 set -u
@@ -71,6 +71,8 @@ if "$MF" acquire --board "$B" --mode hex --duration 0.6 --out "$D" >"$tmp/out" 2
   check "cycles.csv has the n4..n6 columns" [ "$(head -1 "$D/cycles.csv")" = "seq,t_s,n0,n1,n2,n3,cx_nm,cy_nm,ex_nm,ey_nm,valid,state,n4,n5,n6" ]
   if "$MF" decode "$D/raw.mfx" --out "$tmp/dec" >/dev/null 2>"$tmp/dec.err"; then
     check "decode reproduces cycles.csv" cmp -s "$D/cycles.csv" "$tmp/dec/cycles.csv"
+    check "decode reproduces hex_stages.csv" cmp -s "$D/hex_stages.csv" "$tmp/dec/hex_stages.csv"
+    check "decode reproduces localizations.csv (with the truth beside the raw file)" cmp -s "$D/localizations.csv" "$tmp/dec/localizations.csv"
   else
     fail "decode: $(cat "$tmp/dec.err")"
   fi
