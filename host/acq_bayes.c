@@ -109,12 +109,14 @@ int acq_bayes_write_regs(mfx_link *l, const bayes_regs_t *g)
 
 int acq_bayes_configure(mfx_link *l, const acq_config *c, const acq_regs *r, char *err, size_t errlen)
 {
-  if (!acq_is_bayes(c)) return mfx_reg_write(l, MINFLUX_REG_BAYES_MODE, 0) ? -1 : 0;
+  /* bayes_host = on: the host places every exposure, the block (if any) stays off */
+  if (!acq_is_bayes(c) || c->bayes_host) return mfx_reg_write(l, MINFLUX_REG_BAYES_MODE, 0) ? -1 : 0;
   uint32_t v;
   if (mfx_reg_write(l, MINFLUX_REG_BAYES_MODE, 1) || mfx_reg_read(l, MINFLUX_REG_BAYES_MODE, &v)) return -1;
   if (!(v & 1)) {
     snprintf(err, errlen, "this firmware has no Bayesian block (BAYES_MODE reads %u after writing 1): the board image leaves "
-             "it out (it does not fit the UP5K, README Status); run --mode bayes with --board sim", v);
+             "it out (it does not fit the UP5K, README Status); run --mode bayes with bayes_host=on (the host runs the model), "
+             "or with --board sim", v);
     return 1;
   }
   return acq_bayes_write_regs(l, &r->bayes);
@@ -129,7 +131,7 @@ json_t *acq_bayes_header(const acq_regs *r)
   for (int i = 0; i < 11; i++) json_object_set_new(j, nm[i], json_integer(w[i]));
   for (int t = 0; t < MINFLUX_BY_D_N; t++) json_array_append_new(dt, json_integer(r->bayes.dtab[t]));
   json_object_set_new(j, "BAYES_DTAB", dt);
-  json_object_set_new(j, "BAYES_MODE", json_integer(1));
+  json_object_set_new(j, "BAYES_MODE", json_integer(r->core.ncycles == 1 ? 0 : 1));   /* bayes_host: the block off */
   json_object_set_new(j, "eta_per_code", json_real(bayes_eta_per_code_of(&r->bayes)));
   return j;
 }
@@ -170,6 +172,24 @@ void acq_bayes_decode(const mfx_cycle *c, acq_bayes_rec *r)
   const uint32_t w3 = (uint32_t)c->counts[3][0] << 12 | c->counts[3][1];
   r->lev = (uint8_t)(w3 >> 20);
   r->exp16 = (uint16_t)w3;
+}
+
+void acq_bayes_encode(const bayes_out_t *before, const bayes_out_t *after, unsigned ch0, unsigned ch1, mfx_cycle *c)
+{
+  c->cx = before->beam_x;
+  c->cy = before->beam_y;
+  c->ex = (int16_t)before->amp;
+  c->ey = after->lsig;
+  c->flags = (uint8_t)((c->flags & MFX_FLAG_SATURATED) | MFX_FLAG_EST_VALID | MFX_FLAG_BAYES | (after->status & 0xE) << MFX_FLAG_STATE_SHIFT);
+  c->k = 4;
+  const uint32_t w[4] = { 0, (uint32_t)after->map_x & 0xFFFFFF, (uint32_t)after->map_y & 0xFFFFFF,
+                          (uint32_t)after->lev << 20 | (after->exposures & 0xFFFF) };
+  c->counts[0][0] = (uint16_t)ch0;
+  c->counts[0][1] = (uint16_t)ch1;
+  for (int k = 1; k < 4; k++) {
+    c->counts[k][0] = (uint16_t)(w[k] >> 12);
+    c->counts[k][1] = (uint16_t)(w[k] & 0xFFF);
+  }
 }
 
 void acq_bayes_on_cycle(void *ctx, const mfx_cycle *c)
@@ -464,6 +484,132 @@ int acq_bayes_loop(acq_bayes *b, mfx_link *l, const acq_bayes_io *io)
       return 1;
     }
     if (stop_sent) return 0;
+  }
+}
+
+/* ---- bayes_host = on: the model on the host, one firmware exposure per start ---- */
+
+int acq_bayes_host_init(acq_bayes_host *h, acq_bayes *b)
+{
+  memset(h, 0, sizeof *h);
+  h->b = b;
+  h->m = malloc(sizeof(bayes_state_t));
+  return h->m ? 0 : -1;
+}
+
+void acq_bayes_host_free(acq_bayes_host *h)
+{
+  free(h->m);
+  h->m = NULL;
+}
+
+/* Localization b->nloc starts: its seed, the prior and the first placement. */
+static void bh_begin(acq_bayes_host *h)
+{
+  h->rg = h->b->regs->bayes;
+  h->rg.seed = acq_bayes_loc_seed(h->b->cfg, (unsigned)h->b->nloc);
+  bayes_start(h->m, &h->rg, &h->o);
+  acq_bayes_begin(h->b);
+  h->running = 1;
+  h->waiting = 0;
+}
+
+/* It ends with the model's state as the block's registers would hold it. -1: out of memory. */
+static int bh_end(acq_bayes_host *h)
+{
+  const bayes_out_t *o = &h->o;
+  h->running = 0;
+  return acq_bayes_end(h->b, h->rg.seed, o->status & 0xEu, (uint32_t)o->map_x & 0xFFFFFFu, (uint32_t)o->map_y & 0xFFFFFFu,
+                       (uint32_t)o->lev << 16 | (uint16_t)o->lsig);
+}
+
+void acq_bayes_host_on_cycle(void *ctx, const mfx_cycle *c)
+{
+  acq_bayes_host *h = ctx;
+  if (!h->running || h->o.done || c->k != 1 || (c->flags & MFX_FLAG_BAYES)) {   /* not an exposure the model placed */
+    acq_bayes_on_cycle(h->b, c);
+    return;
+  }
+  if (c->cx != h->o.beam_x || c->cy != h->o.beam_y) h->moved++;   /* the DAC clamped it (a window narrowed since) */
+  const bayes_out_t before = h->o;
+  bayes_count(h->m, &h->rg, (unsigned)c->counts[0][0] + c->counts[0][1], &h->o);
+  mfx_cycle s = *c;
+  acq_bayes_encode(&before, &h->o, c->counts[0][0], c->counts[0][1], &s);
+  acq_bayes_on_cycle(h->b, &s);
+  h->waiting = 0;
+}
+
+/* Polls until the started exposure's record is in (0), the firmware is idle without it (2:
+ * lost on the link), an emergency stop (1) or the link failed (3, printed). */
+static int bh_wait(acq_bayes_host *h, mfx_link *l, const acq_bayes_io *io, int *wdog)
+{
+  double t_start = mono_s(), last_poll = t_start;
+  while (h->waiting) {
+    const long n = mfx_link_poll(l, 2);
+    if (n < 0) { fprintf(stderr, "\nminflux acquire: link lost: %s\n", l->err); return 3; }
+    const double tn = mono_s();
+    if (!h->waiting) break;
+    if (tn - last_poll < 0.05) continue;
+    last_poll = tn;
+    uint32_t s;
+    if (mfx_reg_read(l, MINFLUX_REG_STATUS, &s)) { fprintf(stderr, "\nminflux acquire: %s\n", l->err); return 3; }
+    if (s & 0x10) { fprintf(stderr, "\nminflux acquire: EMERGENCY STOP input active: the firmware aborted the run\n"); return 1; }
+    if ((s & 0x40) && !*io->wdog_tripped) {
+      *io->wdog_tripped = 1;
+      *wdog = 1;
+      fprintf(stderr, "\nminflux acquire: the firmware's host watchdog tripped (no command for %.0f ms): run aborted, laser off, "
+              "beam centred\n", io->watchdog_ms);
+    }
+    if (!(s & 1) && h->waiting) {   /* idle: the record may still be on the way */
+      const double q = mono_s();
+      while (h->waiting && mono_s() - q < 0.1)
+        if (mfx_link_poll(l, 10) < 0) { fprintf(stderr, "\nminflux acquire: link lost: %s\n", l->err); return 3; }
+      if (h->waiting) return 2;
+    }
+    if (tn - t_start > 5.0) { fprintf(stderr, "\nminflux acquire: no record of the exposure for 5 s\n"); return 3; }
+  }
+  return 0;
+}
+
+int acq_bayes_host_loop(acq_bayes_host *h, mfx_link *l, const acq_bayes_io *io)
+{
+  acq_bayes *b = h->b;
+  double last_status = io->t0, last_flush = io->t0;
+  for (;;) {
+    if (*io->interrupted || (b->nloc > 0 && fw_elapsed(b) >= io->duration_s) || *io->wdog_tripped) return 0;
+    bh_begin(h);
+    const int i = (int)b->nloc;
+    int rc = 0, wdog = 0;
+    while (!h->o.done && !*io->interrupted && !(b->records && fw_elapsed(b) >= io->duration_s)) {
+      /* the exposure: beam and laser code of the model, one cycle (NCYCLES = 1) */
+      h->waiting = 1;
+      if (mfx_reg_write(l, MINFLUX_REG_CENTRE_X, (uint16_t)h->o.beam_x) || mfx_reg_write(l, MINFLUX_REG_CENTRE_Y, (uint16_t)h->o.beam_y) ||
+          mfx_reg_write(l, MINFLUX_REG_LASER_AMP, h->o.amp) || mfx_reg_write(l, MINFLUX_REG_CTRL, 1)) {
+        fprintf(stderr, "\nminflux acquire: localization %d: %s\n", i, l->err);
+        rc = 3;
+        break;
+      }
+      rc = bh_wait(h, l, io, &wdog);
+      if (rc || wdog) break;
+      const double tn = mono_s();
+      if (tn - last_flush > 0.5) {
+        fflush(io->raw);
+        fflush(b->exp_csv);
+        last_flush = tn;
+      }
+      if (io->tty && tn - last_status > 0.25) {
+        fprintf(stderr, "\r  %6.2f s firmware / %6.1f s wall  %7" PRIu64 " records  localization %d  lost %" PRIu64 "   ",
+                fw_elapsed(b), tn - io->t0, b->records, i, b->gaps);
+        last_status = tn;
+      }
+    }
+    if (rc == 2) {
+      fprintf(stderr, "\nminflux acquire: localization %d: the record of exposure %u was lost on the link; the localization "
+              "ends there (stopped)\n", i, h->o.exposures + 1);
+      rc = 0;
+    }
+    if (bh_end(h)) { fprintf(stderr, "\nminflux acquire: out of memory\n"); return 1; }
+    if (rc) return rc;
   }
 }
 
@@ -779,6 +925,37 @@ static void dec_frame(void *ctx, const mfx_frame *f)
   if (x->b->active && x->b->cur_done) dec_end(x);
 }
 
+/* bayes_host = on: the file holds the firmware's plain K = 1 records; the model runs again on
+ * their counts as acquire ran it. A localization ends after its done record; records lost on
+ * the link ended the running one (the first lost) and one empty localization each (the rest),
+ * as acquire ends a localization whose record does not come. */
+typedef struct {
+  acq_bayes_host *h;
+  int             failed;
+} dech_ctx;
+
+static void dech_frame(void *ctx, const mfx_frame *f)
+{
+  dech_ctx *x = ctx;
+  acq_bayes_host *h = x->h;
+  acq_bayes *b = h->b;
+  mfx_cycle c;
+  if (f->type != MINFLUX_PROTO_T_CYCLE || mfx_cycle_parse(f, &c) || x->failed) return;
+  if (c.k == 1 && !(c.flags & MFX_FLAG_BAYES)) {
+    unsigned lost = b->started ? (uint16_t)(c.seq - b->prev_seq - 1u) : 0;
+    if (h->running && (h->o.done || lost)) {
+      if (!h->o.done) lost--;
+      if (bh_end(h)) x->failed = 1;
+    }
+    for (; lost && !x->failed; lost--) {
+      bh_begin(h);
+      if (bh_end(h)) x->failed = 1;
+    }
+    if (!h->running) bh_begin(h);
+  }
+  acq_bayes_host_on_cycle(h, &c);
+}
+
 json_t *acq_header_config(const char *hdr_json, acq_config *c, acq_regs *r, double *clk_hz, char *err, size_t errlen)
 {
   char e[1200];
@@ -868,12 +1045,27 @@ int acq_bayes_decode_raw(FILE *f, const char *hdr_json, const char *dir, const c
   acq_bayes b;
   if (acq_bayes_open(&b, &c, &r, clk, dir, err, errlen)) goto out;
   dec_ctx x = { &b, &c, 0 };
+  acq_bayes_host bh;
+  dech_ctx xh = { &bh, 0 };
+  if (c.bayes_host && acq_bayes_host_init(&bh, &b)) {
+    snprintf(err, errlen, "out of memory");
+    acq_bayes_free(&b);
+    goto out;
+  }
   mfx_decoder d;
   mfx_dec_init(&d);
   uint8_t buf[65536];
   size_t n;
-  while ((n = fread(buf, 1, sizeof buf, f)) > 0) mfx_dec_feed(&d, buf, n, dec_frame, &x);
-  dec_end(&x);
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) mfx_dec_feed(&d, buf, n, c.bayes_host ? dech_frame : dec_frame, c.bayes_host ? (void *)&xh : (void *)&x);
+  if (c.bayes_host) {
+    if (bh.running && bh_end(&bh)) xh.failed = 1;
+    x.failed |= xh.failed;
+    if (bh.moved)
+      fprintf(stderr, "minflux decode: warning: %" PRIu64 " exposures ran at another centre than the model placed\n", bh.moved);
+    acq_bayes_host_free(&bh);
+  } else {
+    dec_end(&x);
+  }
   const int rd_err = ferror(f);
   json_t *sum = json_object();
   if (acq_bayes_finish(&b, dir, truth_csv, sum, err, errlen)) {

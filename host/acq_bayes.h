@@ -111,6 +111,37 @@ int  acq_bayes_end(acq_bayes *b, uint32_t seed, uint32_t st, uint32_t mx, uint32
  * does not run Bayesian localizations, message printed) or 3 (the link failed, printed). */
 int  acq_bayes_loop(acq_bayes *b, mfx_link *l, const acq_bayes_io *io);
 
+/* bayes_host = on (README "Bayesian acquisition"): the host runs the bit-exact model
+ * hls-c/bayes.c in place of the firmware's block, for a firmware without it (the board
+ * image). The firmware runs one exposure per CTRL start (K = 1, NCYCLES = 1) at CENTRE_X/Y
+ * with LASER_AMP, the model's beam and laser code; the count of each plain K = 1 record
+ * updates the model, whose outputs make the Bayesian exposure record the block would have
+ * sent (same seq and timestamp), passed to acq_bayes_on_cycle: the tables, the replay and
+ * the results are those of the block. A record lost on the link ends its localization
+ * (stopped: the model cannot go on without the count); the next one starts with the next
+ * seed. */
+typedef struct {
+  acq_bayes   *b;
+  bayes_regs_t rg;           /* the running localization's registers (its seed) */
+  void        *m;            /* bayes_state_t */
+  bayes_out_t  o;            /* the model's last output: the next beam and code, or done */
+  int          running, waiting;
+  uint64_t     moved;        /* records at another centre than placed (the DAC clamped it) */
+} acq_bayes_host;
+
+int  acq_bayes_host_init(acq_bayes_host *h, acq_bayes *b);   /* -1: out of memory */
+void acq_bayes_host_free(acq_bayes_host *h);
+/* The link's record callback (ctx: the acq_bayes_host). */
+void acq_bayes_host_on_cycle(void *ctx, const mfx_cycle *c);
+/* Runs localizations until the duration is used, Ctrl-C, or an error: 0, 1 (emergency stop)
+ * or 3 (the link failed); messages printed. */
+int  acq_bayes_host_loop(acq_bayes_host *h, mfx_link *l, const acq_bayes_io *io);
+
+/* The Bayesian exposure record the block sends (docs/protocol.md) for the exposure placed by
+ * before and updated to after, with the channel counts ch0, ch1: the fields of c but seq, ts
+ * and the saturation flag. (acq_bayes_decode reads it back.) */
+void acq_bayes_encode(const bayes_out_t *before, const bayes_out_t *after, unsigned ch0, unsigned ch1, mfx_cycle *c);
+
 /* The stream counters in the shape the acquisition summary uses. */
 void acq_bayes_tab(const acq_bayes *b, mfx_tables *t);
 /* The shared pieces (also tests/test_bayes_vboard.c): the fields of one Bayesian exposure

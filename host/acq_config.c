@@ -88,6 +88,9 @@ static const struct key keys[] = {
                               "(required; the virtual board's scenario gives it)"),
   I(bayes_amp_max, 1, 65535, "bayes: largest laser code"),
   I(bayes_seed, 0, 2147483647, "bayes: placement seed (localization i: BAYES_SEED = a 32-bit mix of seed + i)"),
+  O(bayes_host, "bayes: off = the firmware's Bayesian block localizes; on = the host runs the same fixed-point model "
+                "(hls-c/bayes.c) and the firmware one exposure per start, for a firmware without the block (the board image; "
+                "one USB round trip per exposure)"),
   { "bayes_dtable", KP, 0, 0, offsetof(acq_config, bayes_dtable), "bayes: D(sigma) CSV of `minflux bayes dtable` for these "
                                                                   "bayes_mu, bayes_b, bayes_s_nm (empty: computed at the start, ~10 s, "
                                                                   "and saved as DIR/dtable.csv)" },
@@ -378,9 +381,9 @@ static int bayes_to_regs(const acq_config *c, acq_regs *r, char *err, size_t err
   cc->k = 1;
   exposure_timing(c, cc);
   const double g = c->eod_nm_per_lsb;
-  cc->laser_amp = 0;            /* the block sets the laser code of every exposure */
+  cc->laser_amp = 0;            /* the block (or, bayes_host = on, the host) sets the laser code of every exposure */
   cc->agg = 1;
-  cc->ncycles = 0;
+  cc->ncycles = c->bayes_host ? 1 : 0;   /* bayes_host: one exposure per CTRL start */
   /* the period without the block's update (~2300 clocks, not known to the host) */
   r->cycle_hz_actual = clk / (double)core_config_period_cycles(cc);
   char e[512];

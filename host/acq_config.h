@@ -53,6 +53,7 @@ typedef struct acq_config {
   double bayes_eta_per_code;       /* laser calibration (required) */
   int    bayes_amp_max;            /* largest laser code */
   int    bayes_seed;               /* placement seed of localization 0 (localization i: seed + i) */
+  int    bayes_host;               /* 1: the host runs the model, the firmware one exposure per start (no block needed) */
   char   bayes_dtable[256];        /* D(sigma) table from `minflux bayes dtable` ("": computed) */
   double bayes_gate_us;            /* detection gate (exposure) */
   /* iterative hexagon mode (mode = hex, issue #6 item 3; host/acq_hex.c): the same physical

@@ -27,7 +27,7 @@ static void on_sigint(int sig) { (void)sig; g_interrupted = 1; }
 static void acq_usage(FILE *f)
 {
   fprintf(f,
-    "usage: minflux acquire --mode track|image|bayes --duration T --out DIR [--board B] [--config F.ini] [key=value ...]\n"
+    "usage: minflux acquire --mode track|image|bayes|hex --duration T --out DIR [--board B] [--config F.ini] [key=value ...]\n"
     "Runs the firmware for T seconds (rounded to whole multiplex cycles) and writes\n"
     "  DIR/raw.mfx      header (JSON line) + every byte from the link, append-only\n"
     "  DIR/cycles.csv   seq,t_s,n0,n1,n2,n3,cx_nm,cy_nm,ex_nm,ey_nm,valid,state (k > 4: then n4..n(k-1))\n"
@@ -42,7 +42,10 @@ static void acq_usage(FILE *f)
     "                DIR/localizations.csv   loc,t_s,x_nm,y_nm,std_nm,photons,exposures,reason,... (+ truth, error with sim)\n"
     "                DIR/bayes_convergence.png, DIR/bayes_localizations.png (std against photons; the results)\n"
     "                DIR/dtable.csv (the D(sigma) table used), summary.json model_mismatches: every record replayed\n"
-    "                through the bit-exact C model hls-c/bayes.c (README \"Bayesian acquisition\")\n"
+    "                through the bit-exact C model hls-c/bayes.c (README \"Bayesian acquisition\"); with\n"
+    "                bayes_host=on the host runs that model, the firmware one exposure per start (no block needed)\n"
+    "  --mode hex:   iterative hexagon localizations (stages of hex_stage*_L_nm / _photons, the host re-centring):\n"
+    "                DIR/hex_stages.csv, DIR/localizations.csv besides cycles.csv (README \"Hexagon acquisition\")\n"
     "--board ftdi[:SERIAL]|sim[:SCENARIO.ini]  (default sim)\n"
     "Keys, lowest precedence first: the defaults below, the [acquire] section of the board's\n"
     "SCENARIO.ini, --config F.ini, key=value arguments (README \"Acquisition keys\"):\n");
@@ -315,10 +318,13 @@ int cmd_acquire(int argc, char **argv)
   mfx_decode_params dp = { clk, cfg.eod_nm_per_lsb, regs.core.agg, core_config_period_cycles(&regs.core), regs.core.k };
   acq_bayes bs;
   memset(&bs, 0, sizeof bs);
+  acq_bayes_host bh;
+  memset(&bh, 0, sizeof bh);
   acq_hex hx;
   acq_hex_init(&hx, &cfg, &regs, clk, &st.tab);
   if (!st.raw || (bayes ? acq_bayes_open(&bs, &cfg, &regs, clk, out, err, sizeof err)
-                        : mfx_tables_open(&st.tab, out, &dp, err, sizeof err))) {
+                        : mfx_tables_open(&st.tab, out, &dp, err, sizeof err)) ||
+      (bayes && cfg.bayes_host && acq_bayes_host_init(&bh, &bs) && snprintf(err, sizeof err, "out of memory"))) {
     fprintf(stderr, "minflux acquire: %s\n", err);
     if (st.raw) fclose(st.raw);
     t->close(t);
@@ -334,12 +340,12 @@ int cmd_acquire(int argc, char **argv)
   mfx_dec_init(&l.dec);
   l.on_raw = on_raw;
   l.raw_ctx = &st;
-  l.on_cycle = bayes ? acq_bayes_on_cycle : hex ? acq_hex_on_cycle : on_cycle;
-  l.cycle_ctx = bayes ? (void *)&bs : hex ? (void *)&hx : (void *)&st;
+  l.on_cycle = bayes ? (cfg.bayes_host ? acq_bayes_host_on_cycle : acq_bayes_on_cycle) : hex ? acq_hex_on_cycle : on_cycle;
+  l.cycle_ctx = bayes ? (cfg.bayes_host ? (void *)&bh : (void *)&bs) : hex ? (void *)&hx : (void *)&st;
   const uint64_t want = regs.core.ncycles, agg = regs.core.agg, want_rec = want / agg;
   if (bayes)
-    fprintf(stderr, "minflux acquire: Bayesian localizations for %.3f s of firmware time (bayes_seed %d) on %s -> %s\n",
-            duration, cfg.bayes_seed, board, out);
+    fprintf(stderr, "minflux acquire: Bayesian localizations for %.3f s of firmware time (bayes_seed %d%s) on %s -> %s\n",
+            duration, cfg.bayes_seed, cfg.bayes_host ? "; the host runs the model, one exposure per start" : "", board, out);
   else if (hex)
     fprintf(stderr, "minflux acquire: hexagon localizations (L = %g/%g/%g nm, %d/%d/%d photons) for %.3f s of firmware time on %s -> %s\n",
             cfg.hex_L_nm[0], cfg.hex_L_nm[1], cfg.hex_L_nm[2], cfg.hex_photons[0], cfg.hex_photons[1], cfg.hex_photons[2],
@@ -362,7 +368,7 @@ int cmd_acquire(int argc, char **argv)
   else if (!bayes && !hex && mfx_reg_write(&l, MINFLUX_REG_CTRL, 1)) { fprintf(stderr, "minflux acquire: start: %s\n", l.err); rc = 1; running = 0; }
   if (bayes && running) {   /* one localization after the other (host/acq_bayes.c) */
     const acq_bayes_io io = { &g_interrupted, duration, tty, t0, cfg.watchdog_ms, &wdog_tripped, st.raw };
-    rc = acq_bayes_loop(&bs, &l, &io);
+    rc = cfg.bayes_host ? acq_bayes_host_loop(&bh, &l, &io) : acq_bayes_loop(&bs, &l, &io);
     running = 0;
   }
   if (hex && running) {   /* the stages one after the other (host/acq_hex.c) */
@@ -426,7 +432,7 @@ int cmd_acquire(int argc, char **argv)
   /* a firmware reset during the run (power glitch, reconfiguration) clears the registers:
    * NCYCLES no longer holds what was written, and the counters above are meaningless */
   uint32_t ncy = 0, bym = 1;
-  const int fw_reset = rc == 0 && (bayes ? !mfx_reg_read(&l, MINFLUX_REG_BAYES_MODE, &bym) && !(bym & 1)   /* reset: 0 */
+  const int fw_reset = rc == 0 && (bayes && !cfg.bayes_host ? !mfx_reg_read(&l, MINFLUX_REG_BAYES_MODE, &bym) && !(bym & 1)   /* reset: 0 */
                                          : !mfx_reg_read(&l, MINFLUX_REG_NCYCLES, &ncy) && ncy != regs.core.ncycles);
   if (fw_reset) rc = 5;
   /* back to the multiplex pattern for whatever runs next */
@@ -524,6 +530,12 @@ int cmd_acquire(int argc, char **argv)
     fprintf(stderr, "minflux acquire: %s\n", err);
     rc = rc ? rc : 1;
   }
+  if (bayes && cfg.bayes_host) {   /* the model ran here: where the DAC did not put the beam it placed */
+    json_object_set_new(sum, "bayes_host_clamped", json_integer((json_int_t)bh.moved));
+    if (bh.moved)
+      fprintf(stderr, "minflux acquire: warning: %" PRIu64 " exposures ran at another centre than the model placed (the safe "
+              "window was narrowed during the run); the model assumed its own placement\n", bh.moved);
+  }
   if (hex && acq_hex_finish(&hx, out, is_sim ? truth_path : NULL, sum, err, sizeof err)) {
     fprintf(stderr, "minflux acquire: %s\n", err);
     rc = rc ? rc : 1;
@@ -565,7 +577,7 @@ int cmd_acquire(int argc, char **argv)
     fprintf(stderr, "minflux acquire: %" PRId64 " records lost on the link (%" PRIu64 " CRC errors, %" PRIu64 " bytes skipped); "
             "every loss is a gap in %s (exit 4)\n", lost_link, (uint64_t)l.dec.crc_errors, (uint64_t)l.dec.skipped_bytes,
             bayes ? "bayes_exposures.csv (seq)" : "cycles.csv");
-  if (rc == 5 && bayes)
+  if (rc == 5 && bayes && !cfg.bayes_host)
     fprintf(stderr, "minflux acquire: the firmware was reset during the run (BAYES_MODE reads %u, 1 written): %" PRIu64
             " records kept, the run ended there (exit 5)\n", bym, tab.records);
   else if (rc == 5)
@@ -576,5 +588,6 @@ int cmd_acquire(int argc, char **argv)
             tab.records, tab.gaps, agg, done);
   acq_bayes_free(&bs);
   acq_hex_free(&hx);
+  acq_bayes_host_free(&bh);
   return rc;
 }
