@@ -582,9 +582,11 @@ int acq_bayes_host_loop(acq_bayes_host *h, mfx_link *l, const acq_bayes_io *io)
     int rc = 0, wdog = 0;
     while (!h->o.done && !*io->interrupted && !(b->records && fw_elapsed(b) >= io->duration_s)) {
       /* the exposure: beam and laser code of the model, one cycle (NCYCLES = 1) */
+      static const uint8_t ra[3] = { MINFLUX_REG_CENTRE_X, MINFLUX_REG_CENTRE_Y, MINFLUX_REG_LASER_AMP };
+      const uint32_t rv[3] = { (uint16_t)h->o.beam_x, (uint16_t)h->o.beam_y, h->o.amp };
       h->waiting = 1;
-      if (mfx_reg_write(l, MINFLUX_REG_CENTRE_X, (uint16_t)h->o.beam_x) || mfx_reg_write(l, MINFLUX_REG_CENTRE_Y, (uint16_t)h->o.beam_y) ||
-          mfx_reg_write(l, MINFLUX_REG_LASER_AMP, h->o.amp) || mfx_reg_write(l, MINFLUX_REG_CTRL, 1)) {
+      /* the three settings in one round trip, then the start (not repeatable: on its own) */
+      if (mfx_reg_write_n(l, 3, ra, rv) || mfx_reg_write(l, MINFLUX_REG_CTRL, 1)) {
         fprintf(stderr, "\nminflux acquire: localization %d: %s\n", i, l->err);
         rc = 3;
         break;

@@ -21,6 +21,12 @@ static void on_frame(void *ctx, const mfx_frame *f)
     mfx_cycle c;
     if (mfx_cycle_parse(f, &c)) { l->malformed_records++; return; }
     if (l->on_cycle) l->on_cycle(l->cycle_ctx, &c);
+  } else if (f->type == MINFLUX_PROTO_T_WRITE_R && l->batch_n && f->len >= 1) {
+    for (size_t i = 0; i < l->batch_n; i++)
+      if (!(l->batch_got >> i & 1u) && f->payload[0] == l->batch_addr[i]) {
+        l->batch_got |= 1u << i;
+        break;
+      }
   } else if (f->type & 0x80) {
     l->resp = *f;
     l->have_resp = 1;
@@ -130,4 +136,39 @@ int mfx_link_set_rate(mfx_link *l, unsigned baud)
     return -1;
   }
   return 0;
+}
+
+int mfx_reg_write_n(mfx_link *l, size_t n, const uint8_t *addr, const uint32_t *val)
+{
+  if (n > 8) {
+    snprintf(l->err, sizeof l->err, "mfx_reg_write_n: %zu writes (at most 8)", n);
+    return -1;
+  }
+  uint8_t fr[8 * MFX_FRAME_MAX];
+  size_t m = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint8_t pl[5] = { addr[i] };
+    mfx_put32(pl + 1, val[i]);
+    m += mfx_frame_encode(fr + m, MINFLUX_PROTO_T_WRITE, pl, 5);
+  }
+  const unsigned all = (1u << n) - 1u;
+  l->batch_n = n;
+  l->batch_addr = addr;
+  l->batch_got = 0;
+  int rc = l->t->write(l->t, fr, m) ? -1 : 0;
+  if (rc) snprintf(l->err, sizeof l->err, "%s", l->t->err);
+  const double end = now_ms() + CMD_TIMEOUT_MS;
+  while (!rc && l->batch_got != all) {
+    const double left = end - now_ms();
+    if (left <= 0) break;
+    if (mfx_link_poll(l, (int)left + 1) < 0) rc = -1;
+  }
+  const unsigned got = l->batch_got;
+  l->batch_n = 0;
+  for (size_t i = 0; !rc && i < n; i++)   /* refused or lost: again, one at a time */
+    if (!(got >> i & 1u)) {
+      l->retries++;
+      rc = mfx_reg_write(l, addr[i], val[i]);
+    }
+  return rc;
 }

@@ -1,6 +1,6 @@
 /* Check tests of the host link against the virtual board (the Verilated firmware):
  * register access, garbage towards the firmware never locks it up, refused frames are
- * counted, a frame cut off half-way times out. Needs MINFLUX_VBOARD or the build layout. */
+ * counted, a frame cut off half-way times out, batched writes are answered in one round trip. Needs MINFLUX_VBOARD or the build layout. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +78,32 @@ START_TEST(link_counters_clear)
 }
 END_TEST
 
+/* mfx_reg_write_n: the frames back to back are all accepted and answered in one go (no
+ * retry, no refused frame) at 3 and at 12 Mbaud, and the values are written. */
+START_TEST(batched_writes_in_one_round_trip)
+{
+  uint32_t e0, e1, v;
+  static const uint8_t a[5] = { MINFLUX_REG_CENTRE_X, MINFLUX_REG_CENTRE_Y, MINFLUX_REG_LASER_AMP, MINFLUX_REG_GATE,
+                                MINFLUX_REG_NCYCLES };
+  for (int rate = 0; rate < 2; rate++) {
+    if (rate) ck_assert_msg(mfx_link_set_rate(&l, 4 * (MINFLUX_CLK_HZ / MINFLUX_LINK_DIV_3M)) == 0, "%s", l.err);
+    ck_assert_int_eq(mfx_reg_read(&l, MINFLUX_REG_RX_ERRORS, &e0), 0);
+    const uint64_t r0 = l.retries;
+    for (uint32_t k = 1; k <= 20; k++) {
+      const uint32_t val[5] = { (k * 37u) & 0xFFFF, (0x10000u - k * 11u) & 0xFFFF, k * 1000u, 100 + k, k };
+      ck_assert_msg(mfx_reg_write_n(&l, 5, a, val) == 0, "%s", l.err);
+      for (int i = 0; i < 5; i++) {
+        ck_assert_int_eq(mfx_reg_read(&l, a[i], &v), 0);
+        ck_assert_msg(v == val[i], "batch %u register 0x%02X: %u, wrote %u", k, a[i], v, val[i]);
+      }
+    }
+    ck_assert_msg(l.retries == r0, "%llu writes of the batches needed a retry", (unsigned long long)(l.retries - r0));
+    ck_assert_int_eq(mfx_reg_read(&l, MINFLUX_REG_RX_ERRORS, &e1), 0);
+    ck_assert_uint_eq(e1, e0);
+  }
+}
+END_TEST
+
 static Suite *link_suite(void)
 {
   Suite *s = suite_create("link");
@@ -87,6 +113,7 @@ static Suite *link_suite(void)
   tcase_add_test(tc, identity_and_register_round_trip);
   tcase_add_test(tc, garbage_to_the_firmware_is_refused_and_counted);
   tcase_add_test(tc, link_counters_clear);
+  tcase_add_test(tc, batched_writes_in_one_round_trip);
   suite_add_tcase(s, tc);
   return s;
 }
