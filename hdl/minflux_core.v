@@ -464,6 +464,10 @@ module minflux_core (
   wire [12:0] m_n3 = ctl_stage ? sat13(ctl_acc3, rec_nsum[51:39]) : rec_nsum[51:39];
   wire [15:0] m_L = ctl_stage ? est_L_reg >> ctl_shift : est_L_reg;
   wire [15:0] m_F = ctl_stage ? ctl_F : est_F_reg;
+`ifdef MINFLUX_NO_EST
+  // a Bayes-only image's size (make bayes-image-size): no live estimate, records still framed
+  assign {m_valid, m_ok, m_x, m_y} = {q_valid_reg, 1'b0, 32'd0};
+`else
   /* verilator lint_off PINCONNECTEMPTY */
   mlms u_mlms (
     .clk(clk), .rst(rst), .i_valid(q_valid_reg),
@@ -472,6 +476,7 @@ module minflux_core (
     .i_beta0(est_b0_reg), .i_beta1(est_b1_reg), .i_beta2(est_b2_reg),
     .o_valid(m_valid), .o_x(m_x), .o_y(m_y), .o_ok(m_ok), .o_busy());
   /* verilator lint_on PINCONNECTEMPTY */
+`endif
 
   // ---- Gaussian 1D MLE of every record (pre-localization) and tracking controller ----
   // The board image is built with MINFLUX_NO_CTL (mk/board.mk): next to the host link and

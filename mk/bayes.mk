@@ -84,6 +84,20 @@ bayes-synth: $(GEN)/minflux_regs.vh $(BAYES_TABLES)
 	  /SB_(LUT4|CARRY|DFF|MAC16|RAM40|SPRAM)/ {k = $$1; sub(/SB_DFF.*/, "SB_DFF*", k); c[k] += $$2} \
 	  END {for (k in c) printf "%s %d; ", k, c[k]}' $(BUILD)/bayes_synth/bayes.yosys.log)
 
+# How far a Bayes-only board image is from fitting (not part of `make`): the board image with
+# the block and without the live mLMS (MINFLUX_NO_EST) and the controller, yosys synth_ice40
+# -dsp, then nextpnr-ice40 --pack-only for the logic cells it needs (docs/bayes.md).
+.PHONY: bayes-image-size
+bayes-image-size: $(GEN)/minflux_regs.vh $(GEN)/est_tables.vh $(BAYES_TABLES) | deps
+	@mkdir -p $(BUILD)/bayes_image
+	@yosys -q -l $(BUILD)/bayes_image/yosys.log -p "read_verilog -DMINFLUX_NO_CTL -DMINFLUX_NO_EST -I$(GEN) -Ihdl \
+	  $(HDL_BOARD) $(filter-out hdl/mlms.v,$(HDL_CORE)) hdl/bayes_run.v $(BAYES_RTL); \
+	  synth_ice40 -dsp -top icebreaker_top -json $(BUILD)/bayes_image/bayes_image.json" >/dev/null 2>&1
+	@nextpnr-ice40 --up5k --package sg48 --json $(BUILD)/bayes_image/bayes_image.json --pcf $(PCF) --pack-only \
+	  >$(BUILD)/bayes_image/pack.log 2>&1 || true
+	@grep -E "ICESTORM_(LC|RAM|DSP|SPRAM):" $(BUILD)/bayes_image/pack.log | sed 's/^Info:[[:space:]]*//; s/[[:space:]][[:space:]]*/ /g; s/^/bayes-image-size: /'
+	@grep -q "ICESTORM_LC:" $(BUILD)/bayes_image/pack.log || { echo "bayes-image-size: nextpnr gave no utilisation:"; tail -5 $(BUILD)/bayes_image/pack.log; exit 1; }
+
 # The block in the virtual board's firmware (hdl/bayes_run.v) against the C model through the
 # host link: every exposure record bit-exact, stop conditions, CTRL stop, safe window.
 ALL_TARGETS += $(BUILD)/tests/test_bayes_vboard
