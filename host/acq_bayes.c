@@ -934,7 +934,13 @@ static void dec_frame(void *ctx, const mfx_frame *f)
 typedef struct {
   acq_bayes_host *h;
   int             failed;
+  uint64_t        uncounted;   /* lost records beyond DECH_EMPTY_MAX in one gap */
 } dech_ctx;
+
+/* Empty localizations taken from one gap at most: acquire needs a working link and 0.1 s per
+ * one of them (the firmware idle, the record not come), so more means the link was down and
+ * acquire gave up (exit 3) -- or a damaged file. */
+enum { DECH_EMPTY_MAX = 64 };
 
 static void dech_frame(void *ctx, const mfx_frame *f)
 {
@@ -948,6 +954,10 @@ static void dech_frame(void *ctx, const mfx_frame *f)
     if (h->running && (h->o.done || lost)) {
       if (!h->o.done) lost--;
       if (bh_end(h)) x->failed = 1;
+    }
+    if (lost > DECH_EMPTY_MAX) {
+      x->uncounted += lost - DECH_EMPTY_MAX;
+      lost = DECH_EMPTY_MAX;
     }
     for (; lost && !x->failed; lost--) {
       bh_begin(h);
@@ -1048,7 +1058,7 @@ int acq_bayes_decode_raw(FILE *f, const char *hdr_json, const char *dir, const c
   if (acq_bayes_open(&b, &c, &r, clk, dir, err, errlen)) goto out;
   dec_ctx x = { &b, &c, 0 };
   acq_bayes_host bh;
-  dech_ctx xh = { &bh, 0 };
+  dech_ctx xh = { &bh, 0, 0 };
   if (c.bayes_host && acq_bayes_host_init(&bh, &b)) {
     snprintf(err, errlen, "out of memory");
     acq_bayes_free(&b);
@@ -1064,6 +1074,9 @@ int acq_bayes_decode_raw(FILE *f, const char *hdr_json, const char *dir, const c
     x.failed |= xh.failed;
     if (bh.moved)
       fprintf(stderr, "minflux decode: warning: %" PRIu64 " exposures ran at another centre than the model placed\n", bh.moved);
+    if (xh.uncounted)
+      fprintf(stderr, "minflux decode: warning: %" PRIu64 " lost records beyond %d in one gap are not taken as localizations "
+              "without records (a link outage or a damaged file)\n", xh.uncounted, DECH_EMPTY_MAX);
     acq_bayes_host_free(&bh);
   } else {
     dec_end(&x);

@@ -539,6 +539,21 @@ START_TEST(test_host_decode)
                       "case %zu localization %d: '%s' is not ended by the model with '%s'", k, i, rows[i], want);
     }
   }
+  /* 200 records lost after localization 0 (a damaged file: acquire takes 0.1 s per lost
+   * record it waits for): 64 localizations without records, not 200, then the rest */
+  static char many[80][64];
+  gsl_rng_set(g, g_seed + 4);
+  st.n = 0;
+  st.seq = 0;
+  const size_t n0 = host_localize(&c, &r, 0, g, -1, &st);
+  st.seq += 200;
+  const size_t n1 = host_localize(&c, &r, 65, g, -1, &st);
+  ck_assert_int_eq(decode_rows(&c, &r, st.bytes, st.n, many, 80), 66);
+  snprintf(want, sizeof want, ",%zu,ok", n0);
+  ck_assert_msg(strstr(many[0], want) != NULL, "localization 0: '%s' lacks '%s'", many[0], want);
+  for (int i = 1; i <= 64; i++) ck_assert_msg(!strcmp(many[i], "stopped,0,none"), "localization %d: '%s'", i, many[i]);
+  snprintf(want, sizeof want, ",%zu,ok", n1);
+  ck_assert_msg(strstr(many[65], want) != NULL, "localization 65 (seed of index 65): '%s' lacks '%s'", many[65], want);
   gsl_rng_free(g);
 }
 END_TEST
