@@ -23,7 +23,9 @@ ASAN_TESTS = \
   'asan_test_acq_bayes=$(ASAN_ENV) $(ASAN_BUILD)/tests/test_acq_bayes' \
   'asan_est_cli=$(ASAN_ENV) tests/test_cli_estimators.sh $(ASAN_BUILD)/minflux' \
   'asan_test_acquire=$(ASAN_ENV) MINFLUX_VBOARD=$(BUILD)/vl/vboard/vboard tests/test_acquire.sh $(ASAN_BUILD)/minflux' \
-  'asan_test_fault=$(ASAN_ENV) MINFLUX_VBOARD=$(BUILD)/vl/vboard/vboard tests/test_fault.sh $(ASAN_BUILD)/minflux'
+  'asan_test_fault=$(ASAN_ENV) MINFLUX_VBOARD=$(BUILD)/vl/vboard/vboard tests/test_fault.sh $(ASAN_BUILD)/minflux' \
+  'asan_hex_acquire=$(ASAN_ENV) MINFLUX_VBOARD=$(BUILD)/vl/vboard/vboard tests/test_acquire_hex.sh $(ASAN_BUILD)/minflux $(BUILD)/vl/vboard_image/vboard_image' \
+  'asan_acquire_image_fw=$(ASAN_ENV) tests/test_acquire_image_fw.sh $(ASAN_BUILD)/minflux $(BUILD)/vl/vboard_image/vboard_image'
 
 .PHONY: asan-build test-asan
 asan-build: deps
@@ -35,7 +37,7 @@ asan-build: deps
 	  || { echo "asan-build: $$e is not linked with libasan + libubsan"; exit 1; }; done
 	@echo "asan-build: $(words $(ASAN_TARGETS)) executables in $(ASAN_BUILD)/ with $(ASAN_CC)"
 
-test-asan: asan-build $(BUILD)/vl/vboard/vboard
+test-asan: asan-build $(BUILD)/vl/vboard/vboard $(BUILD)/vl/vboard_image/vboard_image
 	@tests/runner.sh $(ASAN_TESTS)
 
 TESTS += asan
