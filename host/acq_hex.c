@@ -275,20 +275,13 @@ int acq_hex_finish(acq_hex *h, const char *dir, const char *truth_csv, json_t *s
   char path[4200];
   int rc = 0;
   te_table tt;
-  memset(&tt, 0, sizeof tt);
-  int have_truth = 0, tc[3];
-  char e[400];
-  if (truth_csv) {
-    if (te_read_truth(truth_csv, &tt, tc, e, sizeof e)) fprintf(stderr, "minflux acquire: warning: no truth for the localizations: %s\n", e);
-    else have_truth = 1;
-  }
+  int tc[3];
+  const int have_truth = te_truth_open(truth_csv, &tt, tc);
   for (size_t i = 0; have_truth && i < h->nloc; i++) {
     acq_hex_loc *L = &h->loc[i];
-    if (!L->records) continue;
-    te_truth_between(&tt, tc[0], tc[1], tc[2], L->t0_s, L->t1_s, &L->tx_nm, &L->ty_nm);
-    L->err_nm = hypot(L->x_nm - L->tx_nm, L->y_nm - L->ty_nm);
+    if (L->records) te_truth_error(&tt, tc, L->t0_s, L->t1_s, L->x_nm, L->y_nm, &L->tx_nm, &L->ty_nm, &L->err_nm);
   }
-  te_free(&tt);
+  if (have_truth) te_free(&tt);
 
   snprintf(path, sizeof path, "%s/hex_stages.csv", dir);
   FILE *f = fopen(path, "w");

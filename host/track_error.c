@@ -210,3 +210,22 @@ int te_read_truth(const char *path, te_table *t, int col[3], char *err, size_t e
   }
   return 0;
 }
+
+int te_truth_open(const char *truth_csv, te_table *t, int col[3])
+{
+  char e[400];
+  memset(t, 0, sizeof *t);
+  if (!truth_csv) return 0;
+  if (te_read_truth(truth_csv, t, col, e, sizeof e)) {
+    fprintf(stderr, "minflux: warning: no truth for the localizations: %s\n", e);
+    return 0;
+  }
+  return 1;
+}
+
+void te_truth_error(const te_table *t, const int col[3], double t0, double t1, double x, double y, double *tx, double *ty,
+                    double *err)
+{
+  te_truth_between(t, col[0], col[1], col[2], t0, t1, tx, ty);
+  *err = hypot(x - *tx, y - *ty);
+}

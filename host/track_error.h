@@ -63,6 +63,14 @@ int te_read_truth(const char *path, te_table *t, int col[3], char *err, size_t e
  * truth's sampling). Rows in any order; the table must have rows. */
 void te_truth_between(const te_table *truth, int ct, int cx, int cy, double t0, double t1, double *x, double *y);
 
+/* Truth for a run's localizations: 1 with truth_csv read into t (te_free it), or 0 without
+ * (truth_csv NULL, or unreadable: a warning on stderr says why). */
+int te_truth_open(const char *truth_csv, te_table *t, int col[3]);
+/* A localization (x, y) of [t0, t1] against the truth: its position (te_truth_between) and the
+ * distance to it. */
+void te_truth_error(const te_table *t, const int col[3], double t0, double t1, double x, double y, double *tx, double *ty,
+                    double *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -24,6 +24,7 @@
 #include "bayes_float.h"
 #include "bayes_regs.h"
 #include "bayes_tables.h"
+#include "vh_table.h"
 
 static unsigned long g_seed;
 
@@ -312,38 +313,6 @@ END_TEST
 
 /* ------------------------------------------------------------ fixed: tables ---- */
 
-static const char *build_dir(void)
-{
-  const char *b = getenv("BUILD");
-  return b && *b ? b : "build";
-}
-
-/* Reads `define NAME(m) ... m[i] = 16'hXXXX; ... from build/gen/bayes_tables.vh. */
-static int read_vh(const char *name, long *v, int n)
-{
-  char path[512], line[256], key[128];
-  snprintf(path, sizeof path, "%s/gen/bayes_tables.vh", build_dir());
-  FILE *f = fopen(path, "r");
-  if (!f) return -1;
-  snprintf(key, sizeof key, "`define %s(m)", name);
-  int in = 0, got = 0;
-  while (fgets(line, sizeof line, f)) {
-    if (!in) {
-      in = strstr(line, key) != NULL;
-      continue;
-    }
-    int i;
-    unsigned x;
-    if (sscanf(line, " m[%d] = 16'h%x;", &i, &x) == 2 && i >= 0 && i < n) {
-      v[i] = x;
-      got++;
-    }
-    if (!strchr(line, '\\')) break;
-  }
-  fclose(f);
-  return got;
-}
-
 START_TEST(test_tables_match_verilog_and_math)
 {
   static long v[512];
@@ -352,7 +321,7 @@ START_TEST(test_tables_match_verilog_and_math)
       {"BY_LOG2D_INIT", by_log2d, 256, 0}, {"BY_WT_INIT", by_wt, 512, 0}, {"BY_COS_INIT", by_cos, 256, 1},
   };
   for (size_t k = 0; k < sizeof T / sizeof T[0]; k++) {
-    ck_assert_msg(read_vh(T[k].name, v, T[k].n) == T[k].n, "%s: not found whole in bayes_tables.vh", T[k].name);
+    ck_assert_msg(read_vh_table("bayes_tables.vh", T[k].name, v, T[k].n) == T[k].n, "%s: not found whole in bayes_tables.vh", T[k].name);
     for (int i = 0; i < T[k].n; i++) {
       const long c = T[k].sgn ? (((const int16_t *)T[k].t)[i] & 0xFFFF) : ((const uint16_t *)T[k].t)[i];
       ck_assert_msg(v[i] == c, "%s[%d]: Verilog %ld, C %ld", T[k].name, i, v[i], c);

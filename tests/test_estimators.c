@@ -24,42 +24,11 @@
 #include "est_regs.h"
 #include "est_sweep.h"
 #include "est_tables.h"
+#include "vh_table.h"
 
 static unsigned long g_seed;
 
-static const char *build_dir(void)
-{
-  const char *b = getenv("BUILD");
-  return b && *b ? b : "build";
-}
-
 /* ---------------------------------------------------------------- tables ---- */
-
-/* Reads `define NAME(m) ... m[i] = 16'h<hex digits>; ... from the generated Verilog header. */
-static int read_vh_table(const char *name, long *vals, int n)
-{
-  char path[512], line[256], key[128];
-  snprintf(path, sizeof path, "%s/gen/est_tables.vh", build_dir());
-  FILE *f = fopen(path, "r");
-  if (!f) return -1;
-  snprintf(key, sizeof key, "`define %s(m)", name);
-  int in = 0, got = 0;
-  while (fgets(line, sizeof line, f)) {
-    if (!in) {
-      in = strstr(line, key) != NULL;
-      continue;
-    }
-    int i;
-    unsigned v;
-    if (sscanf(line, " m[%d] = 16'h%x;", &i, &v) == 2 && i >= 0 && i < n) {
-      vals[i] = v;
-      got++;
-    }
-    if (!strchr(line, '\\')) break;
-  }
-  fclose(f);
-  return got;
-}
 
 START_TEST(test_tables_match_generated_verilog)
 {
@@ -68,7 +37,7 @@ START_TEST(test_tables_match_generated_verilog)
     {"EST_RECIP_T_INIT", est_recip_t}, {"EST_RECIP_D_INIT", est_recip_d},
     {"EST_LN_T_INIT", est_ln_t}, {"EST_LN_D_INIT", est_ln_d}};
   for (int k = 0; k < 4; k++) {
-    ck_assert_msg(read_vh_table(t[k].name, v, 256) == 256, "%s: 256 entries in %s/gen/est_tables.vh",
+    ck_assert_msg(read_vh_table("est_tables.vh", t[k].name, v, 256) == 256, "%s: 256 entries in %s/gen/est_tables.vh",
                   t[k].name, build_dir());
     for (int i = 0; i < 256; i++)
       ck_assert_msg(v[i] == t[k].c[i], "%s[%d]: Verilog 0x%lX, C 0x%X (tables drifted: rerun make)",
