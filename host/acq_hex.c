@@ -269,6 +269,94 @@ static double median(double *v, size_t n)
 
 static json_t *jnum(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
+/* ---- the laser calibration from the stages' counts ---- */
+
+enum { FIT_K = 3 * ACQ_HEX_K };
+
+typedef struct {
+  int n;                       /* localizations */
+  double (*bx)[FIT_K], (*by)[FIT_K], *x0, *y0;
+  unsigned (*cnt)[FIT_K], (*w)[FIT_K];
+  const acq_config *c;
+} eta_fit_t;
+
+/* -log L of every finished localization at calibration e^lc (photons per exposure per laser
+ * code at the doughnut maximum), each at its own maximum-likelihood position. */
+static double eta_negll(double lc, void *vp)
+{
+  const eta_fit_t *p = vp;
+  double ll = 0;
+  for (int i = 0; i < p->n; i++) {
+    double x, y;
+    /* the better of a search around the localization's own result and one over the prior
+     * (as stage 0): a calibration far off misplaces the later stages and the result */
+    const double a = bf_mle(FIT_K, p->bx[i], p->by[i], p->cnt[i], p->w[i], exp(lc), p->c->bayes_s_nm, p->c->bayes_b, p->x0[i],
+                            p->y0[i], 1.5 * p->c->hex_L_nm[2], 0.0, &x, &y);
+    const double b = bf_mle(FIT_K, p->bx[i], p->by[i], p->cnt[i], p->w[i], exp(lc), p->c->bayes_s_nm, p->c->bayes_b,
+                            p->c->centre_x_nm, p->c->centre_y_nm, 3 * p->c->bayes_sigma0_nm, 0.0, &x, &y);
+    ll += fmax(a, b);
+  }
+  return -ll;
+}
+
+double acq_hex_fit_eta(const acq_hex *h, int *nloc)
+{
+  const acq_config *c = h->cfg;
+  const double g = c->eod_nm_per_lsb;
+  eta_fit_t p = { 0, NULL, NULL, NULL, NULL, NULL, NULL, c };
+  p.bx = calloc(h->nloc + 1, sizeof *p.bx);
+  p.by = calloc(h->nloc + 1, sizeof *p.by);
+  p.cnt = calloc(h->nloc + 1, sizeof *p.cnt);
+  p.w = calloc(h->nloc + 1, sizeof *p.w);
+  p.x0 = calloc(h->nloc + 1, sizeof *p.x0);
+  p.y0 = calloc(h->nloc + 1, sizeof *p.y0);
+  double fit = NAN;
+  if (!p.bx || !p.by || !p.cnt || !p.w || !p.x0 || !p.y0) goto out;
+  /* the three stages of each finished localization as one pattern of 21 positions, the
+   * exposures weighted with the stage's laser code (expected count m amp c g) */
+  for (size_t i = 0, k = 0; i < h->nloc; i++) {
+    const acq_hex_loc *L = &h->loc[i];
+    const size_t k0 = k;
+    while (k < h->nst && h->st[k].loc == L->index) k++;
+    if (strcmp(L->reason, "finished") || k - k0 != 3) continue;
+    int ok = 1;
+    for (size_t s = 0; s < 3; s++) {
+      const acq_hex_stage *st = &h->st[k0 + s];
+      for (int q = 0; q < ACQ_HEX_K; q++) {
+        const int j = (int)s * ACQ_HEX_K + q;
+        const double wq = (double)st->m[q] * st->amp;
+        if (st->n[q] > 0xFFFFFFFFu || wq > 4294967295.0) ok = 0;
+        p.bx[p.n][j] = st->bx[q] * g;
+        p.by[p.n][j] = st->by[q] * g;
+        p.cnt[p.n][j] = (unsigned)st->n[q];
+        p.w[p.n][j] = (unsigned)wq;
+      }
+    }
+    if (!ok) continue;
+    p.x0[p.n] = L->x_nm;
+    p.y0[p.n] = L->y_nm;
+    p.n++;
+  }
+  if (p.n) {
+    /* log c over a factor 10 either side of the calibration used, then Brent */
+    enum { NS = 41 };
+    double lv[NS], fv[NS], lc, f;
+    const double l0 = log(c->bayes_eta_per_code);
+    for (int j = 0; j < NS; j++) lv[j] = l0 + log(10.0) * (2.0 * j / (NS - 1) - 1.0);
+    bf_min_scan(eta_negll, &p, lv, fv, NS, 1e-4, &lc, &f);
+    fit = exp(lc);
+  }
+out:
+  *nloc = p.n;
+  free(p.bx);
+  free(p.by);
+  free(p.cnt);
+  free(p.w);
+  free(p.x0);
+  free(p.y0);
+  return fit;
+}
+
 int acq_hex_finish(acq_hex *h, const char *dir, const char *truth_csv, json_t *sum, char *err, size_t errlen)
 {
   const double g = h->cfg->eod_nm_per_lsb;
@@ -336,11 +424,20 @@ int acq_hex_finish(acq_hex *h, const char *dir, const char *truth_csv, json_t *s
   json_object_set_new(j, "stage_photons", jp);
   json_object_set_new(j, "median_photons_by_stage", jm);
   json_object_set_new(j, "stages_run", json_integer((json_int_t)h->nst));
+  int nfit = 0;
+  const double cfit = acq_hex_fit_eta(h, &nfit);
+  json_object_set_new(j, "eta_per_code_fit", jnum(cfit));
+  json_object_set_new(j, "eta_per_code_fit_localizations", json_integer(nfit));
+  json_object_set_new(j, "eta_per_code_used", json_real(h->cfg->bayes_eta_per_code));
   json_object_set_new(sum, "hex", j);
   printf("hexagon: %zu localizations, %zu finished (3 stages to their photon limits)", h->nloc, fin);
   if (fin) printf(", median %.0f photons", med_ph);
   if (have_truth && ner) printf(", median error %.2f nm against the truth", med_er);
   printf("\n");
+  if (nfit)
+    printf("hexagon: the counts of the %d finished localizations fit bayes_eta_per_code = %.5g (%+.1f %% of the %.5g used; "
+           "model bayes_s_nm = %g, bayes_b = %g)\n", nfit, cfit, 100.0 * (cfit / h->cfg->bayes_eta_per_code - 1.0),
+           h->cfg->bayes_eta_per_code, h->cfg->bayes_s_nm, h->cfg->bayes_b);
   return rc;
 }
 

@@ -80,6 +80,12 @@ int  acq_hex_decode_raw(FILE *f, const char *hdr_json, const char *dir, const ch
  * window, the beam positions as the DAC clamps them, the laser code for bayes_mu photons
  * per exposure from an emitter at the centre (1..bayes_amp_max). Exported for tests. */
 void acq_hex_pattern(const acq_config *c, const acq_regs *r, int s, double cx_nm, double cy_nm, acq_hex_stage *st);
+/* The laser calibration the counts give: bayes_eta_per_code (photons per exposure per laser
+ * code at the doughnut maximum) maximizing the Poisson likelihood of every finished
+ * localization's three stages (each localization at its own maximum-likelihood position,
+ * bayes_s_nm and bayes_b as configured), searched within a factor 10 of the one used. NaN
+ * without a finished localization; *nloc: those used. */
+double acq_hex_fit_eta(const acq_hex *h, int *nloc);
 /* The stage's maximum-likelihood position from its sums (x_nm, y_nm; NaN without photons). */
 void acq_hex_stage_mle(const acq_config *c, acq_hex_stage *st);
 

@@ -102,40 +102,50 @@ static double neg_eig(double d, void *vp)
   return -bf_eig_gauss(p->sigma, d, p->mu, p->b, p->s);
 }
 
+int bf_min_scan(double (*f)(double, void *), void *par, const double *xv, double *fv, int n, double tol, double *x,
+                double *fmin)
+{
+  int best = 0;
+  for (int k = 0; k < n; k++) {
+    fv[k] = f(xv[k], par);
+    if (fv[k] < fv[best]) best = k;
+  }
+  *x = xv[best];
+  *fmin = fv[best];
+  if (best == 0 || best == n - 1) return 0;  /* at an end of the scan: keep it */
+  gsl_function fn = {f, par};
+  gsl_min_fminimizer *m = gsl_min_fminimizer_alloc(gsl_min_fminimizer_brent);
+  gsl_error_handler_t *old = gsl_set_error_handler_off();
+  int rc = gsl_min_fminimizer_set_with_values(m, &fn, xv[best], fv[best], xv[best - 1],
+                                              fv[best - 1], xv[best + 1], fv[best + 1]);
+  for (int it = 0; rc == GSL_SUCCESS && it < 100; it++) {
+    rc = gsl_min_fminimizer_iterate(m);
+    if (rc != GSL_SUCCESS) break;
+    const double lo = gsl_min_fminimizer_x_lower(m), hi = gsl_min_fminimizer_x_upper(m);
+    if (gsl_min_test_interval(lo, hi, tol, tol) == GSL_SUCCESS) break;
+  }
+  if (rc == GSL_SUCCESS) {
+    *x = gsl_min_fminimizer_x_minimum(m);
+    *fmin = gsl_min_fminimizer_f_minimum(m);
+  }
+  gsl_set_error_handler(old);
+  gsl_min_fminimizer_free(m);
+  return rc == GSL_SUCCESS ? 0 : -1;
+}
+
 int bf_dopt(double sigma, double mu, double b, double s, double *D, double *eig)
 {
   dopt_par_t par = {sigma, mu, b, s};
   enum { NSCAN = 96 };
   const double dmax = 4.0 * fmax(sigma, 0.0) + 3.0 * s;
-  double dv[NSCAN + 1], fv[NSCAN + 1];
-  int best = 0;
+  double dv[NSCAN + 1], fv[NSCAN + 1], f;
   for (int k = 0; k <= NSCAN; k++) {
     const double t = (double)k / NSCAN;
     dv[k] = dmax * t * t;                    /* finer steps near the beam axis */
-    fv[k] = neg_eig(dv[k], &par);
-    if (fv[k] < fv[best]) best = k;
   }
-  *D = dv[best];
-  if (eig) *eig = -fv[best];
-  if (best == 0 || best == NSCAN) return 0;  /* at an end of the scan: keep it */
-  gsl_function fn = {neg_eig, &par};
-  gsl_min_fminimizer *m = gsl_min_fminimizer_alloc(gsl_min_fminimizer_brent);
-  gsl_error_handler_t *old = gsl_set_error_handler_off();
-  int rc = gsl_min_fminimizer_set_with_values(m, &fn, dv[best], fv[best], dv[best - 1],
-                                              fv[best - 1], dv[best + 1], fv[best + 1]);
-  for (int it = 0; rc == GSL_SUCCESS && it < 100; it++) {
-    rc = gsl_min_fminimizer_iterate(m);
-    if (rc != GSL_SUCCESS) break;
-    const double lo = gsl_min_fminimizer_x_lower(m), hi = gsl_min_fminimizer_x_upper(m);
-    if (gsl_min_test_interval(lo, hi, 1e-4, 1e-4) == GSL_SUCCESS) break;
-  }
-  if (rc == GSL_SUCCESS) {
-    *D = gsl_min_fminimizer_x_minimum(m);
-    if (eig) *eig = -gsl_min_fminimizer_f_minimum(m);
-  }
-  gsl_set_error_handler(old);
-  gsl_min_fminimizer_free(m);
-  return rc == GSL_SUCCESS ? 0 : -1;
+  const int rc = bf_min_scan(neg_eig, &par, dv, fv, NSCAN + 1, 1e-4, D, &f);
+  if (eig) *eig = -f;
+  return rc;
 }
 
 /* ---- D table ---- */

@@ -103,6 +103,13 @@ void bf_place(const bf_post_t *p, const bf_dtable_t *t, double angle, double *rx
 
 /* ---- Conventional iterative hexagon MINFLUX (seed 002, ref [4] of it) ---- */
 
+/* The minimum of f(x, par) over [xv[0], xv[n-1]] (xv ascending): the scan of f at every xv
+ * (values into fv), then GSL Brent from the best interior point to an interval below tol
+ * (absolute and relative); a best point at an end of the scan is kept as it is. x, fmin:
+ * the minimum. 0, or -1 when Brent failed (x, fmin then from the scan). */
+int bf_min_scan(double (*f)(double, void *), void *par, const double *xv, double *fv, int n, double tol, double *x,
+                double *fmin);
+
 /* The hexagon pattern: exposure k = 0 at the centre, k = 1..6 at (L/2)(cos, sin)(k 60 deg). */
 void bf_hex_pos(int k, double L, double *dx, double *dy);
 

@@ -6,7 +6,8 @@
 # Checks: every record belongs to one stage (stage records and photons add up to the
 # summary's, photons = the sum of the per-position counts), stage limits reached, the
 # pattern centres (stage 0 at the prior centre, then the previous estimate), the laser code
-# for mu photons per exposure, the localizations against truth.csv, `minflux decode`
+# for mu photons per exposure, the localizations against truth.csv, the laser calibration fitted
+# from the counts (also when the one used is 2x off), `minflux decode`
 # reproduces cycles.csv (n4..n6 columns), hex_stages.csv and localizations.csv, the refusals (exit 2, the key named), and the same
 # mode on the board image's firmware (vboard_image: no controller, no Bayesian block).
 # Usage: tests/test_acquire_hex.sh [minflux] [vboard_image]   (rerun a seed with SEED=S)
@@ -68,6 +69,10 @@ if "$MF" acquire --board "$B" --mode hex --duration 0.6 --out "$D" >"$tmp/out" 2
   check "median error of the finished ones against the truth < 2 nm ($med)" awk -v m="$med" 'BEGIN{exit !(m != "null" && m < 2)}'
   check "median photons of a finished one >= 40 + 90 + 1000 ($(jget "$S" median_photons))" \
     awk -v m="$(jget "$S" median_photons)" 'BEGIN{exit !(m >= 1130)}'
+  fit=$(jget "$S" eta_per_code_fit)
+  check "the counts fit the scenario's laser calibration 4.069e-4 within 15 % ($fit)" \
+    awk -v f="$fit" 'BEGIN{exit !(f != "null" && f / 4.0690104e-4 > 0.85 && f / 4.0690104e-4 < 1.15)}'
+  check "the fit is printed" grep -q "^hexagon: the counts of the [0-9]* finished localizations fit bayes_eta_per_code = " "$tmp/out"
   check "cycles.csv has the n4..n6 columns" [ "$(head -1 "$D/cycles.csv")" = "seq,t_s,n0,n1,n2,n3,cx_nm,cy_nm,ex_nm,ey_nm,valid,state,n4,n5,n6" ]
   if "$MF" decode "$D/raw.mfx" --out "$tmp/dec" >/dev/null 2>"$tmp/dec.err"; then
     check "decode reproduces cycles.csv" cmp -s "$D/cycles.csv" "$tmp/dec/cycles.csv"
@@ -82,12 +87,17 @@ else
   fail "acquire --mode hex: exit $?: $(tail -3 "$tmp/err")"
 fi
 
-# ---- on the board image's firmware (what `make bitstream` builds) ----
+# ---- on the board image's firmware (what `make bitstream` builds), with a laser calibration
+# twice the true one (the laser codes half what mu needs): the fit still finds the true one ----
 I=$tmp/image
-if MINFLUX_VBOARD=$VBI "$MF" acquire --board "$B" --mode hex --duration 0.3 --out "$I" >"$tmp/iout" 2>"$tmp/ierr"; then
+if MINFLUX_VBOARD=$VBI "$MF" acquire --board "$B" --mode hex --duration 0.7 --out "$I" bayes_eta_per_code=8.138e-4 \
+     >"$tmp/iout" 2>"$tmp/ierr"; then
   check "image firmware: a finished localization ($(jget "$I/summary.json" localizations_finished))" \
     [ "$(jget "$I/summary.json" localizations_finished)" -ge 1 ]
   check "image firmware: nothing lost" [ "$(jget "$I/summary.json" gaps)" = 0 ]
+  fit=$(jget "$I/summary.json" eta_per_code_fit)
+  check "image firmware, calibration 2x off: the fit within 20 % of the true 4.069e-4 ($fit)" \
+    awk -v f="$fit" 'BEGIN{exit !(f != "null" && f / 4.0690104e-4 > 0.8 && f / 4.0690104e-4 < 1.2)}'
 else
   fail "acquire --mode hex on the image firmware: exit $?: $(tail -3 "$tmp/ierr")"
 fi
