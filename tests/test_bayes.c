@@ -255,9 +255,11 @@ START_TEST(test_posterior_vs_fine_grid)
   qsort(dm, R, sizeof(double), cmp_double);
   printf("test_bayes posterior vs 601^2 fine grid, %d runs: |std difference| median %.4f max %.4f; "
          "|mean difference|/std median %.4f max %.4f\n", R, ds[R / 2], ds[R - 1], dm[R / 2], dm[R - 1]);
-  /* over 100 seeds (1796300089 + 89 i) the median std difference reached 0.030 (95th
-   * percentile 0.020) and the median mean difference 0.057 std */
-  ck_assert_msg(ds[R / 2] < 0.045 && dm[R / 2] < 0.085, "seeds %lu..%lu: median std difference %.4f, "
+  /* over 98 seeds (1796400097 + 97 i, 2026-12-03) the median std difference reached 0.042
+   * (95th percentile 0.026) and the median mean difference 0.077 std (95th percentile 0.068);
+   * seed 1796304789 gave 0.090: the limits sit above that tail (a wrong likelihood or a
+   * misplaced window gives differences of whole stds) */
+  ck_assert_msg(ds[R / 2] < 0.06 && dm[R / 2] < 0.12, "seeds %lu..%lu: median std difference %.4f, "
                 "median mean difference %.4f std", g_seed * 32, g_seed * 32 + 2 * R - 1, ds[R / 2], dm[R / 2]);
   ck_assert_msg(rg == R, "the window never moved or changed its spacing in %d runs", R - rg);
 }
