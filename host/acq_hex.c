@@ -1,5 +1,6 @@
 /* `minflux acquire --mode hex`: see acq_hex.h. */
 #include <errno.h>
+#include <gsl/gsl_multimin.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -278,6 +279,7 @@ typedef struct {
   double (*bx)[FIT_K], (*by)[FIT_K], *x0, *y0;
   unsigned (*cnt)[FIT_K], (*w)[FIT_K];
   const acq_config *c;
+  double b;                    /* the background of the model */
 } eta_fit_t;
 
 /* -log L of every finished localization at calibration e^lc (photons per exposure per laser
@@ -290,20 +292,29 @@ static double eta_negll(double lc, void *vp)
     double x, y;
     /* the better of a search around the localization's own result and one over the prior
      * (as stage 0): a calibration far off misplaces the later stages and the result */
-    const double a = bf_mle(FIT_K, p->bx[i], p->by[i], p->cnt[i], p->w[i], exp(lc), p->c->bayes_s_nm, p->c->bayes_b, p->x0[i],
+    const double a = bf_mle(FIT_K, p->bx[i], p->by[i], p->cnt[i], p->w[i], exp(lc), p->c->bayes_s_nm, p->b, p->x0[i],
                             p->y0[i], 1.5 * p->c->hex_L_nm[2], 0.0, &x, &y);
-    const double b = bf_mle(FIT_K, p->bx[i], p->by[i], p->cnt[i], p->w[i], exp(lc), p->c->bayes_s_nm, p->c->bayes_b,
+    const double b = bf_mle(FIT_K, p->bx[i], p->by[i], p->cnt[i], p->w[i], exp(lc), p->c->bayes_s_nm, p->b,
                             p->c->centre_x_nm, p->c->centre_y_nm, 3 * p->c->bayes_sigma0_nm, 0.0, &x, &y);
     ll += fmax(a, b);
   }
   return -ll;
 }
 
-double acq_hex_fit_eta(const acq_hex *h, int *nloc)
+/* The same with the background free too: v = (log c, log b). */
+static double eta_b_negll(const gsl_vector *v, void *vp)
+{
+  eta_fit_t q = *(const eta_fit_t *)vp;
+  q.b = exp(gsl_vector_get(v, 1));
+  return q.b > 0.8 ? INFINITY : eta_negll(gsl_vector_get(v, 0), &q);
+}
+
+double acq_hex_fit_eta(const acq_hex *h, int *nloc, double *eta_b, double *b_fit)
 {
   const acq_config *c = h->cfg;
   const double g = c->eod_nm_per_lsb;
-  eta_fit_t p = { 0, NULL, NULL, NULL, NULL, NULL, NULL, c };
+  eta_fit_t p = { 0, NULL, NULL, NULL, NULL, NULL, NULL, c, c->bayes_b };
+  *eta_b = *b_fit = NAN;
   p.bx = calloc(h->nloc + 1, sizeof *p.bx);
   p.by = calloc(h->nloc + 1, sizeof *p.by);
   p.cnt = calloc(h->nloc + 1, sizeof *p.cnt);
@@ -345,6 +356,28 @@ double acq_hex_fit_eta(const acq_hex *h, int *nloc)
     for (int j = 0; j < NS; j++) lv[j] = l0 + log(10.0) * (2.0 * j / (NS - 1) - 1.0);
     bf_min_scan(eta_negll, &p, lv, fv, NS, 1e-4, &lc, &f);
     fit = exp(lc);
+    /* both free: GSL nmsimplex2 from there, steps of 10 % in c and 30 % in b */
+    gsl_multimin_function fn = { eta_b_negll, 2, &p };
+    gsl_multimin_fminimizer *mm = gsl_multimin_fminimizer_alloc(gsl_multimin_fminimizer_nmsimplex2, 2);
+    gsl_vector *v = gsl_vector_alloc(2), *st = gsl_vector_alloc(2);
+    if (mm && v && st) {
+      gsl_vector_set(v, 0, lc);
+      gsl_vector_set(v, 1, log(c->bayes_b));
+      gsl_vector_set(st, 0, 0.1);
+      gsl_vector_set(st, 1, 0.3);
+      gsl_multimin_fminimizer_set(mm, &fn, v, st);
+      int it = 0;
+      for (; it < 200; it++)
+        if (gsl_multimin_fminimizer_iterate(mm) || gsl_multimin_test_size(gsl_multimin_fminimizer_size(mm), 1e-3) == GSL_SUCCESS)
+          break;
+      if (it < 200 && isfinite(mm->fval)) {
+        *eta_b = exp(gsl_vector_get(mm->x, 0));
+        *b_fit = exp(gsl_vector_get(mm->x, 1));
+      }
+    }
+    gsl_vector_free(v);
+    gsl_vector_free(st);
+    if (mm) gsl_multimin_fminimizer_free(mm);
   }
 out:
   *nloc = p.n;
@@ -425,8 +458,11 @@ int acq_hex_finish(acq_hex *h, const char *dir, const char *truth_csv, json_t *s
   json_object_set_new(j, "median_photons_by_stage", jm);
   json_object_set_new(j, "stages_run", json_integer((json_int_t)h->nst));
   int nfit = 0;
-  const double cfit = acq_hex_fit_eta(h, &nfit);
+  double cfit_b, bfit;
+  const double cfit = acq_hex_fit_eta(h, &nfit, &cfit_b, &bfit);
   json_object_set_new(j, "eta_per_code_fit", jnum(cfit));
+  json_object_set_new(j, "eta_per_code_fit_with_b", jnum(cfit_b));
+  json_object_set_new(j, "b_fit", jnum(bfit));
   json_object_set_new(j, "eta_per_code_fit_localizations", json_integer(nfit));
   json_object_set_new(j, "eta_per_code_used", json_real(h->cfg->bayes_eta_per_code));
   json_object_set_new(sum, "hex", j);
@@ -438,6 +474,9 @@ int acq_hex_finish(acq_hex *h, const char *dir, const char *truth_csv, json_t *s
     printf("hexagon: the counts of the %d finished localizations fit bayes_eta_per_code = %.5g (%+.1f %% of the %.5g used; "
            "model bayes_s_nm = %g, bayes_b = %g)\n", nfit, cfit, 100.0 * (cfit / h->cfg->bayes_eta_per_code - 1.0),
            h->cfg->bayes_eta_per_code, h->cfg->bayes_s_nm, h->cfg->bayes_b);
+  if (nfit && isfinite(bfit))
+    printf("hexagon: fitting the background too: bayes_eta_per_code = %.5g, bayes_b = %.4g (bayes_s_nm = %g)\n", cfit_b, bfit,
+           h->cfg->bayes_s_nm);
   return rc;
 }
 

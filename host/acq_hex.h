@@ -83,9 +83,10 @@ void acq_hex_pattern(const acq_config *c, const acq_regs *r, int s, double cx_nm
 /* The laser calibration the counts give: bayes_eta_per_code (photons per exposure per laser
  * code at the doughnut maximum) maximizing the Poisson likelihood of every finished
  * localization's three stages (each localization at its own maximum-likelihood position,
- * bayes_s_nm and bayes_b as configured), searched within a factor 10 of the one used. NaN
- * without a finished localization; *nloc: those used. */
-double acq_hex_fit_eta(const acq_hex *h, int *nloc);
+ * bayes_s_nm and bayes_b as configured), searched within a factor 10 of the one used; and
+ * with the background free too, *eta_b and *b_fit (NaN when that fit did not converge).
+ * NaN without a finished localization; *nloc: those used. */
+double acq_hex_fit_eta(const acq_hex *h, int *nloc, double *eta_b, double *b_fit);
 /* The stage's maximum-likelihood position from its sums (x_nm, y_nm; NaN without photons). */
 void acq_hex_stage_mle(const acq_config *c, acq_hex_stage *st);
 
