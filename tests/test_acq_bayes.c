@@ -576,7 +576,8 @@ typedef struct {
 
 /* Two localizations of three stages as acquire runs them: the host stops a stage one record
  * after its photon limit, restarts the sequencer 10 record periods later, centred on the
- * stage's estimate (acq_hex_stage_mle); Poisson counts of an emitter at (40, -25) nm. */
+ * stage's estimate (acq_hex_stage_mle; loc 1 stage 1 on its stage 0's centre instead);
+ * Poisson counts of an emitter at (40, -25) nm. */
 static void hex_stream_make(const acq_config *c, const acq_regs *r, const mfx_decode_params *p, gsl_rng *g, hex_stream *hs)
 {
   hs->n = 0;
@@ -587,6 +588,12 @@ static void hex_stream_make(const acq_config *c, const acq_regs *r, const mfx_de
     double cx = c->centre_x_nm, cy = c->centre_y_nm;
     for (int s = 0; s < 3; s++) {
       acq_hex_stage st;
+      /* loc 1 stage 1 starts where its stage 0 ran (as if the estimate had fallen on the
+       * centre): only the gap in the timestamps tells the two stages apart */
+      if (hs->nst == 4) {
+        cx = hs->st[3].cx * c->eod_nm_per_lsb;
+        cy = hs->st[3].cy * c->eod_nm_per_lsb;
+      }
       acq_hex_pattern(c, r, s, cx, cy, &st);
       hex_truth_stage *t = &hs->st[hs->nst++];
       t->loc = loc;
@@ -706,6 +713,7 @@ START_TEST(test_hex_decode)
   hex_stream_make(&c, &r, &p, g, &hs);
   gsl_rng_free(g);
   ck_assert_int_eq(hs.nst, 6);
+  ck_assert(hs.st[4].cx == hs.st[3].cx && hs.st[4].cy == hs.st[3].cy);
   const double gain = c.eod_nm_per_lsb;
   /* whole: every stage where it ran */
   const long none[] = { -1 };

@@ -55,12 +55,26 @@ static char *make_header(int which)
   return s;
 }
 
+/* The decoders' output directory goes when the fuzzer exits. */
+static void remove_dir(void)
+{
+  static const char *const files[] = { "cycles.csv", "tracks.csv", "hex_stages.csv", "localizations.csv", "bayes_exposures.csv",
+                                       "bayes_convergence.png", "bayes_localizations.png" };
+  char path[128];
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    snprintf(path, sizeof path, "%s/%s", g_dir, files[i]);
+    unlink(path);
+  }
+  rmdir(g_dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
   (void)argc;
   (void)argv;
   snprintf(g_dir, sizeof g_dir, "/tmp/fuzz_modedecode.XXXXXX");
-  FZ_CHECK(mkdtemp(g_dir), "mkdtemp failed");
+  FZ_CHECK(mkdtemp(g_dir), "mkdtemp failed");   /* the template's XXXXXX: a new directory */
+  atexit(remove_dir);
   FZ_CHECK(freopen("/dev/null", "w", stdout), "stdout to /dev/null");   /* one line per localization */
   for (int i = 0; i < 3; i++) g_hdr[i] = make_header(i);
   return 0;
