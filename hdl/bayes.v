@@ -114,7 +114,15 @@ module bayes (
   reg  [31:0] c0, c1, c2, c3;
   reg         acc3, en3;
   reg  [31:0] p0, p1, p2, p3, p4;
+  reg  [31:0] p5, p6;         // sum w i, sum w j of the moment passes (INIT, A, REDO)
+  reg  [15:0] a5;
+  reg  [4:0]  b5, b6;
+  reg         acc5, en5;
   always @(posedge clk) begin
+    if (en5) begin
+      p5 <= a5 * b5 + (acc5 ? p5 : 32'd0);
+      p6 <= a5 * b6 + (acc5 ? p6 : 32'd0);
+    end
     p0 <= a0 * b0 + c0;
     p1 <= a1 * b1 + c1;
     p2 <= a2 * b2 + c2;
@@ -230,13 +238,10 @@ module bayes (
   reg         mv;
   reg  [15:0] mw;
   reg  [24:0] W;
-  reg  [19:0] R1;
   reg  [29:0] A2;             // pass B: sum (w G) >> 10
-  reg  [29:0] A3;
   reg         wz;             // the weight address was beyond the table
   wire [4:0]  mki = mk[4:0], mkj = mk[9:5];
   wire [9:0]  r2m = {1'b0, sq16(mki)} + {1'b0, sq16(mkj)};
-  wire [19:0] r1n = (mki == 5'd0 ? 20'd0 : R1) + {4'd0, mw};
 
   // ---- pass A / INIT ----
   reg  [15:0] s1g, s1n, s2n;
@@ -330,8 +335,8 @@ module bayes (
   reg        [15:0] ampa;
   reg        [1:0]  kind;
 
-  wire signed [31:0] X1 = $signed({3'd0, W, 4'd0}) - $signed({2'd0, A2});   // sum w (i - 16)
-  wire signed [31:0] Y1 = $signed({3'd0, W, 4'd0}) - $signed({2'd0, A3});   // sum w (j - 16)
+  wire signed [31:0] X1 = $signed(p5) - $signed({3'd0, W, 4'd0});   // sum w (i - 16)
+  wire signed [31:0] Y1 = $signed(p6) - $signed({3'd0, W, 4'd0});   // sum w (j - 16)
   wire [31:0] ax1 = X1[31] ? -X1 : X1;
   wire [31:0] ay1 = Y1[31] ? -Y1 : Y1;
   wire [4:0]  dmi = mi[4] ? mi - 5'd16 : 5'd16 - mi;
@@ -385,6 +390,7 @@ module bayes (
     a1 = 16'd0; b1 = 16'd0; c1 = 32'd0;
     a2 = 16'd0; b2 = 16'd0; c2 = 32'd0;
     a3 = 16'd0; b3 = 16'd0; c3 = 32'd0; acc3 = 1'b0; en3 = 1'b0;
+    a5 = 16'd0; b5 = 5'd0; b6 = 5'd0; acc5 = 1'b0; en5 = 1'b0;
     a4 = bw2;   b4 = p1[31:16];
     l0_a = ik; l1_a = ik; g_a = ik; nl_a = ik;
     l0_we = 1'b0; l1_we = 1'b0; g_we = 1'b0; nl_we = 1'b0;
@@ -452,6 +458,7 @@ module bayes (
       endcase
       if (lm == L_INIT || lm == L_A || lm == L_REDO) begin
         a3 = mw; b3 = {6'd0, r2m}; acc3 = mk != 10'd0; en3 = mv;
+        a5 = mw; b5 = mki; b6 = mkj; acc5 = mk != 10'd0; en5 = mv;
       end
     end else begin
       g_a = {mj, mi}; nl_a = {mj, mi};
@@ -503,7 +510,7 @@ module bayes (
           eta <= 24'd0; first <= 1'b1; bank <= 1'b0; b32c <= i_b32 + 32'd8192;
           x0r <= i_x0; y0r <= i_y0;
           lm <= L_INIT; st <= S_LOOP; iss <= 1'b1; ik <= 10'd0; wk <= 10'd0; mk <= 10'd0; pv <= 8'd0;
-          W <= 25'd0; A2 <= 30'd0; A3 <= 30'd0;
+          W <= 25'd0;
         end
 
         // ---------------- point loops ----------------
@@ -524,10 +531,7 @@ module bayes (
             end
           end
           if (mv) begin
-            R1 <= r1n;
             W <= W + {9'd0, mw};
-            A2 <= A2 + {10'd0, r1n};
-            if (mki == 5'd31) A3 <= A3 + {5'd0, W} + {14'd0, mw};
             mk <= mk + 10'd1;
           end
           case (lm)
@@ -595,7 +599,7 @@ module bayes (
                 bank <= !bank; M <= Mn; mi <= kmax[4:0]; mj <= kmax[9:5];
                 if (over) begin
                   lm <= L_REDO; iss <= 1'b1; ik <= 10'd0; mk <= 10'd0;
-                  W <= 25'd0; A2 <= 30'd0; A3 <= 30'd0;
+                  W <= 25'd0;
                 end else st <= S_X0;
               end
               L_REDO: st <= S_X0;
@@ -758,7 +762,7 @@ module bayes (
           rcost <= p2[30:0];
           st <= S_LOOP; lm <= L_A; iss <= 1'b1; ik <= 10'd0; wk <= 10'd0; mk <= 10'd0; pv <= 8'd0;
           Mn <= -16'sd32768; kmax <= 10'd0; over <= 1'b0;
-          W <= 25'd0; A2 <= 30'd0; A3 <= 30'd0;
+          W <= 25'd0;
         end
         default: st <= S_IDLE;
       endcase
