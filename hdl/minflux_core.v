@@ -76,8 +76,11 @@ module minflux_core (
     if (REG_NCYCLES != 8'h04 || REG_GATE != 8'h07 || REG_WIN != 8'h08 || REG_SAFE_YMAX != 8'h0F) begin
       $display("minflux_core: the write decode assumes NCYCLES..GATE at 0x04..0x07, WIN..SAFE_YMAX at 0x08..0x0F"); $finish;
     end
-    if (REG_AGG != 8'h18) begin
-      $display("minflux_core: the write decode assumes AGG in the group 0x18..0x1F"); $finish;
+    if (REG_AGG != 8'h18 || REG_PHOTON_STOP[7:3] != 5'd3 || REG_RUN_PHOTONS[7:3] != 5'd3) begin
+      $display("minflux_core: the write decode assumes AGG, PHOTON_STOP and RUN_PHOTONS in the group 0x18..0x1F"); $finish;
+    end
+    if (RUN_PH_W < 13) begin
+      $display("minflux_core: the PHOTON_STOP compare splits RUN_PH_W at bit 12"); $finish;
     end
     if (REG_EST_K != 8'h40 || REG_EST_G != 8'h47) begin
       $display("minflux_core: the estimator registers must fill 0x40..0x47"); $finish;
@@ -99,6 +102,10 @@ module minflux_core (
   reg [15:0] est_L_reg, est_F_reg, est_b0_reg, est_b1_reg, est_b2_reg, est_G_reg;
   reg [31:0] ts_reg;
   reg [7:0]  agg_reg;                // AGG: cycles per record
+  reg [RUN_PH_W-1:0] pstop_reg;      // PHOTON_STOP: the run's photon budget, 0 = off
+  wire [RUN_PH_W-1:0] run_ph;        // RUN_PHOTONS (photon counter)
+  wire [RUN_PH_W-1:0] run_ph_raw;    // its count without the saturation ...
+  wire                run_ph_ovf;    // ... and the sticky carry (run_ph = all ones)
   // Gaussian 1D MLE and tracking controller outputs (instances below)
   wire        g_valid, g_ok;
   wire [15:0] g_x, g_y;
@@ -162,6 +169,8 @@ module minflux_core (
   reg        agg_keep_reg = 1'b0;
   reg        stop_hold_reg = 1'b0;
   reg        rec_win_reg = 1'b0;    // a record completed and no gate has opened since
+  reg        ph_hit_reg = 1'b0;     // the run's photons reached PHOTON_STOP (!= 0)
+  reg        ph_hi_gt_reg = 1'b0, ph_hi_eq_reg = 1'b0, ph_lo_ge_reg = 1'b0, ph_ovf_reg = 1'b0, ph_nz_reg = 1'b0;
   wire [7:0] agg_m = (agg_reg == 8'd0 || ext_on_reg) ? 8'd1 : agg_reg;
   wire       rec_end = seq_rec && agg_last_reg;
   wire       stop  = (ctrl_reg[1] || stop_hold_reg || (ext_on_reg && i_ext_stop)) && (!o_running || rec_win_reg || rec_end);
@@ -203,6 +212,7 @@ module minflux_core (
       est_b2_reg     <= 16'd0;
       est_G_reg      <= 16'd0;
       agg_reg        <= 8'd1;
+      pstop_reg      <= {RUN_PH_W{1'b0}};
     end else begin
       // an event in the same cycle as a clear stays set
       sticky_reg <= (sticky_reg & ~((cfg_we_reg[0] && wa_reg[2:0] == REG_STATUS[2:0]) ? {wd_reg[5], wd_reg[3:1]} : 4'd0))
@@ -230,6 +240,7 @@ module minflux_core (
             default:            ymax_reg <= wd_reg[15:0];   // REG_SAFE_YMAX
           endcase
         if (g3_we_reg && wa_reg[2:0] == REG_AGG[2:0]) agg_reg <= wd_reg[7:0];
+        if (g3_we_reg && wa_reg[2:0] == REG_PHOTON_STOP[2:0]) pstop_reg <= wd_reg[RUN_PH_W-1:0];
         if (off0_we_reg) off0_reg <= wd_reg;
         if (off4_we_reg) off4_reg <= wd_reg;
         // Estimator parameters change only while the sequencer is idle (an estimate in
@@ -274,6 +285,8 @@ module minflux_core (
         REG_CYCLES_DONE: rd_word = seq_done;
         REG_TIMESTAMP:   rd_word = ts_reg;
         REG_AGG:         rd_word = {24'd0, agg_reg};
+        REG_PHOTON_STOP: rd_word = {{(32-RUN_PH_W){1'b0}}, pstop_reg};
+        REG_RUN_PHOTONS: rd_word = {{(32-RUN_PH_W){1'b0}}, run_ph};
         REG_EST_K:       rd_word = {30'd0, est_k_reg};
         REG_EST_THRESH:  rd_word = {17'd0, est_thresh_reg};
         REG_EST_L:       rd_word = {16'd0, est_L_reg};
@@ -383,21 +396,32 @@ module minflux_core (
       rec_win_reg <= 1'b0;
     end else begin
       if (seq_rec) agg_cnt_reg <= agg_last_reg ? 8'd0 : agg_cnt_reg + 8'd1;
-      if (ctrl_reg[1]) stop_hold_reg <= 1'b1;
+      // the photon budget acts as a CTRL stop: held, it reaches the sequencer at a record end
+      if (ctrl_reg[1] || ph_hit_reg) stop_hold_reg <= 1'b1;
       if (rec_end) rec_win_reg <= 1'b1;
       else if (seq_gate) rec_win_reg <= 1'b0;
     end
     agg_last_reg <= {1'b0, agg_cnt_reg} + 9'd1 >= {1'b0, agg_m};
+    // RUN_PHOTONS >= PHOTON_STOP != 0 in two registered steps over 12-bit halves (timing)
+    ph_hi_gt_reg <= run_ph_raw[RUN_PH_W-1:12] > pstop_reg[RUN_PH_W-1:12];
+    ph_hi_eq_reg <= run_ph_raw[RUN_PH_W-1:12] == pstop_reg[RUN_PH_W-1:12];
+    ph_lo_ge_reg <= run_ph_raw[11:0] >= pstop_reg[11:0];
+    ph_ovf_reg   <= run_ph_ovf;
+    // only while running: the count of the last run must not stop the next
+    ph_nz_reg    <= !rst && o_running && pstop_reg != {RUN_PH_W{1'b0}};
+    ph_hit_reg   <= !rst && o_running && ph_nz_reg && (ph_ovf_reg || ph_hi_gt_reg || (ph_hi_eq_reg && ph_lo_ge_reg));
     agg_keep_reg <= agg_cnt_reg != 8'd0;
   end
 
   wire        rec_valid, rec_sat;
   wire [51:0] rec_nsum;
   photon_counter #(.K_MAX(K_MAX), .N_CH(N_CH), .COUNT_W(COUNT_W), .CNT_W(APD_GRAY_W),
-                   .LAT(APD_LAT)) u_cnt (
+                   .LAT(APD_LAT), .RUN_W(RUN_PH_W)) u_cnt (
     .clk(clk), .rst(rst), .i_cnt({cnt1, cnt0}), .i_gate(seq_gate), .i_exp(seq_exp),
     .i_keep(agg_keep_reg), .i_rec(rec_end), .o_rec_valid_reg(rec_valid), .o_nsum_reg(rec_nsum),
-    .o_sat_any_reg(rec_sat), .i_rd_addr(i_cnt_rd_addr), .o_rd_data_reg(o_cnt_rd_data));
+    .o_sat_any_reg(rec_sat), .i_rd_addr(i_cnt_rd_addr), .o_rd_data_reg(o_cnt_rd_data),
+    .i_run_clr(seq_start && !o_running), .o_run_ph_reg(run_ph), .o_run_raw_reg(run_ph_raw),
+    .o_run_ovf_reg(run_ph_ovf));
 
   // ---- host watchdog (i_wdog from the host link: the host went silent during a run) ----
   // The run is aborted the next cycle (laser off the cycle after; the abort comes from a

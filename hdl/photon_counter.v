@@ -16,7 +16,8 @@ module photon_counter #(
   parameter N_CH    = 2,   // APD channels
   parameter COUNT_W = 12,  // bits per count, saturating at 2**COUNT_W - 1
   parameter CNT_W   = 4,   // bits of the per-cycle count from apd_capture
-  parameter LAT     = 3    // cycles from the gate register to the count it must accept
+  parameter LAT     = 3,   // cycles from the gate register to the count it must accept
+  parameter RUN_W   = 24   // bits of the run's photon count
 ) (
   input  wire                          clk,
   input  wire                          rst,
@@ -31,11 +32,15 @@ module photon_counter #(
   output reg  [4*(COUNT_W+1)-1:0]      o_nsum_reg,      // ch0 + ch1 of exposure e at e*(COUNT_W+1)
   output reg                           o_sat_any_reg,   // a count of the record saturated
   input  wire [2:0]                    i_rd_addr,       // framer read port: exposure ...
-  output reg  [N_CH*COUNT_W-1:0]       o_rd_data_reg    // ... its counts, ch c at c*COUNT_W
+  output reg  [N_CH*COUNT_W-1:0]       o_rd_data_reg,   // ... its counts, ch c at c*COUNT_W
+  input  wire                          i_run_clr,       // a run starts
+  output wire [RUN_W-1:0]              o_run_ph_reg,    // photons the gates accepted since (saturating)
+  output wire [RUN_W-1:0]              o_run_raw_reg,   // the same count modulo 2^RUN_W ...
+  output wire                          o_run_ovf_reg    // ... and whether it overflowed
 );
   initial begin
-    if (K_MAX != 8 || N_CH != 2 || LAT < 2 || COUNT_W < 12 || COUNT_W > 16) begin
-      $display("photon_counter: K_MAX must be 8, N_CH 2, LAT >= 2, COUNT_W 12..16"); $finish;
+    if (K_MAX != 8 || N_CH != 2 || LAT < 2 || COUNT_W < 12 || COUNT_W > 16 || CNT_W > 11 || RUN_W < 13 || RUN_W > 31) begin
+      $display("photon_counter: K_MAX must be 8, N_CH 2, LAT >= 2, COUNT_W 12..16, CNT_W <= 11, RUN_W 13..31"); $finish;
     end
   end
 
@@ -77,6 +82,23 @@ module photon_counter #(
     end
   endgenerate
   wire [COUNT_W:0] acc_sum = {1'b0, acc_reg[COUNT_W-1:0]} + {1'b0, acc_reg[2*COUNT_W-1:COUNT_W]};
+  // the run's photons: every count the gates accept (not saturated per exposure)
+  // Timing: the sum of the two channels is registered first; the count is two halves, the
+  // carry out of the low 12 bits reaching the high part one cycle later (run_cp_reg), and a
+  // sticky carry out of the high part for the saturation. o_run_raw_reg ({hi, lo}) lacks a
+  // pending carry for that cycle; o_run_ph_reg (the RUN_PHOTONS read) includes it.
+  localparam HW = RUN_W - 12;
+  reg  [CNT_W:0]   run_c_reg = {(CNT_W+1){1'b0}};
+  reg  [11:0]      run_lo_reg = 12'd0;
+  reg  [HW-1:0]    run_hi_reg = {HW{1'b0}};
+  reg              run_cp_reg = 1'b0;
+  reg              run_ovf_reg = 1'b0;
+  reg              run_add_reg = 1'b0;   // run_c_reg holds counts the gate accepted
+  wire [12:0]      run_lo_next = {1'b0, run_lo_reg} + {{(12-CNT_W){1'b0}}, run_c_reg};
+  wire [HW:0]      run_hi_next = {1'b0, run_hi_reg} + {{HW{1'b0}}, run_cp_reg};
+  assign o_run_ph_reg = (run_ovf_reg || run_hi_next[HW]) ? {RUN_W{1'b1}} : {run_hi_next[HW-1:0], run_lo_reg};
+  assign o_run_raw_reg = {run_hi_reg, run_lo_reg};
+  assign o_run_ovf_reg = run_ovf_reg;
 
   integer e;
   always @(posedge clk) begin
@@ -107,5 +129,18 @@ module photon_counter #(
     end
     o_sat_any_reg <= (first_open ? 1'b0 : o_sat_any_reg) | (gd && |ovf);
     o_rd_data_reg <= bank_b[i_rd_addr];
+    run_c_reg <= {1'b0, i_cnt[CNT_W-1:0]} + {1'b0, i_cnt[2*CNT_W-1:CNT_W]};
+    run_add_reg <= gd && !rst && !i_run_clr;
+    if (rst || i_run_clr) begin
+      run_lo_reg <= 12'd0;
+      run_hi_reg <= {HW{1'b0}};
+      run_cp_reg <= 1'b0;
+      run_ovf_reg <= 1'b0;
+    end else begin
+      if (run_add_reg) run_lo_reg <= run_lo_next[11:0];
+      run_cp_reg <= run_add_reg && run_lo_next[12];
+      run_hi_reg <= run_hi_next[HW-1:0];
+      if (run_hi_next[HW]) run_ovf_reg <= 1'b1;
+    end
   end
 endmodule

@@ -21,6 +21,7 @@ static void reset_regs(minflux_core_t *c)
   c->mlms_r.k = 1;
   c->mlms_r.thresh = 6;
   c->agg = 1;
+  c->pstop = 0;
 }
 
 void minflux_core_init(minflux_core_t *c)
@@ -57,6 +58,8 @@ static uint32_t read_reg(const minflux_core_t *o, uint8_t addr)
   case MINFLUX_REG_CYCLES_DONE: return o->seq.cycles_done;
   case MINFLUX_REG_TIMESTAMP:   return o->ts;
   case MINFLUX_REG_AGG:         return o->agg;
+  case MINFLUX_REG_PHOTON_STOP: return o->pstop;
+  case MINFLUX_REG_RUN_PHOTONS: return photon_counter_run_ph(&o->cnt);
   case MINFLUX_REG_EST_K:       return o->mlms_r.k;
   case MINFLUX_REG_EST_THRESH:  return o->mlms_r.thresh;
   case MINFLUX_REG_EST_L:       return o->mlms_r.L;
@@ -102,6 +105,7 @@ static void write_reg(minflux_core_t *c, uint8_t addr, uint32_t d, int running)
   case MINFLUX_REG_EST_BETA2: c->mlms_r.beta[2] = (int16_t)fx_sext(d, 16); break;
   case MINFLUX_REG_EST_G:     c->est_G = (uint16_t)d; break;
   case MINFLUX_REG_AGG:       c->agg = (uint8_t)d; break;
+  case MINFLUX_REG_PHOTON_STOP: c->pstop = fx_mask(d, MINFLUX_RUN_PH_W); break;
   default:
     if (addr >= MINFLUX_REG_OFFSET0 && addr < MINFLUX_REG_OFFSET0 + MINFLUX_K_MAX)
       c->offsets[addr - MINFLUX_REG_OFFSET0] = d;
@@ -199,13 +203,19 @@ void minflux_core_step(minflux_core_t *c, const minflux_core_in_t *in)
     c->rec_win = 0;
   } else {
     if (o.seq.rec) c->agg_cnt = (uint8_t)(o.agg_last ? 0 : o.agg_cnt + 1);
-    if (ctrl_stop) c->stop_hold = 1;
+    /* the photon budget: as a CTRL stop (held; it reaches the sequencer at a record end) */
+    if (ctrl_stop || o.ph_hit) c->stop_hold = 1;
     if (rec_end) c->rec_win = 1;
     else if (o.seq.gate) c->rec_win = 0;
   }
+  /* the budget compare in two registered steps (the RTL compares 12-bit halves: timing),
+   * only while running: the count of the last run must not stop the next */
+  c->ph_cmp = (uint8_t)(!in->rst && running_o && o.pstop && (o.cnt.run_ovf || photon_counter_run_raw(&o.cnt) >= o.pstop));
+  c->ph_hit = (uint8_t)(!in->rst && running_o && o.ph_cmp);
   c->agg_last = (uint8_t)((unsigned)o.agg_cnt + 1 >= (o.agg ? o.agg : 1u));
   c->agg_keep = (uint8_t)(o.agg_cnt != 0);
-  photon_counter_step(&c->cnt, in->rst, cnt, o.seq.gate, o.seq.exp, o.agg_keep, rec_end, in->cnt_rd_addr);
+  photon_counter_step(&c->cnt, in->rst, cnt, o.seq.gate, o.seq.exp, o.agg_keep, rec_end, in->cnt_rd_addr,
+                      si.start && !running_o);
 
   dac_spi_in_t di;
   di.req = o.seq.dac_req || wd_req;

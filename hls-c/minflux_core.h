@@ -44,6 +44,8 @@ typedef struct {
   mlms_regs_t mlms_r;               /* EST_K, EST_THRESH, EST_L, EST_F, EST_BETA0..2 */
   uint16_t est_G;                   /* EST_G: the Gaussian MLE's scale */
   uint8_t  agg;                     /* AGG: cycles per record (0 acts as 1) */
+  uint32_t pstop;                   /* PHOTON_STOP (RUN_PH_W bits) */
+  uint8_t  ph_cmp, ph_hit;          /* PHOTON_STOP != 0 and RUN_PHOTONS >= it: registered (the RTL's two halves), and once more */
   uint8_t  agg_cnt, agg_last, agg_keep, stop_hold, rec_win;   /* aggregation state (see the RTL) */
   /* the estimator starts the cycle after a record is complete */
   uint8_t  q_valid;

@@ -6,10 +6,20 @@
 
 #define LAT MINFLUX_APD_LAT
 
+#define HI_MASK ((1u << (MINFLUX_RUN_PH_W - 12)) - 1u)
+
 void photon_counter_init(photon_counter_t *s) { memset(s, 0, sizeof *s); }
 
+uint32_t photon_counter_run_ph(const photon_counter_t *s)
+{
+  const uint32_t hi = (uint32_t)s->run_hi + s->run_cp;
+  return (s->run_ovf || hi > HI_MASK) ? (1u << MINFLUX_RUN_PH_W) - 1u : hi << 12 | s->run_lo;
+}
+
+uint32_t photon_counter_run_raw(const photon_counter_t *s) { return (uint32_t)s->run_hi << 12 | s->run_lo; }
+
 void photon_counter_step(photon_counter_t *s, int rst, const uint8_t cnt[MINFLUX_N_CH],
-                         int gate, unsigned exp, int keep, int rec, unsigned rd_addr)
+                         int gate, unsigned exp, int keep, int rec, unsigned rd_addr, int run_clr)
 {
   const photon_counter_t o = *s;
   const int gd = o.gate_sr[LAT - 1], gd_prev = o.gate_sr[LAT];
@@ -47,4 +57,18 @@ void photon_counter_step(photon_counter_t *s, int rst, const uint8_t cnt[MINFLUX
   }
   s->sat_any = (uint8_t)((first_open ? 0 : o.sat_any) | (gd && ovf));
   s->rd_data = (uint32_t)o.bank[rd_addr & 7u][1] << MINFLUX_COUNT_W | o.bank[rd_addr & 7u][0];
+  /* the run's photons: every count the gates accept, unsaturated per exposure; the channel
+   * sum registered first, the carry of the low 12 bits a cycle later (the RTL's timing) */
+  s->run_c = (uint8_t)(cnt[0] + cnt[1]);
+  s->run_add = (uint8_t)(gd && !rst && !run_clr);
+  if (rst || run_clr) {
+    s->run_lo = s->run_hi = 0;
+    s->run_cp = s->run_ovf = 0;
+  } else {
+    const unsigned lo = o.run_lo + (o.run_add ? o.run_c : 0u), hi = o.run_hi + o.run_cp;
+    if (o.run_add) s->run_lo = (uint16_t)(lo & 0xFFFu);
+    s->run_cp = (uint8_t)(o.run_add && lo > 0xFFFu);
+    s->run_hi = (uint16_t)(hi & HI_MASK);
+    if (hi > HI_MASK) s->run_ovf = 1;
+  }
 }

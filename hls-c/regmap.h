@@ -7,7 +7,7 @@
 /* X(NAME, VALUE, DESCRIPTION): constants shared by RTL and C models. */
 #define MINFLUX_CONSTS(X) \
   X(DESIGN_ID,      0x4D464C58, "design id 'MFLX'") \
-  X(DESIGN_VERSION, 0x00000100, "firmware version 0.1.0 (major<<16 | minor<<8 | patch)") \
+  X(DESIGN_VERSION, 0x00000200, "firmware version 0.2.0 (major<<16 | minor<<8 | patch)") \
   X(CLK_HZ,         48000000,   "system clock in Hz") \
   X(K_MAX,          8,          "maximum exposures per multiplex cycle") \
   X(N_CH,           2,          "APD channels") \
@@ -17,7 +17,8 @@
   X(DAC_SYNC_GAP,   5,          "cycles SYNC stays high between DAC frames (>= 80 ns)") \
   X(DAC_FRAMES,     3,          "SPI frames per beam move: x store, y store, amp + update all") \
   X(TS_W,           32,         "bits of the cycle timestamp") \
-  X(EST_STAGE_LAT,  1,          "cycles from counts complete to the estimator input (channel sums registered)")
+  X(EST_STAGE_LAT,  1,          "cycles from counts complete to the estimator input (channel sums registered)") \
+  X(RUN_PH_W,       24,         "bits of the run's photon count (saturating) and of PHOTON_STOP")
 
 /* X(NAME, ADDR, WIDTH, DESCRIPTION): core registers (32-bit word bus).
  * Writes take effect as documented in README "Register map". */
@@ -41,6 +42,8 @@
   X(CYCLES_DONE,0x10, 32, "RO cycles completed in the current/last run") \
   X(TIMESTAMP,  0x11, 32, "RO free-running cycle counter") \
   X(AGG,        0x18,  8, "multiplex cycles per record M (0 acts as 1): counts are summed over M cycles, one estimate and one record per M cycles; a stop ends the run at the end of a record") \
+  X(PHOTON_STOP,0x1A, 24, "photon budget of a run, 0 = off (reset): once RUN_PHOTONS >= PHOTON_STOP the run stops at the end of the record (as CTRL stop); may change during a run") \
+  X(RUN_PHOTONS,0x1B, 24, "RO photons detected in the gates of the current / last run, both channels (saturating; cleared by a start from idle)") \
   X(OFFSET0,    0x20, 32, "offset table: entry k at 0x20+k, x in [15:0], y in [31:16], signed DAC LSB")
 
 #define MINFLUX_OFFSET_ADDR(k) (0x20 + (k))

@@ -53,6 +53,7 @@ void acq_hex_init(acq_hex *h, const acq_config *c, const acq_regs *r, double clk
   h->regs = r;
   h->clk = clk;
   h->tab = tab;
+  h->fw_budget = -1;
 }
 
 void acq_hex_on_cycle(void *ctx, const mfx_cycle *c)
@@ -122,6 +123,18 @@ static int run_stage(acq_hex *h, mfx_link *l, const acq_bayes_io *io)
   if (mfx_reg_write(l, MINFLUX_REG_CENTRE_X, (uint16_t)st->cx) || mfx_reg_write(l, MINFLUX_REG_CENTRE_Y, (uint16_t)st->cy) ||
       mfx_reg_write(l, MINFLUX_REG_LASER_AMP, st->amp))
     goto link;
+  /* The firmware's photon budget ends the stage at the end of the record that reaches the
+   * limit, whatever the link's latency; a firmware without PHOTON_STOP reads it back as 0
+   * and the host stops the stage (CTRL stop) once it has counted the limit. */
+  if (mfx_reg_write(l, MINFLUX_REG_PHOTON_STOP, limit)) goto link;
+  if (h->fw_budget < 0) {
+    uint32_t v;
+    if (mfx_reg_read(l, MINFLUX_REG_PHOTON_STOP, &v)) goto link;
+    h->fw_budget = v == limit;
+    if (!h->fw_budget)
+      fprintf(stderr, "minflux acquire: this firmware has no photon budget (PHOTON_STOP reads %u): the host stops each "
+              "stage, a link round trip after its limit\n", v);
+  }
   h->gaps0 = h->tab->gaps;
   h->active = 1;
   if (mfx_reg_write(l, MINFLUX_REG_CTRL, 1)) goto link;
@@ -135,7 +148,9 @@ static int run_stage(acq_hex *h, mfx_link *l, const acq_bayes_io *io)
     const int over = *io->interrupted || (h->tab->records && fw_elapsed(h) >= io->duration_s);
     if (!stop_sent && (st->photons >= limit || over)) {
       stop_sent = 1;   /* ends after the current cycle, whose record still comes (and counts) */
-      if (mfx_reg_write(l, MINFLUX_REG_CTRL, 2)) goto link;
+      /* at the limit the firmware has ended the run with this record (or a later one, if
+       * records were lost): no stop to send */
+      if ((over || !h->fw_budget) && mfx_reg_write(l, MINFLUX_REG_CTRL, 2)) goto link;
     }
     if (stop_sent || tn - last_poll > 0.05) {
       uint32_t s;
@@ -171,6 +186,16 @@ static int run_stage(acq_hex *h, mfx_link *l, const acq_bayes_io *io)
   h->active = 0;
   st->gaps = h->tab->gaps - h->gaps0;
   st->reached = st->photons >= limit;
+  if (h->fw_budget > 0 && !st->reached) {
+    /* records lost on the link: the firmware's own count says whether the stage had its photons */
+    uint32_t v;
+    if (mfx_reg_read(l, MINFLUX_REG_RUN_PHOTONS, &v)) goto link;
+    if (v >= limit) {
+      st->reached = 1;
+      fprintf(stderr, "\nminflux acquire: localization %d stage %d: the firmware counted %u photons, the records that "
+              "arrived %" PRIu64 " (%" PRIu64 " lost)\n", st->loc, st->stage, v, st->photons, st->gaps);
+    }
+  }
   return 0;
 link:
   h->active = 0;
@@ -227,7 +252,7 @@ static acq_hex_loc *new_loc(acq_hex *h, int index)
   return L;
 }
 
-int acq_hex_loop(acq_hex *h, mfx_link *l, const acq_bayes_io *io)
+static int hex_loop(acq_hex *h, mfx_link *l, const acq_bayes_io *io)
 {
   const acq_config *c = h->cfg;
   for (int i = 0;; i++) {
@@ -253,6 +278,16 @@ int acq_hex_loop(acq_hex *h, mfx_link *l, const acq_bayes_io *io)
       return 0;
     }
   }
+}
+
+int acq_hex_loop(acq_hex *h, mfx_link *l, const acq_bayes_io *io)
+{
+  const int rc = hex_loop(h, l, io);
+  /* the budget stays with the hexagon mode (every acquisition also writes 0 when it
+   * configures); a link that failed cannot take it */
+  if (rc != 3 && h->fw_budget > 0 && mfx_reg_write(l, MINFLUX_REG_PHOTON_STOP, 0))
+    fprintf(stderr, "minflux acquire: clearing PHOTON_STOP: %s\n", l->err);
+  return rc;
 }
 
 static int cmp_d(const void *a, const void *b)

@@ -55,6 +55,7 @@ typedef struct {
   acq_hex_loc *loc;
   size_t nloc, caploc;
   int oom;
+  int fw_budget;               /* the firmware holds PHOTON_STOP and ends each stage itself (-1: not asked yet) */
 } acq_hex;
 
 void acq_hex_init(acq_hex *h, const acq_config *c, const acq_regs *r, double clk, mfx_tables *tab);

@@ -103,7 +103,7 @@ static int configure(mfx_link *l, const acq_regs *r)
     { MINFLUX_REG_K, c->k }, { MINFLUX_REG_DELAY, c->delay_cycles }, { MINFLUX_REG_GATE, c->gate_cycles },
     { MINFLUX_REG_WIN, c->win_cycles }, { MINFLUX_REG_CENTRE_X, (uint16_t)c->centre_x },
     { MINFLUX_REG_CENTRE_Y, (uint16_t)c->centre_y }, { MINFLUX_REG_LASER_AMP, c->laser_amp },
-    { MINFLUX_REG_NCYCLES, c->ncycles }, { MINFLUX_REG_AGG, c->agg },
+    { MINFLUX_REG_NCYCLES, c->ncycles }, { MINFLUX_REG_AGG, c->agg }, { MINFLUX_REG_PHOTON_STOP, 0 },
     { MINFLUX_REG_EST_K, r->est.k }, { MINFLUX_REG_EST_THRESH, r->est.thresh },
     { MINFLUX_REG_EST_L, r->est.L }, { MINFLUX_REG_EST_F, r->est.F },
     { MINFLUX_REG_EST_BETA0, (uint16_t)r->est.beta[0] }, { MINFLUX_REG_EST_BETA1, (uint16_t)r->est.beta[1] },

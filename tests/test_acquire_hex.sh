@@ -57,6 +57,12 @@ if "$MF" acquire --board "$B" --mode hex --duration 0.6 --out "$D" >"$tmp/out" 2
   check "stage L 200/150/40 in order" [ "$(awk -F, 'NR>1 && $3 != (($2 == 0) ? 200 : ($2 == 1) ? 150 : 40) {bad++} END{print bad+0}' "$ST")" = 0 ]
   check "a stage marked reached has its photons (40/90/1000)" \
     [ "$(awk -F, 'NR>1 && $15 == 1 && $11 < (($2 == 0) ? 40 : ($2 == 1) ? 90 : 1000) {bad++} END{print bad+0}' "$ST")" = 0 ]
+  # the firmware's photon budget (PHOTON_STOP) ends a stage with the record that reaches its
+  # limit: without the last record the stage is short of it (a host stop comes records later)
+  check "each reached stage ends with the record that reaches its limit (firmware photon budget)" \
+    [ "$(awk -F, 'FNR == 1 {next} FILENAME == c {p[$2] = $3+$4+$5+$6+$13+$14+$15; next}
+                  $15 == 1 {n++; lim = ($2 == 0) ? 40 : ($2 == 1) ? 90 : 1000; if (!($9 in p) || $11 - p[$9] >= lim) bad++}
+                  END {print n ? bad + 0 : -1}' c="$D/cycles.csv" "$D/cycles.csv" "$ST")" = 0 ]
   check "stage 0 at the prior centre, stage s+1 at stage s's estimate (to the 0.1 nm LSB)" \
     [ "$(awk -F, 'NR>1 { if ($2 == 0) { if ($4 != 0 || $5 != 0) bad++ } else if (($4 - px)^2 > 0.0026 || ($5 - py)^2 > 0.0026) bad++; px = $13; py = $14 } END{print bad+0}' "$ST")" = 0 ]
   # laser code: mu / (eta_per_code x mean g over the pattern) for an emitter at the centre
