@@ -556,6 +556,90 @@ bool directed_aggregation(Cosim &s) {
 }
 
 
+// Photon budget (PHOTON_STOP): K = 7, NCYCLES = 0, random pulses in the gates (some at the
+// gate edges); each pass must end by itself at the end of the first record whose counts
+// bring the run's photons (as the harness sums the records) to the budget, RUN_PHOTONS
+// equal to that sum, and a start from idle clears it. Pass 2 sets the budget during the
+// run, pass 3 turns it off during the run (CTRL stop then ends it after record 30), AGG 2
+// in pass 1.
+bool directed_photon_stop(Cosim &s, std::mt19937_64 &r) {
+  if (!reset(s, 4)) return false;
+  const uint32_t regs[][2] = {{MINFLUX_REG_K, 7}, {MINFLUX_REG_DELAY, 20}, {MINFLUX_REG_GATE, 60},
+                              {MINFLUX_REG_WIN, 12}, {MINFLUX_REG_NCYCLES, 0}};   // WIN >= 9: README
+  for (auto &rv : regs)
+    if (!write_reg(s, (uint8_t)rv[0], rv[1])) return false;
+  const uint32_t budget[4] = {97, 4500, 40, 60};   // 4500: across the carry of the low 12 bits
+  for (int pass = 0; pass < 4; pass++) {
+    if (!write_reg(s, MINFLUX_REG_AGG, pass == 1 ? 2 : 1)) return false;
+    if (!write_reg(s, MINFLUX_REG_PHOTON_STOP, pass == 2 ? 0 : budget[pass])) return false;
+    if (!write_reg(s, MINFLUX_REG_CTRL, 1)) return false;
+    uint64_t sum = 0, before_last = 0, sum3 = 0;
+    unsigned recs = 0;
+    bool stopped = false;
+    for (uint64_t n = 0; n < 1500000; n++) {
+      minflux_core_in_t in = idle_in();
+      Vminflux_core *t = s.rtl();
+      if (t->o_gate)
+        for (int ch = 0; ch < 2; ch++) in.apd_edges[ch] = (uint8_t)(r() % 50 == 0 ? 1 + r() % 2 : 0);
+      if (pass == 2 && recs == 3 && !in.wr_en) { in.wr_en = 1; in.wr_addr = MINFLUX_REG_PHOTON_STOP; in.wr_data = budget[2]; }
+      if (pass == 3 && recs == 1) { in.wr_en = 1; in.wr_addr = MINFLUX_REG_PHOTON_STOP; in.wr_data = 0; }
+      if (pass == 3 && recs == 30 && !stopped) { in.wr_en = 1; in.wr_addr = MINFLUX_REG_CTRL; in.wr_data = 2; stopped = true; }
+      if (!s.step(in)) return false;
+      if (t->o_rec_valid) {
+        uint64_t rec = 0;
+        const minflux_core_t &m = s.model();
+        for (int e = 0; e < 7; e++) rec += (uint64_t)m.cnt.bank[e][0] + m.cnt.bank[e][1];
+        before_last = sum;
+        sum += rec;
+        recs++;
+        if (recs == 3) sum3 = sum;
+      }
+      if (!t->o_running && n > 400) break;
+    }
+    CHECK(!s.rtl()->o_running, "pass %d: still running after %u records (%" PRIu64 " photons)", pass, recs, sum);
+    uint32_t rp = 0;
+    if (!read_reg(s, MINFLUX_REG_RUN_PHOTONS, &rp)) return false;
+    CHECK(rp == sum, "pass %d: RUN_PHOTONS %u, the records sum to %" PRIu64, pass, rp, sum);
+    if (pass == 3) {
+      // budget off after record 1; CTRL stop in the window after record 30 ends the run there
+      CHECK(recs == 30 && sum >= budget[3], "pass 3: %u records, %" PRIu64 " photons, want 30 records past the budget of %u",
+            recs, sum, budget[3]);
+    } else {
+      // pass 2: a budget spent when it is set (in the window after record 3) ends the run
+      // with record 3 or, if the stop misses that window, record 4
+      const uint64_t b = budget[pass];
+      CHECK(sum >= b && (pass == 2 && sum3 >= b ? recs == 3 || recs == 4 : before_last < b),
+            "pass %d: %u records, %" PRIu64 " photons (%" PRIu64 " before the last) for a budget of %" PRIu64,
+            pass, recs, sum, before_last, b);
+    }
+    printf("directed photon budget pass %d: %u records, %" PRIu64 " photons (%" PRIu64 " before the last record), "
+           "RUN_PHOTONS %u\n", pass, recs, sum, before_last, rp);
+  }
+  // a start from idle clears the count (NCYCLES 1, no pulses)
+  if (!write_reg(s, MINFLUX_REG_PHOTON_STOP, 0) || !write_reg(s, MINFLUX_REG_NCYCLES, 1) ||
+      !write_reg(s, MINFLUX_REG_CTRL, 1))
+    return false;
+  for (int n = 0; n < 3000; n++)
+    if (!s.step(idle_in())) return false;
+  uint32_t rp = 1;
+  if (!read_reg(s, MINFLUX_REG_RUN_PHOTONS, &rp)) return false;
+  CHECK(rp == 0, "RUN_PHOTONS %u after a dark run, want 0", rp);
+  // saturation: 15 pulses per cycle on both channels for 10 gates of 60000 cycles (1.8e7 > 2^24 - 1)
+  if (!write_reg(s, MINFLUX_REG_K, 1) || !write_reg(s, MINFLUX_REG_GATE, 60000) || !write_reg(s, MINFLUX_REG_NCYCLES, 10) ||
+      !write_reg(s, MINFLUX_REG_CTRL, 1))
+    return false;
+  for (int n = 0; n < 700000 && (n < 400 || s.rtl()->o_running); n++) {
+    minflux_core_in_t in = idle_in();
+    if (s.rtl()->o_gate) in.apd_edges[0] = in.apd_edges[1] = 15;
+    if (!s.step(in)) return false;
+  }
+  if (!read_reg(s, MINFLUX_REG_RUN_PHOTONS, &rp)) return false;
+  CHECK(rp == (1u << MINFLUX_RUN_PH_W) - 1, "RUN_PHOTONS 0x%x after 1.8e7 photons, want 0x%x (saturated)", rp,
+        (1u << MINFLUX_RUN_PH_W) - 1);
+  printf("directed photon budget: a start clears RUN_PHOTONS; 1.8e7 photons saturate it at 0x%x\n", rp);
+  return write_reg(s, MINFLUX_REG_AGG, 1);
+}
+
 // The tracking controller end to end on the RTL (bit-exact against the model as always):
 // an emitter under the Gaussian beam (search, pre-localization; S19) or the doughnut
 // (tracking; S17), 1 DAC LSB = 1 nm. It is found by the raster, pre-localized, tracked,
@@ -601,6 +685,7 @@ bool directed_controller(Cosim &s, unsigned dark_limit) {
   std::vector<Rec> recs;
   bool on = true;
   size_t off_at = 0;            // record index at which the emitter was switched off
+  size_t ntrack = 0;
   unsigned act_cycles_on = 0;   // search records with 405 nm on
   bool act_now = false;
   const double kg = 4 * std::log(2.0) / (gfwhm * gfwhm), kd = 4 * std::log(2.0) / (fwhm * fwhm);
@@ -622,8 +707,10 @@ bool directed_controller(Cosim &s, unsigned dark_limit) {
       for (int e = 0; e < 4; e++) recs.back().n[e] = s.model().cnt.nsum[e];
       if (recs.back().st == MINFLUX_CTL_ST_SEARCH && act_now) act_cycles_on++;
       act_now = false;
-      size_t ntrack = 0;
-      for (auto &q : recs) ntrack += q.st == MINFLUX_CTL_ST_TRACK;
+      // tracked records since the last pre-localization (the controller may lose a far
+      // pre-localization while it settles and find the emitter again)
+      if (recs.back().st == MINFLUX_CTL_ST_PRELOC) ntrack = 0;
+      ntrack += recs.back().st == MINFLUX_CTL_ST_TRACK;
       if (on && ntrack >= 60) { on = false; off_at = recs.size(); }
       if (!on && recs.back().st == MINFLUX_CTL_ST_SEARCH && recs.size() > off_at + 3) break;
     }
@@ -657,11 +744,27 @@ bool directed_controller(Cosim &s, unsigned dark_limit) {
           p.cx, p.cy, e, found.cx, found.cy);
   }
   CHECK(p.ok, "pre-localization record without a valid estimate (N = %u)", p.n[0] + p.n[1] + p.n[2] + p.n[3]);
-  // 3. tracking: the centre converges on the emitter
   CHECK(recs[i + 1].st == MINFLUX_CTL_ST_TRACK, "record after pre-localization in state %d", recs[i + 1].st);
+  // A pre-localization far from the emitter (found in a Gaussian tail) can be lost while
+  // the tracking settles (the central-ratio rule): the search then resumes at the group of
+  // the find, and the tracking segment checked below is the one after the last find.
+  size_t ip = i, refinds = 0;
+  for (size_t j = i + 1; j < off_at; j++)
+    if (recs[j].st == MINFLUX_CTL_ST_PRELOC) { ip = j; refinds++; }
+  if (ip != i) {
+    size_t q = i + 1;
+    while (q < ip && recs[q].st == MINFLUX_CTL_ST_TRACK) q++;
+    CHECK(q < ip && recs[q].st == MINFLUX_CTL_ST_SEARCH && recs[q].cx == found.cx && recs[q].cy == found.cy,
+          "lost while settling: record %zu in state %d at (%d, %d), want the search at the find (%d, %d)", q,
+          recs[q].st, recs[q].cx, recs[q].cy, found.cx, found.cy);
+    CHECK(recs[ip - 1].st == MINFLUX_CTL_ST_SEARCH && recs[ip + 1].st == MINFLUX_CTL_ST_TRACK,
+          "re-find at record %zu: states %d, %d around it", ip, recs[ip - 1].st, recs[ip + 1].st);
+  }
+  const Rec found_last = recs[ip - 1];
+  // 3. tracking: the centre converges on the emitter
   double mx = 0, my = 0;
   int nm = 0;
-  for (size_t j = i + 21; j < off_at; j++) {   // after 20 records of settling
+  for (size_t j = ip + 21; j < off_at; j++) {   // after 20 records of settling
     CHECK(recs[j].st == MINFLUX_CTL_ST_TRACK, "record %zu lost while the emitter was on (state %d)", j, recs[j].st);
     mx += recs[j].cx; my += recs[j].cy; nm++;
   }
@@ -681,11 +784,12 @@ bool directed_controller(Cosim &s, unsigned dark_limit) {
   else
     CHECK(k - off_at >= 20 && k - off_at <= 21,
           "lost %zu records after the emitter went dark (ratio window of 16, dark limit off)", k - off_at);
-  CHECK(recs[k].cx == found.cx && recs[k].cy == found.cy, "search resumed at (%d, %d), found at (%d, %d)",
-        recs[k].cx, recs[k].cy, found.cx, found.cy);
+  CHECK(recs[k].cx == found_last.cx && recs[k].cy == found_last.cy, "search resumed at (%d, %d), found at (%d, %d)",
+        recs[k].cx, recs[k].cy, found_last.cx, found_last.cy);
   printf("directed controller (%s): raster search (%zu records, 405 nm in the first 3) -> pre-localization at (%d, %d) -> "
-         "tracking: centre (%.1f, %.1f) nm for an emitter at (%.0f, %.0f) -> dark -> lost after %zu records -> search\n",
-         dark_limit ? "dark limit 13" : "ratio window 16", i, p.cx, p.cy, mx, my, ex, ey, k - off_at);
+         "tracking: centre (%.1f, %.1f) nm for an emitter at (%.0f, %.0f) -> dark -> lost after %zu records -> search"
+         "%s\n", dark_limit ? "dark limit 13" : "ratio window 16", i, p.cx, p.cy, mx, my, ex, ey, k - off_at,
+         refinds ? " (lost once while settling, found again)" : "");
   return true;
 }
 
@@ -698,7 +802,7 @@ bool directed_controller(Cosim &s, unsigned dark_limit) {
 bool directed_imaging(Cosim &s) {
   const double L = 160.0, fwhm = 360.0, gfwhm = 320.0, Lp = 300.0, ex = 37.0, ey = 21.0;
   const double e2x = ex + 70.0, e2y = ey;
-  const double g_peak_hz = 0.8e6, d_peak_hz = 4e6;
+  const double g_peak_hz = 0.8e6, d_peak_hz = 8e6;   // stage 2 (L 40 nm): ~10 counts per record, its limit of 100 well inside the 20-record dark abort
   const int step = 127, n = 4, org = -(n - 1) * step / 2;
   const unsigned lim[3] = {40, 60, 100}, act_on = 3, act_off = 4, idark = 20, ratio = 77;   // 0.30
   if (!reset(s, 4)) return false;
@@ -876,6 +980,9 @@ bool random_segment(Cosim &s, uint64_t max_cycles) {
   {
     const uint32_t a = pick(r, 0, 9);
     cfg.push_back({MINFLUX_REG_AGG, a < 5 ? 1u : a < 8 ? pick(r, 2, 5) : a < 9 ? 0u : (uint32_t)r()});
+    // the photon budget: off, small (stops within a few records at the higher rates), any bits
+    const uint32_t p = pick(r, 0, 9);
+    cfg.push_back({MINFLUX_REG_PHOTON_STOP, p < 5 ? 0u : p < 9 ? pick(r, 1, 400) : (uint32_t)r()});
   }
   int16_t w[4];
   bool edge_window = false;
@@ -973,8 +1080,9 @@ bool random_segment(Cosim &s, uint64_t max_cycles) {
                                      MINFLUX_REG_OFFSET0 + 3, MINFLUX_REG_NCYCLES, MINFLUX_REG_LASER_AMP,
                                      MINFLUX_REG_SAFE_XMIN, MINFLUX_REG_SAFE_YMAX, MINFLUX_REG_EST_BETA1,
                                      MINFLUX_REG_EST_G, MINFLUX_REG_EST_THRESH, MINFLUX_REG_AGG,
-                                     MINFLUX_REG_CTL_MODE, MINFLUX_REG_CTL_GAIN, MINFLUX_REG_OFFSET0 + 4};
-      in.wr_en = 1; in.wr_addr = regs[pick(r, 0, 15)];
+                                     MINFLUX_REG_CTL_MODE, MINFLUX_REG_CTL_GAIN, MINFLUX_REG_OFFSET0 + 4,
+                                     MINFLUX_REG_PHOTON_STOP};
+      in.wr_en = 1; in.wr_addr = regs[pick(r, 0, 16)];
       in.wr_data = in.wr_addr == MINFLUX_REG_K ? pick(r, 0, 15) : in.wr_addr == MINFLUX_REG_NCYCLES ? pick(r, 0, 5) :
                    in.wr_addr == MINFLUX_REG_AGG ? pick(r, 0, 4) : pick(r, 0, 900);
     } else if (act < 6) {                // control strobes in any combination
@@ -1097,13 +1205,14 @@ int main(int argc, char **argv) {
     }
   }
   Cosim s(seed);
+  std::mt19937_64 prng(seed ^ 0x5051u);
   if (demo_csv) return demo(s, 400, demo_csv) ? 0 : 1;
   printf("cosim_core: seed %" PRIu64 ", %" PRIu64 " random cycles\n", seed, cycles);
   unsigned shortest = 0;
   bool ok = reset(s, 4) && directed_tracking_timing(s) && directed_imaging_timing(s) &&
             directed_shortest_exposure(s, &shortest) && directed_bursts_and_gate_edges(s) &&
             directed_saturation(s) && directed_clamp(s) && directed_k_lowered(s) && directed_aggregation(s) &&
-            directed_controller(s, 13) && directed_controller(s, 0) && directed_imaging(s);
+            directed_photon_stop(s, prng) && directed_controller(s, 13) && directed_controller(s, 0) && directed_imaging(s);
   const auto t0 = std::chrono::steady_clock::now();
   const uint64_t c0 = s.cycle();
   unsigned segments = 0;
