@@ -79,7 +79,7 @@ $(BUILD)/obj/host/%.o: host/%.c $(wildcard host/*.h host/*.def hls-c/*.h) | $(GE
 $(BUILD)/obj/sim/%.o: sim/%.c $(wildcard sim/*.h host/*.h hls-c/*.h) | $(GEN)/minflux_regs.vh
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_H) -c $< -o $@
-$(BUILD)/obj/tests/%.o: tests/%.c $(wildcard tests/*.h host/*.h hls-c/*.h) | $(GEN)/minflux_regs.vh
+$(BUILD)/obj/tests/%.o: tests/%.c $(wildcard tests/*.h host/*.h hls-c/*.h sim/*.h) | $(GEN)/minflux_regs.vh
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_H) $$(pkg-config --cflags check) -c $< -o $@
 $(BUILD)/minflux: $(BUILD)/obj/host/minflux.o $(HOST_OBJS) $(BUILD)/libmodels.a

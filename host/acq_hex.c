@@ -126,14 +126,18 @@ static int run_stage(acq_hex *h, mfx_link *l, const acq_bayes_io *io)
   /* The firmware's photon budget ends the stage at the end of the record that reaches the
    * limit, whatever the link's latency; a firmware without PHOTON_STOP reads it back as 0
    * and the host stops the stage (CTRL stop) once it has counted the limit. */
-  if (mfx_reg_write(l, MINFLUX_REG_PHOTON_STOP, limit)) goto link;
+  if (h->fw_budget != 0 && mfx_reg_write(l, MINFLUX_REG_PHOTON_STOP, limit)) goto link;
   if (h->fw_budget < 0) {
     uint32_t v;
     if (mfx_reg_read(l, MINFLUX_REG_PHOTON_STOP, &v)) goto link;
-    h->fw_budget = v == limit;
+    /* MINFLUX_HEX_HOST_STOP=1: the host stops the stages as for such a firmware (tests,
+     * the comparison in docs/bayes.md) */
+    const char *hs = getenv("MINFLUX_HEX_HOST_STOP");
+    h->fw_budget = v == limit && !(hs && !strcmp(hs, "1"));
+    if (!h->fw_budget && v && mfx_reg_write(l, MINFLUX_REG_PHOTON_STOP, 0)) goto link;
     if (!h->fw_budget)
-      fprintf(stderr, "minflux acquire: this firmware has no photon budget (PHOTON_STOP reads %u): the host stops each "
-              "stage, a link round trip after its limit\n", v);
+      fprintf(stderr, "minflux acquire: %s (PHOTON_STOP reads %u): the host stops each stage, a link round trip after "
+              "its limit\n", v == limit ? "MINFLUX_HEX_HOST_STOP=1" : "this firmware has no photon budget", v);
   }
   h->gaps0 = h->tab->gaps;
   h->active = 1;

@@ -94,6 +94,7 @@ static const struct key keys[] = {
   F("detection", dead_time_ns, 0, 1e5),
   F("detection", pulse_ns, 0.1, 1e5),
   F("link", tx_error_rate, 0, 1),
+  F("link", latency_us, 0, 1e5),
   { "sim", "seed", KU, 0, 0, offsetof(phys_scenario, seed), NULL },
   F("sim", step_us, 0.02, 100),
   { "sample", "sites_nm", KS, -1e4, 1e4, offsetof(phys_scenario, site_x_nm), NULL },

@@ -62,6 +62,7 @@ typedef struct {
   double pulse_ns;            /* APD output pulse width; a photon inside a pulse merges with it */
   /* [link] */
   double tx_error_rate;       /* probability that a byte to the host arrives corrupted */
+  double latency_us;          /* firmware time a byte to the host takes to arrive (the USB chip's latency timer) */
   /* [sim] */
   uint64_t seed;              /* random seed (0 = from the clock) */
   double step_us;             /* physics step: trajectory and rates are updated at least this often */

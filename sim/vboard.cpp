@@ -335,6 +335,10 @@ int main(int argc, char **argv) {
   DacDecoder dac;
   std::vector<uint8_t> out;
   out.reserve(1 << 16);
+  // [link] latency_us: bytes to the host wait in `late` (with the cycle they left the
+  // UART) until that much firmware time has passed
+  const uint64_t lat_cyc = (uint64_t)llround(ph.latency_us * 1e-6 * MINFLUX_CLK_HZ);
+  std::deque<std::pair<uint64_t, uint8_t>> late;
 
   const double clk_hz = MINFLUX_CLK_HZ;
   uint64_t cyc = 0;
@@ -357,9 +361,11 @@ int main(int argc, char **argv) {
   while (!g_stop) {
     // ---- host pipe: bytes in, bytes out ----
     if (cyc % kPoll == 0 || (quiet > 4 * kPoll && !top->o_running)) {
+      while (!late.empty() && late.front().first + lat_cyc <= cyc) { out.push_back(late.front().second); late.pop_front(); }
       if (!out.empty() && !send_to_host(out)) eof = true;
-      // Idle firmware and quiet lines: wait for the host instead of spinning.
-      const bool idle = !top->o_running && to_fpga.idle() && quiet > 4 * kPoll;
+      // Idle firmware and quiet lines: wait for the host instead of spinning (not while
+      // bytes are still on their way to it).
+      const bool idle = !top->o_running && to_fpga.idle() && quiet > 4 * kPoll && late.empty();
       struct pollfd pfd = {0, POLLIN, 0};
       int pr = poll(&pfd, 1, idle ? 100 : 0);
       if (pr > 0) {
@@ -404,7 +410,8 @@ int main(int argc, char **argv) {
       // a noisy link (scenario [link] tx_error_rate): the host receives a wrong byte
       if (ph.tx_error_rate > 0 && gsl_rng_uniform(rng) < ph.tx_error_rate)
         b ^= (uint8_t)(1 + gsl_rng_uniform_int(rng, 255));
-      out.push_back(b);
+      if (lat_cyc) late.emplace_back(cyc, b);
+      else out.push_back(b);
     }
     if (!top->o_tx || !to_fpga.idle() || from_fpga.bit >= 0) quiet = 0;
     else quiet++;

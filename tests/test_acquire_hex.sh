@@ -25,6 +25,13 @@ T=acquire_hex
 . "$(dirname "$0")/lib_check.sh"
 B="sim:$SCN/bayes.ini"
 export MINFLUX_VBOARD_ARGS="--seed $SEED"
+# Reached stages of run DIR that did not end with the record reaching their limit (the sum
+# without the stage's last record is already at the limit); -1 if none was reached.
+late_stages() {
+  awk -F, 'FNR == 1 {next} FILENAME == c {p[$2] = $3+$4+$5+$6+$13+$14+$15; next}
+           $15 == 1 {n++; lim = ($2 == 0) ? 40 : ($2 == 1) ? 90 : 1000; if (!($9 in p) || $11 - p[$9] >= lim) bad++}
+           END {print n ? bad + 0 : -1}' c="$1/cycles.csv" "$1/cycles.csv" "$1/hex_stages.csv"
+}
 
 # ---- refusals before the board (exit 2, the key named) ----
 refused "controller on" 2 "mode = hex with controller = on: the host runs the hexagon stages" \
@@ -60,9 +67,7 @@ if "$MF" acquire --board "$B" --mode hex --duration 0.6 --out "$D" >"$tmp/out" 2
   # the firmware's photon budget (PHOTON_STOP) ends a stage with the record that reaches its
   # limit: without the last record the stage is short of it (a host stop comes records later)
   check "each reached stage ends with the record that reaches its limit (firmware photon budget)" \
-    [ "$(awk -F, 'FNR == 1 {next} FILENAME == c {p[$2] = $3+$4+$5+$6+$13+$14+$15; next}
-                  $15 == 1 {n++; lim = ($2 == 0) ? 40 : ($2 == 1) ? 90 : 1000; if (!($9 in p) || $11 - p[$9] >= lim) bad++}
-                  END {print n ? bad + 0 : -1}' c="$D/cycles.csv" "$D/cycles.csv" "$ST")" = 0 ]
+    [ "$(late_stages "$D")" = 0 ]
   check "stage 0 at the prior centre, stage s+1 at stage s's estimate (to the 0.1 nm LSB)" \
     [ "$(awk -F, 'NR>1 { if ($2 == 0) { if ($4 != 0 || $5 != 0) bad++ } else if (($4 - px)^2 > 0.0026 || ($5 - py)^2 > 0.0026) bad++; px = $13; py = $14 } END{print bad+0}' "$ST")" = 0 ]
   # laser code: mu / (eta_per_code x mean g over the pattern) for an emitter at the centre
@@ -116,6 +121,27 @@ if MINFLUX_VBOARD=$VBI "$MF" acquire --board "$B" --mode hex --duration 0.7 --ou
 else
   fail "acquire --mode hex on the image firmware: exit $?: $(tail -3 "$tmp/ierr")"
 fi
+
+# ---- a link 1 ms late (scenario [link] latency_us, the FT2232H's latency timer): the
+# firmware's budget still ends each stage with its limit's record; the host's stop
+# (MINFLUX_HEX_HOST_STOP=1: what a firmware without PHOTON_STOP gets) comes ~10 records later ----
+cp "$SCN/bayes.ini" "$tmp/late.ini" && printf '\n[link]\nlatency_us = 1000\n' >>"$tmp/late.ini"
+for how in firmware host; do
+  O=$tmp/late_$how
+  if env $([ $how = host ] && echo MINFLUX_HEX_HOST_STOP=1) "$MF" acquire --board "sim:$tmp/late.ini" --mode hex --duration 0.35 \
+       --out "$O" >"$tmp/lout" 2>"$tmp/lerr"; then
+    nfin=$(jget "$O/summary.json" localizations_finished); late=$(late_stages "$O")
+    check "link 1 ms late, $how stop: a finished localization ($nfin)" [ "${nfin:-0}" -ge 1 ]
+    if [ $how = firmware ]; then
+      check "link 1 ms late, firmware budget: every reached stage ends with its limit's record ($late late)" [ "$late" = 0 ]
+    else
+      check "link 1 ms late, host stop: the fallback says so" grep -q "MINFLUX_HEX_HOST_STOP=1 (PHOTON_STOP reads 40): the host stops each stage" "$tmp/lerr"
+      check "link 1 ms late, host stop: stages end records after their limit ($late late)" [ "$late" -ge 2 ]
+    fi
+  else
+    fail "acquire --mode hex, link 1 ms late, $how stop: exit $?: $(tail -3 "$tmp/lerr")"
+  fi
+done
 
 echo "acquire_hex: $checks checks, $fails failed"
 [ $fails -eq 0 ]
