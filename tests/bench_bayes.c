@@ -671,6 +671,12 @@ static int parse_int(const char *opt, const char *s, long lo, long hi, long *v)
   return 0;
 }
 
+static void usage(FILE *f)
+{
+  fprintf(f, "usage: bench_bayes [--full] [--runs R] [--seed S] [--threads T] [--out DIR] [--setting MU,B]... [--pmax P] "
+             "[--emax E] [--dtable FILE.csv] [--grid N,REFINE,COARSEN,RECENTRE] [--float-lag 0|1]\n");
+}
+
 int main(int argc, char **argv)
 {
   opts_t o = {500, 2, 1000, 20000, 2000, (uint64_t)time(NULL), "build/bench_bayes", 1, {0}, NULL, 0};
@@ -684,6 +690,11 @@ int main(int argc, char **argv)
     if (!strcmp(a, "--full")) {
       full = 1;
       continue;
+    }
+    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+      usage(stdout);
+      printf("Photons and exposures to 1 nm median 1D error: fixed-point model, float reference, hexagon (docs/bayes.md).\n");
+      return 0;
     }
     if (i + 1 >= argc) {
       fprintf(stderr, "bench_bayes: %s needs a value\n", a);
@@ -715,9 +726,7 @@ int main(int argc, char **argv)
       }
       sets[nset++] = (setting_t){mu, b};
     } else {
-      fprintf(stderr, "usage: bench_bayes [--full] [--runs R] [--seed S] [--threads T] [--out DIR] "
-                      "[--setting MU,B]... [--pmax P] [--emax E] [--dtable FILE.csv] [--grid N,REFINE,COARSEN,RECENTRE] "
-                      "[--float-lag 0|1]\n");
+      usage(stderr);
       return 2;
     }
   }
