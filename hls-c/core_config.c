@@ -79,6 +79,8 @@ int core_config_validate(const core_config_t *c, char *err, size_t err_len)
     FAIL("LASER_AMP = %u: must be 0..65535", c->laser_amp);
   if (c->agg < 1 || c->agg > 255)
     FAIL("AGG = %u: cycles per record must be 1..255", c->agg);
+  if (c->photon_stop > (1u << MINFLUX_RUN_PH_W) - 1u)
+    FAIL("PHOTON_STOP = %u: a run's photon budget must be 0..%u", c->photon_stop, (1u << MINFLUX_RUN_PH_W) - 1u);
   if (c->ncycles % c->agg)
     FAIL("NCYCLES = %u is not a multiple of AGG = %u: the last record would be incomplete", c->ncycles, c->agg);
   return 0;

@@ -19,6 +19,7 @@ typedef struct {
   int32_t  xmin, xmax, ymin, ymax;   /* safe window, DAC LSB */
   uint32_t laser_amp;
   unsigned agg;                      /* AGG: cycles per record, 1..255 */
+  uint32_t photon_stop;              /* PHOTON_STOP: the run's photon budget, 0 = off */
 } core_config_t;
 
 /* The shortest gate delay that the DAC move allows (cycles): a smaller DELAY register

@@ -40,6 +40,7 @@ static const struct key keys[] = {
   D(beta2, -8, 7.999, "mLMS beta2 (est_k = 2)"),
   D(thresh, 0, 32767, "reaction threshold, counts per record"),
   I(agg, 1, 255, "multiplex cycles summed into one record (above the link's capacity)"),
+  I(photon_budget, 0, 16777215, "photons (both APDs, every gate) at which the firmware ends the run, at the end of that record; 0 = off"),
   I(baud, 3000000, 12000000, "link rate: 3000000, 6000000 or 12000000 baud"),
   D(watchdog_ms, 0, 22000, "ms, host watchdog: the firmware stops the run (laser off, beam centred) after this much host silence; 0 = off"),
   /* tracking controller (docs/controller.md); the register fields are checked by
@@ -266,8 +267,10 @@ int acq_set(acq_config *c, const char *key, const char *value, char *err, size_t
      * without ERANGE, its %.17g text in the raw header with it (found by tests/fuzz/fuzz_config) */
     if ((errno && !(errno == ERANGE && fabs(v) < 1.0)) || end == value || *end || !isfinite(v) || v < k->lo || v > k->hi ||
         (k->kind == KI && v != floor(v))) {
-      snprintf(err, errlen, "%s = '%s' is not %s in [%g, %g] (%s)", key, value,
-               k->kind == KI ? "an integer" : "a number", k->lo, k->hi, k->unit);
+      if (k->kind == KI)   /* the bounds as integers: 16777215, not 1.67772e+07 */
+        snprintf(err, errlen, "%s = '%s' is not an integer in [%.0f, %.0f] (%s)", key, value, k->lo, k->hi, k->unit);
+      else
+        snprintf(err, errlen, "%s = '%s' is not a number in [%g, %g] (%s)", key, value, k->lo, k->hi, k->unit);
       return -1;
     }
     if (k->kind == KI) *(int *)p = (int)v;
@@ -378,6 +381,11 @@ static int bayes_to_regs(const acq_config *c, acq_regs *r, char *err, size_t err
     snprintf(err, errlen, "agg = %d: a Bayesian exposure is one record (allowed with mode = bayes: agg = 1)", c->agg);
     return -1;
   }
+  if (c->photon_budget) {
+    snprintf(err, errlen, "photon_budget = %d with mode = bayes: a localization's budget is bayes_photons (allowed: photon_budget = 0)",
+             c->photon_budget);
+    return -1;
+  }
   cc->k = 1;
   exposure_timing(c, cc);
   const double g = c->eod_nm_per_lsb;
@@ -436,6 +444,11 @@ static int hex_to_regs(const acq_config *c, double duration_s, acq_regs *r, char
   }
   if (c->agg != 1) {
     snprintf(err, errlen, "agg = %d: a hexagon stage ends on the photons of single records (allowed with mode = hex: agg = 1)", c->agg);
+    return -1;
+  }
+  if (c->photon_budget) {
+    snprintf(err, errlen, "photon_budget = %d with mode = hex: the stages end at hex_stage0..2_photons (allowed: photon_budget = 0)",
+             c->photon_budget);
     return -1;
   }
   if (!(c->bayes_eta_per_code > 0)) {
@@ -528,6 +541,7 @@ int acq_to_regs(const acq_config *c, double duration_s, acq_regs *r, char *err, 
   cc->ymax = nm_to_lsb(c->safe_y_max_nm, g);
   cc->laser_amp = (uint32_t)lround(c->laser_amp);
   cc->agg = (unsigned)c->agg;
+  cc->photon_stop = (uint32_t)c->photon_budget;
   r->cycle_hz_actual = clk / (double)core_config_period_cycles(cc);
   /* whole records: the duration is rounded to a multiple of agg cycles (at least one) */
   double n = round(duration_s * r->cycle_hz_actual / c->agg) * c->agg;

@@ -24,6 +24,7 @@ typedef struct acq_config {
   double beta0, beta1, beta2;
   double thresh;
   int    agg;                      /* cycles summed into one record */
+  int    photon_budget;            /* PHOTON_STOP: the run ends at the record reaching it (0 = off) */
   int    baud;                     /* link rate */
   double watchdog_ms;              /* host watchdog (WDOG), 0 = off */
   /* tracking controller (docs/controller.md; converted by host/ctl_regs.c) */

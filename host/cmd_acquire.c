@@ -103,7 +103,7 @@ static int configure(mfx_link *l, const acq_regs *r)
     { MINFLUX_REG_K, c->k }, { MINFLUX_REG_DELAY, c->delay_cycles }, { MINFLUX_REG_GATE, c->gate_cycles },
     { MINFLUX_REG_WIN, c->win_cycles }, { MINFLUX_REG_CENTRE_X, (uint16_t)c->centre_x },
     { MINFLUX_REG_CENTRE_Y, (uint16_t)c->centre_y }, { MINFLUX_REG_LASER_AMP, c->laser_amp },
-    { MINFLUX_REG_NCYCLES, c->ncycles }, { MINFLUX_REG_AGG, c->agg }, { MINFLUX_REG_PHOTON_STOP, 0 },
+    { MINFLUX_REG_NCYCLES, c->ncycles }, { MINFLUX_REG_AGG, c->agg }, { MINFLUX_REG_PHOTON_STOP, c->photon_stop },
     { MINFLUX_REG_EST_K, r->est.k }, { MINFLUX_REG_EST_THRESH, r->est.thresh },
     { MINFLUX_REG_EST_L, r->est.L }, { MINFLUX_REG_EST_F, r->est.F },
     { MINFLUX_REG_EST_BETA0, (uint16_t)r->est.beta[0] }, { MINFLUX_REG_EST_BETA1, (uint16_t)r->est.beta[1] },
@@ -122,6 +122,14 @@ static int configure(mfx_link *l, const acq_regs *r)
   if (v != c->gate_cycles) {
     snprintf(l->err, sizeof l->err, "GATE reads back %u after writing %u: firmware does not hold its configuration", v, c->gate_cycles);
     return -1;
+  }
+  if (c->photon_stop) {   /* a firmware before 0.2.0 has no PHOTON_STOP (reads 0) */
+    if (mfx_reg_read(l, MINFLUX_REG_PHOTON_STOP, &v)) return -1;
+    if (v != c->photon_stop) {
+      snprintf(l->err, sizeof l->err, "PHOTON_STOP reads back %u after writing %u: this firmware has no photon budget "
+               "(version 0.2.0 has; load the current bitstream, or photon_budget = 0)", v, c->photon_stop);
+      return -1;
+    }
   }
   return 0;
 }
@@ -350,6 +358,9 @@ int cmd_acquire(int argc, char **argv)
     fprintf(stderr, "minflux acquire: hexagon localizations (L = %g/%g/%g nm, %d/%d/%d photons) for %.3f s of firmware time on %s -> %s\n",
             cfg.hex_L_nm[0], cfg.hex_L_nm[1], cfg.hex_L_nm[2], cfg.hex_photons[0], cfg.hex_photons[1], cfg.hex_photons[2],
             duration, board, out);
+  else if (regs.core.photon_stop)
+    fprintf(stderr, "minflux acquire: %" PRIu64 " cycles at %.3f Hz (%.3f s), or until %u photons, on %s -> %s\n", want,
+            regs.cycle_hz_actual, want / regs.cycle_hz_actual, regs.core.photon_stop, board, out);
   else
     fprintf(stderr, "minflux acquire: %" PRIu64 " cycles at %.3f Hz (%.3f s) on %s -> %s\n", want,
             regs.cycle_hz_actual, want / regs.cycle_hz_actual, board, out);
@@ -423,9 +434,10 @@ int cmd_acquire(int argc, char **argv)
               cfg.watchdog_ms);
     }
   }
-  uint32_t done = 0, drop1 = drop0, rxe1 = rxe0, seq_end = 0;
+  uint32_t done = 0, drop1 = drop0, rxe1 = rxe0, seq_end = 0, run_ph = 0;
   if (rc == 0 && (mfx_reg_read(&l, MINFLUX_REG_CYCLES_DONE, &done) || mfx_reg_read(&l, MINFLUX_REG_REC_DROPPED, &drop1) ||
-                  mfx_reg_read(&l, MINFLUX_REG_RX_ERRORS, &rxe1) || mfx_reg_read(&l, MINFLUX_REG_REC_SEQ, &seq_end))) {
+                  mfx_reg_read(&l, MINFLUX_REG_RX_ERRORS, &rxe1) || mfx_reg_read(&l, MINFLUX_REG_REC_SEQ, &seq_end) ||
+                  (regs.core.photon_stop && mfx_reg_read(&l, MINFLUX_REG_RUN_PHOTONS, &run_ph)))) {
     fprintf(stderr, "minflux acquire: reading the final counters: %s\n", l.err);
     rc = 3;
   }
@@ -483,6 +495,17 @@ int cmd_acquire(int argc, char **argv)
   json_object_set_new(sum, "count_rate_hz", json_real(dur > 0 ? tab.photons / dur : 0));
   if (!bayes) json_object_set_new(sum, "photons_per_cycle", json_real(tab.records ? (double)tab.photons / (tab.records * agg) : 0));
   json_object_set_new(sum, "photons_per_record", json_real(tab.records ? (double)tab.photons / tab.records : 0));
+  if (!bayes && !hex) {
+    json_object_set_new(sum, "photon_budget", json_integer((json_int_t)regs.core.photon_stop));
+    if (regs.core.photon_stop) {   /* the firmware's count (RUN_PHOTONS) and whether the budget ended the run */
+      const int by_budget = rc == 0 && !fw_reset && run_ph >= regs.core.photon_stop && done < want;
+      json_object_set_new(sum, "run_photons", rc == 0 && !fw_reset ? json_integer((json_int_t)run_ph) : json_null());
+      json_object_set_new(sum, "ended_by_photon_budget", json_boolean(by_budget));
+      if (by_budget)
+        printf("photon budget: the firmware ended the run after %u of %" PRIu64 " cycles with %u photons (budget %u)\n",
+               done, want, run_ph, regs.core.photon_stop);
+    }
+  }
   if (!bayes && !hex) json_object_set_new(sum, "valid_localizations", json_integer((json_int_t)tab.valid));
   json_t *bys = json_object();   /* record flags bits 7:4 (docs/controller.md, docs/imaging.md) */
   static const char *const st_names[16] = { "open", "search", "preloc", "track", "stage0", "stage1", "stage2", "stage3",

@@ -67,6 +67,27 @@ else
   fail "acquire: $(cat "$tmp/err")"
 fi
 
+# ---- a photon budget: the firmware ends the run at the record that reaches it ----
+P=$tmp/budget
+if "$MF" acquire --board "sim:$SCN/static.ini" --mode track --duration 0.5 --out "$P" photon_budget=3000 >"$tmp/pout" 2>"$tmp/err"; then
+  S=$P/summary.json
+  rp=$(jget "$S" run_photons); sums=$(awk -F, 'NR>1{s+=$3+$4+$5+$6; last=$3+$4+$5+$6} END{print s, s-last}' "$P/cycles.csv")
+  check "budget: ended by it ($(jget "$S" cycles_run) of 4000 cycles)" [ "$(jget "$S" ended_by_photon_budget)" = true ]
+  check "budget: RUN_PHOTONS $rp = the records' photons (${sums% *})" [ "$rp" = "${sums% *}" ]
+  check "budget: at least 3000, short of it without the last record ($sums)" \
+    awk -v a="${sums% *}" -v b="${sums#* }" 'BEGIN{exit !(a >= 3000 && b < 3000)}'
+  check "budget: nothing lost" [ "$(jget "$S" gaps)" = 0 ]
+  check "budget: printed" grep -q "^photon budget: the firmware ended the run after [0-9]* of 4000 cycles with $rp photons (budget 3000)" "$tmp/pout"
+else
+  fail "acquire photon_budget=3000: $(cat "$tmp/err")"
+fi
+refused "photon budget with mode hex" "photon_budget = 50 with mode = hex: the stages end at hex_stage0..2_photons" \
+  "$MF" acquire --board "sim:$SCN/bayes.ini" --mode hex --duration 0.1 --out "$tmp/x30" photon_budget=50
+refused "photon budget with mode bayes" "photon_budget = 50 with mode = bayes: a localization's budget is bayes_photons" \
+  "$MF" acquire --board "sim:$SCN/bayes.ini" --mode bayes --duration 0.1 --out "$tmp/x31" photon_budget=50
+refused "photon budget out of range" "photon_budget = '16777216' is not an integer in \[0, 16777215\]" \
+  "$MF" acquire --board sim --duration 0.1 --out "$tmp/x32" photon_budget=16777216
+
 # ---- a noisy link: corrupted bytes are CRC errors and gaps, every cycle is accounted ----
 N=$tmp/noisy
 "$MF" acquire --board "sim:$SCN/noisy-link.ini" --mode track --duration 0.25 --out "$N" >"$tmp/out" 2>"$tmp/err"; nrc=$?

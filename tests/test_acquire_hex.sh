@@ -40,7 +40,7 @@ refused "agg 2" 2 "agg = 2: a hexagon stage ends on the photons of single record
   "$MF" acquire --board "$B" --mode hex --duration 0.1 --out "$tmp/r2" agg=2
 refused "no laser calibration" 2 "bayes_eta_per_code = 0: mode = hex needs the laser calibration" \
   "$MF" acquire --board sim --mode hex --duration 0.1 --out "$tmp/r3"
-refused "stage photons 0" 2 "hex_stage1_photons = '0' is not an integer in \[1, 1e\+06\]" \
+refused "stage photons 0" 2 "hex_stage1_photons = '0' is not an integer in \[1, 1000000\]" \
   "$MF" acquire --board "$B" --mode hex --duration 0.1 --out "$tmp/r4" hex_stage1_photons=0
 refused "laser code out of range" 2 "bayes_mu = 50 needs laser code [0-9]+ at stage 0" \
   "$MF" acquire --board "$B" --mode hex --duration 0.1 --out "$tmp/r5" bayes_mu=50
