@@ -58,6 +58,9 @@ START_TEST(illegal_fields_are_named_with_their_range)
   c.agg = 3; c.ncycles = 10; expect_refused(&c, "not a multiple of AGG = 3");
   c.ncycles = 9;
   ck_assert_msg(core_config_validate(&c, err, sizeof err) == 0, "%s", err);
+  c.photon_stop = 1u << MINFLUX_RUN_PH_W; expect_refused(&c, "PHOTON_STOP = 16777216: a run's photon budget must be 0..16777215");
+  c.photon_stop = (1u << MINFLUX_RUN_PH_W) - 1u;
+  ck_assert_msg(core_config_validate(&c, err, sizeof err) == 0, "%s", err);
 }
 END_TEST
 
