@@ -354,20 +354,10 @@ module bayes (
   wire        refine = var_r < 18'd1024 && lev != 4'd15 && h >= 16'd2;     // BY_REFINE_V << 8
   wire        coarsen = var_r >= 18'd16384 && lev != 4'd0;    // BY_COARSEN_V << 8
   wire        shift = dmi > 5'd4 || dmj > 5'd4;
-  wire [31:0] lfsr8;
-  genvar gl;
-  generate
-    for (gl = 0; gl < 8; gl = gl + 1) begin : g_lfsr
-      wire [31:0] s_in;
-      wire [31:0] s_out = {s_in[30:0], ^(s_in & `BY_LFSR_TAPS)};
-      if (gl == 0) begin : g0
-        assign s_in = lfsr;
-      end else begin : gn
-        assign s_in = g_lfsr[gl - 1].s_out;
-      end
-    end
-  endgenerate
-  assign lfsr8 = g_lfsr[7].s_out;
+  // The placement's BY_LFSR_STEPS = 8 LFSR steps, one per cycle in the point loop (INIT or
+  // A) before it: the angle is read only in S_P1..S_P4, after the loop (lfsr_n counts them).
+  wire [31:0] lfsr1 = {lfsr[30:0], ^(lfsr & `BY_LFSR_TAPS)};
+  reg  [3:0]  lfsr_n;
   // rho = +-(D |cos| + 8192 or 8191) >> 14 (floor of the signed product), 17-bit magnitude
   wire signed [17:0] rho_c = $signed({1'b0, p0[30:14]});
   wire signed [17:0] rho_x = cosv[15] ? -rho_c : rho_c;
@@ -505,7 +495,7 @@ module bayes (
       case (st)
         S_IDLE: if (i_start) begin
           lev <= 4'd0; h <= i_h0; cx <= 26'sd0; cy <= 26'sd0; M <= 16'sd0;
-          mi <= 5'd16; mj <= 5'd16; lfsr <= (i_seed == 32'd0) ? 32'd1 : i_seed;
+          mi <= 5'd16; mj <= 5'd16; lfsr <= (i_seed == 32'd0) ? 32'd1 : i_seed; lfsr_n <= 4'd0;
           photons <= 32'd0; o_photons <= 32'd0; o_exposures <= 32'd0; o_status <= 4'd0;
           eta <= 24'd0; first <= 1'b1; bank <= 1'b0; b32c <= i_b32 + 32'd8192;
           x0r <= i_x0; y0r <= i_y0;
@@ -515,6 +505,7 @@ module bayes (
 
         // ---------------- point loops ----------------
         S_LOOP: begin
+          if ((lm == L_INIT || lm == L_A) && !lfsr_n[3]) begin lfsr <= lfsr1; lfsr_n <= lfsr_n + 4'd1; end
           pv <= {pv[6:0], slot_pt};
           k1 <= ik;
           rowf1 <= lm == L_B && iss && rowf;
@@ -693,7 +684,6 @@ module bayes (
           if (dq[16]) begin dti <= 7'd0; dfr <= 5'd0; end
           else if (dq[15:5] >= 11'd127) begin dti <= 7'd127; dfr <= 5'd0; end
           else begin dti <= dq[11:5]; dfr <= dq[4:0]; end
-          lfsr <= lfsr8;
           st <= S_P1;
         end
         S_P1: st <= S_P2;                              // D[t] read
@@ -759,7 +749,7 @@ module bayes (
         S_R2: st <= S_R3;                              // p1 = eh G + p0 >> 12
         S_R3: st <= S_R4;                              // p2 = n NLG + p1 >> 7
         S_R4: begin
-          rcost <= p2[30:0];
+          rcost <= p2[30:0]; lfsr_n <= 4'd0;
           st <= S_LOOP; lm <= L_A; iss <= 1'b1; ik <= 10'd0; wk <= 10'd0; mk <= 10'd0; pv <= 8'd0;
           Mn <= -16'sd32768; kmax <= 10'd0; over <= 1'b0;
           W <= 25'd0;
