@@ -143,7 +143,8 @@ static int run_stage(acq_hex *h, mfx_link *l, const acq_bayes_io *io)
   h->active = 1;
   if (mfx_reg_write(l, MINFLUX_REG_CTRL, 1)) goto link;
   double last_poll = mono_s(), last_byte = last_poll, last_status = 0;
-  int stop_sent = 0;
+  int stop_sent = 0, ctrl_stop = 0;
+  double limit_t = 0;   /* when the host counted the limit, the firmware's budget ending the stage */
   for (;;) {
     const long n = mfx_link_poll(l, stop_sent ? 1 : 20);
     const double tn = mono_s();
@@ -154,7 +155,18 @@ static int run_stage(acq_hex *h, mfx_link *l, const acq_bayes_io *io)
       stop_sent = 1;   /* ends after the current cycle, whose record still comes (and counts) */
       /* at the limit the firmware has ended the run with this record (or a later one, if
        * records were lost): no stop to send */
-      if ((over || !h->fw_budget) && mfx_reg_write(l, MINFLUX_REG_CTRL, 2)) goto link;
+      if (over || !h->fw_budget) {
+        if (mfx_reg_write(l, MINFLUX_REG_CTRL, 2)) goto link;
+        ctrl_stop = 1;
+      } else limit_t = tn;
+    }
+    /* the budget did not end it (a firmware reset cleared PHOTON_STOP?): the host stops it */
+    if (stop_sent && !ctrl_stop && (over || tn - limit_t > 0.5)) {
+      if (!over)
+        fprintf(stderr, "\nminflux acquire: localization %d stage %d still runs 0.5 s after its photon limit: stopped by the host\n",
+                st->loc, st->stage);
+      if (mfx_reg_write(l, MINFLUX_REG_CTRL, 2)) goto link;
+      ctrl_stop = 1;
     }
     if (stop_sent || tn - last_poll > 0.05) {
       uint32_t s;
