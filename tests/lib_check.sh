@@ -1,10 +1,12 @@
 # Check helpers shared by the shell tests that source it (test_acquire_bayes.sh,
-# test_acquire_image_fw.sh). Set T (the test's name in FAIL lines) and tmp (a scratch
+# test_acquire_image_fw.sh, test_acquire_hex.sh, test_analyze.sh, test_image.sh). Set T (the test's name in FAIL lines) and tmp (a scratch
 # directory) first; the test ends with: echo "...: $checks checks, $fails failed"; [ $fails -eq 0 ]
 fails=0; checks=0
 ok()   { checks=$((checks+1)); }
 fail() { checks=$((checks+1)); fails=$((fails+1)); echo "FAIL $T: $*"; }
 check() { local what=$1; shift; if "$@"; then ok; else fail "$what"; fi; }
+# png_ok NAME FILE: FILE is a well-formed PNG that is not blank (tests/png_check.py)
+png_ok() { local out; if out=$(python3 "$(dirname "${BASH_SOURCE[0]}")/png_check.py" "$2" 2>&1); then ok; else fail "$1: $out"; fi; }
 # jget FILE KEY: the value of "KEY": in a pretty-printed JSON file (the first one)
 jget() { sed -n "s/^ *\"$2\": \([^,]*\),\{0,1\}$/\1/p" "$1" | head -1; }
 # refused NAME EXIT PATTERN CMD...: CMD exits EXIT with one stderr line matching PATTERN

@@ -102,7 +102,7 @@ else
   far=$(awk -F, 'NR>1 && $8 != "stopped" { h = 37.5 / 2^$10; if ($16 > 4 * $5 + h) { n++; printf "loc %d: %.2f nm > 4 x %.3f + %.3f; ", $1, $16, $5, h } } END{print n+0}' "$L")
   check "at most one finished localization beyond 4 std + h of the truth: $far" [ "${far##*; }" -le 1 ]
   for png in bayes_convergence bayes_localizations; do
-    check "$png.png written (a PNG)" [ "$(head -c 8 "$D/$png.png" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]
+    png_ok "$png.png" "$D/$png.png"
   done
   # the raw file alone gives the same tables (the localization boundaries from the records)
   "$MF" decode "$D/raw.mfx" --out "$tmp/dec" >"$tmp/dout" 2>"$tmp/derr"; drc=$?

@@ -21,10 +21,8 @@ SEED=${ANALYZE_SEED:-$(( ($(date +%s) % 100000) + 1 ))}
 echo "test_analyze.sh: seed $SEED (repeat with ANALYZE_SEED=$SEED)"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fails=0; checks=0
-ok()   { checks=$((checks+1)); }
-fail() { checks=$((checks+1)); fails=$((fails+1)); echo "FAIL analyze: $*"; }
-check() { local what=$1; shift; if "$@"; then ok; else fail "$what"; fi; }
+T=analyze
+. "$(dirname "$0")/lib_check.sh"   # ok, fail, check, png_ok (refused is this test's own, below)
 # numpy comes from Debian's python3-numpy (mk/deps.sh); the test fails without it
 PY=""
 for p in /usr/bin/python3 python3; do
@@ -42,11 +40,11 @@ refused() {   # refused NAME PATTERN CMD...: non-zero exit (no crash), one stder
 }
 
 # ---- tracking: 8 s of blinking Brownian emitters at D = 0.4 um^2/s (6 s gave < 5 tracks for ~1 seed in 40, e.g. 38040) ----
-T=$tmp/track
-"$GEN" "$T" scenario=track seed=$SEED duration_s=8 D_um2_s=0.4 background_hz=50e3 >/dev/null || fail "generator"
-if "$MF" analyze "$T" >"$tmp/out" 2>"$tmp/err"; then
+TRK=$tmp/track
+"$GEN" "$TRK" scenario=track seed=$SEED duration_s=8 D_um2_s=0.4 background_hz=50e3 >/dev/null || fail "generator"
+if "$MF" analyze "$TRK" >"$tmp/out" 2>"$tmp/err"; then
   cat "$tmp/out"
-  S=$T/summary.json
+  S=$TRK/summary.json
   for k in D_um2_s sigma_nm photons_per_loc sbr fraction_on track_durations_s tracking_error_nm; do
     check "summary.json has $k" "$PY" -c "import json; assert '$k' in json.load(open('$S'))"
   done
@@ -59,12 +57,14 @@ if "$MF" analyze "$T" >"$tmp/out" 2>"$tmp/err"; then
   check "track_durations_s has one entry per accepted track" "$PY" -c "import json; s=json.load(open('$S')); assert len(s['track_durations_s']) == $NT and min(s['track_durations_s']) > 0"
   check "acquisition keys kept in summary.json" "$PY" -c "import json; s=json.load(open('$S')); assert 'analysis' in s"
   for f in tracks_refined.csv track_stats.csv msd.csv export.npy tracks.png render.png msd.png; do
-    check "$f written" [ -s "$T/$f" ]
+    check "$f written" [ -s "$TRK/$f" ]
   done
-  check "PNGs are PNG" bash -c "head -c 8 '$T/render.png' | od -An -tx1 | grep -q '89 50 4e 47'"
+  for f in tracks.png render.png msd.png; do   # well-formed, not blank (tests/png_check.py)
+    png_ok "$f" "$TRK/$f"
+  done
   # export.npy: exact fields and dtypes, loc in metres, one row per localization, tid per track
   if [ -n "$PY" ]; then
-    if "$PY" - "$T" >"$tmp/npy" 2>&1 <<'EOF'
+    if "$PY" - "$TRK" >"$tmp/npy" 2>&1 <<'EOF'
 import sys, csv, numpy as np
 d = sys.argv[1]
 a = np.load(d + "/export.npy", allow_pickle=False)
@@ -110,8 +110,8 @@ else
 fi
 
 # ---- damaged raw files ----
-HL=$(( $(head -2 "$T/raw.mfx" | wc -c) ))          # magic + header line
-C=$T-cut; mkdir -p "$C"; head -c $(( HL + 32 * 10000 + 17 )) "$T/raw.mfx" >"$C/raw.mfx"
+HL=$(( $(head -2 "$TRK/raw.mfx" | wc -c) ))          # magic + header line
+C=$TRK-cut; mkdir -p "$C"; head -c $(( HL + 32 * 10000 + 17 )) "$TRK/raw.mfx" >"$C/raw.mfx"
 if "$MF" analyze "$C" --no-png >"$tmp/out" 2>"$tmp/err"; then
   check "truncation reported at byte $(( HL + 32 * 10000 ))" grep -q "first at byte $(( HL + 32 * 10000 )) (truncated frame, 17 bytes)" "$tmp/err"
   check "truncated file: the 10000 complete records analysed" [ "$(jnum "$C/summary.json" "['analysis']['records']")" = 10000 ]
@@ -120,7 +120,7 @@ if "$MF" analyze "$C" --no-png >"$tmp/out" 2>"$tmp/err"; then
 else
   fail "analyze of a truncated file: $(cat "$tmp/err")"
 fi
-G=$T-garbled; mkdir -p "$G"; cp "$T/raw.mfx" "$G/raw.mfx"
+G=$TRK-garbled; mkdir -p "$G"; cp "$TRK/raw.mfx" "$G/raw.mfx"
 printf '\xff\x00\x13\x37\x42' | dd of="$G/raw.mfx" bs=1 seek=$(( HL + 32 * 20000 + 3 )) conv=notrunc 2>/dev/null
 NREC=$(jnum "$S" "['analysis']['records']")
 if "$MF" analyze "$G" --no-png >"$tmp/out" 2>"$tmp/err"; then
@@ -129,15 +129,15 @@ if "$MF" analyze "$G" --no-png >"$tmp/out" 2>"$tmp/err"; then
 else
   fail "analyze of a garbled file: $(cat "$tmp/err")"
 fi
-Z=$tmp/zero; mkdir -p "$Z"; head -c $(( HL + 20 )) "$T/raw.mfx" >"$Z/raw.mfx"
+Z=$tmp/zero; mkdir -p "$Z"; head -c $(( HL + 20 )) "$TRK/raw.mfx" >"$Z/raw.mfx"
 refused "no record at all" "no CYCLE record" "$MF" analyze "$Z"
 printf 'MINFLUX-RAW 1\n{"format":1,"firmw' >"$Z/raw.mfx"
 refused "header cut" "header" "$MF" analyze "$Z"
 printf 'hello\n' >"$Z/raw.mfx"
 refused "not a raw file" "not a minflux raw file" "$MF" analyze "$Z"
 refused "no directory" "not a directory" "$MF" analyze "$tmp/nonexistent"
-refused "bad estimator" "must be numlms, mle or mlms" "$MF" analyze "$T" --estimator foo
-refused "bad option" "unknown option" "$MF" analyze "$T" --frobnicate 1
+refused "bad estimator" "must be numlms, mle or mlms" "$MF" analyze "$TRK" --estimator foo
+refused "bad option" "unknown option" "$MF" analyze "$TRK" --frobnicate 1
 
 # ---- imaging: single-emitter events of four static emitters ----
 I=$tmp/image
@@ -185,7 +185,7 @@ done
 refused "localize mle needs --L" "required" "$MF" localize --estimator mle --fwhm 360
 if "$MF" crb --L 100 --fwhm 360 --N 100 --sbr 5 --map 50 --step 10 --out "$tmp/crbmap.csv" >"$tmp/out" 2>"$tmp/err"; then
   check "crb map: 11 x 11 points + header" [ "$(wc -l <"$tmp/crbmap.csv")" = 122 ]
-  check "crb map png" [ -s "$tmp/crbmap.png" ]
+  png_ok "crb map png" "$tmp/crbmap.png"
   AT=$("$MF" crb --L 100 --fwhm 360 --N 100 --sbr 5 --at 20,-30 --verbose | sed -n 's/.*sigma_CRB = \([0-9.]*\) nm.*/\1/p')
   MAP=$(awk -F, '$1==20 && $2==-30 {print $3}' "$tmp/crbmap.csv")
   check "crb map value at (20,-30) $MAP = crb --at $AT" awk -v a="$AT" -v b="$MAP" 'BEGIN{exit !(a-b < 1e-4 && b-a < 1e-4)}'

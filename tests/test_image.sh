@@ -18,10 +18,8 @@ SEED=${SEED:-$(( $(date +%s) % 100000 ))}
 echo "  image: seed $SEED (rerun with SEED=$SEED)"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fails=0; checks=0
-ok()   { checks=$((checks+1)); }
-fail() { checks=$((checks+1)); fails=$((fails+1)); echo "FAIL image: $*"; }
-check() { local what=$1; shift; if "$@"; then ok; else fail "$what"; fi; }
+T=image
+. "$(dirname "$0")/lib_check.sh"   # ok, fail, check, png_ok (refused is this test's own, below)
 jnum() { sed -n "s/^ *\"$2\": \([-0-9.e+]*\),\{0,1\}$/\1/p" "$1" | tail -1; }
 refused() {   # refused NAME PATTERN CMD...
   local name=$1 pat=$2; shift 2
@@ -63,7 +61,9 @@ if "$GEN" "$O" seed=$SEED duration_s=60 bleach_prob=0.01 >"$tmp/gen" 2>&1 && "$M
   for f in localizations.csv stage_localizations.csv events.csv sites.csv precision.csv export.npy image.png sites.png; do
     check "origami: $f written" [ -s "$O/$f" ]
   done
-  check "origami: image.png is a PNG" [ "$(head -c 4 "$O/image.png" | tail -c 3)" = PNG ]
+  for f in image.png sites.png; do   # well-formed, not blank (tests/png_check.py)
+    png_ok "origami: $f" "$O/$f"
+  done
   check "localizations.csv header" [ "$(head -1 "$O/localizations.csv" | cut -d, -f1-9)" = "t_s,x_nm,y_nm,N,L_nm,stage,cfr,aborted,abort_reason" ]
   check "localizations.csv: final stage only, L 40 nm" [ "$(awk -F, 'NR>1 && ($6!=2 || $5!=40)' "$O/localizations.csv" | wc -l)" = 0 ]
   check "localizations.csv: N reaches the limit 200" [ "$(awk -F, 'NR>1 && $4<200' "$O/localizations.csv" | wc -l)" = 0 ]
@@ -112,24 +112,24 @@ else
 fi
 
 # ---- 3a. the virtual board, imaging firmware, static emitter at (12, -8) nm (always on) ----
-T=$tmp/vbs
+VBS=$tmp/vbs
 if [ -n "${IMAGE_NO_VBOARD:-}" ]; then
   echo "  SKIP image virtual board: IMAGE_NO_VBOARD set (sanitizer run)"
 else
-  "$MF" acquire --board "sim:$SCN/static.ini" --mode image --duration 0.6 --out "$T" dark_records=0 >"$tmp/acq" 2>"$tmp/err"; rc=$?
+  "$MF" acquire --board "sim:$SCN/static.ini" --mode image --duration 0.6 --out "$VBS" dark_records=0 >"$tmp/acq" 2>"$tmp/err"; rc=$?
   if [ $rc != 0 ]; then
     fail "virtual board static (exit $rc): $(cat "$tmp/err")"
   else
-    S=$T/summary.json
-    nf=$(($(wc -l <"$T/localizations.csv") - 1))
-    read -r mx my <<<"$(awk -F, 'NR>1 && $8==0 { x += $16; y += $17; n++ } END { if (n) printf "%.3f %.3f", x/n, y/n }' "$T/localizations.csv")"
+    S=$VBS/summary.json
+    nf=$(($(wc -l <"$VBS/localizations.csv") - 1))
+    read -r mx my <<<"$(awk -F, 'NR>1 && $8==0 { x += $16; y += $17; n++ } END { if (n) printf "%.3f %.3f", x/n, y/n }' "$VBS/localizations.csv")"
     echo "  vboard static: $nf final localizations, mean MLE ($mx, $my) nm, emitter (12, -8)"
-    check "vboard static: CTL_MODE 11 in the raw header" grep -q '"CTL_MODE":11' "$T/raw.mfx"
-    check "vboard static: stages 0, 1, 2 reached ($(awk -F, 'NR>1{print $6}' "$T/stage_localizations.csv" | sort -u | tr -d '\n'))" \
-      [ "$(awk -F, 'NR>1{print $6}' "$T/stage_localizations.csv" | sort -u | tr -d '\n')" = 012 ]
+    check "vboard static: CTL_MODE 11 in the raw header" grep -q '"CTL_MODE":11' "$VBS/raw.mfx"
+    check "vboard static: stages 0, 1, 2 reached ($(awk -F, 'NR>1{print $6}' "$VBS/stage_localizations.csv" | sort -u | tr -d '\n'))" \
+      [ "$(awk -F, 'NR>1{print $6}' "$VBS/stage_localizations.csv" | sort -u | tr -d '\n')" = 012 ]
     check "vboard static: final localizations ($nf)" [ "$nf" -ge 3 ]
-    check "vboard static: every final N >= 200 at L 25 nm" [ "$(awk -F, 'NR>1 && ($4<200 || $5!=25)' "$T/localizations.csv" | wc -l)" = 0 ]
-    check "vboard static: cycles.csv stage-end states 12, 13, 14" [ "$(awk -F, 'NR>1 && $12>=12{print $12}' "$T/cycles.csv" | sort -u | tr -d '\n')" = 121314 ]
+    check "vboard static: every final N >= 200 at L 25 nm" [ "$(awk -F, 'NR>1 && ($4<200 || $5!=25)' "$VBS/localizations.csv" | wc -l)" = 0 ]
+    check "vboard static: cycles.csv stage-end states 12, 13, 14" [ "$(awk -F, 'NR>1 && $12>=12{print $12}' "$VBS/cycles.csv" | sort -u | tr -d '\n')" = 121314 ]
     check "vboard static: host rules agree with the firmware (rule_mismatch $(jnum "$S" rule_mismatch))" [ "$(jnum "$S" rule_mismatch)" = 0 ]
     check "vboard static: mean within 3 nm of the emitter ($mx, $my)" awk -v x="$mx" -v y="$my" 'BEGIN{exit !(x != "" && (x-12)^2+(y+8)^2 < 9)}'
   fi
