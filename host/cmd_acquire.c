@@ -44,7 +44,7 @@ static void acq_usage(FILE *f)
     "                DIR/dtable.csv (the D(sigma) table used), summary.json model_mismatches: every record replayed\n"
     "                through the bit-exact C model hls-c/bayes.c (README \"Bayesian acquisition\"); with\n"
     "                bayes_host=on the host runs that model, the firmware one exposure per start (no block needed)\n"
-    "  --mode hex:   iterative hexagon localizations (stages of hex_stage*_L_nm / _photons, the host re-centring):\n"
+    "  --mode hex:   iterative hexagon localizations (stages of hex_stage*_L_nm / _photons, each ended by the firmware's photon budget, the host re-centring):\n"
     "                DIR/hex_stages.csv, DIR/localizations.csv besides cycles.csv (README \"Hexagon acquisition\")\n"
     "--board ftdi[:SERIAL]|sim[:SCENARIO.ini]  (default sim)\n"
     "Keys, lowest precedence first: the defaults below, the [acquire] section of the board's\n"
@@ -126,8 +126,9 @@ static int configure(mfx_link *l, const acq_regs *r)
   if (c->photon_stop) {   /* a firmware before 0.2.0 has no PHOTON_STOP (reads 0) */
     if (mfx_reg_read(l, MINFLUX_REG_PHOTON_STOP, &v)) return -1;
     if (v != c->photon_stop) {
-      snprintf(l->err, sizeof l->err, "PHOTON_STOP reads back %u after writing %u: this firmware has no photon budget "
-               "(version 0.2.0 has; load the current bitstream, or photon_budget = 0)", v, c->photon_stop);
+      snprintf(l->err, sizeof l->err, "PHOTON_STOP reads back %u after writing %u: %s (load the current bitstream, "
+               "or photon_budget = 0)", v, c->photon_stop,
+               v ? "the firmware does not hold its configuration" : "this firmware has no photon budget (0.2.0 has)");
       return -1;
     }
   }

@@ -615,6 +615,26 @@ bool directed_photon_stop(Cosim &s, std::mt19937_64 &r) {
     printf("directed photon budget pass %d: %u records, %" PRIu64 " photons (%" PRIu64 " before the last record), "
            "RUN_PHOTONS %u\n", pass, recs, sum, before_last, rp);
   }
+  // the boundary: exactly one photon per exposure (7 per record); a budget of 21 is reached by
+  // the 3rd record's last photon and ends the run there, 22 needs a 4th record
+  for (uint32_t bud = 21; bud <= 22; bud++) {
+    if (!write_reg(s, MINFLUX_REG_AGG, 1) || !write_reg(s, MINFLUX_REG_PHOTON_STOP, bud) || !write_reg(s, MINFLUX_REG_CTRL, 1))
+      return false;
+    unsigned recs = 0, gate_len = 0;
+    for (uint64_t n = 0; n < 200000; n++) {
+      minflux_core_in_t in = idle_in();
+      gate_len = s.rtl()->o_gate ? gate_len + 1 : 0;
+      if (gate_len == 10) in.apd_edges[0] = 1;
+      if (!s.step(in)) return false;
+      if (s.rtl()->o_rec_valid) recs++;
+      if (!s.rtl()->o_running && n > 400) break;
+    }
+    uint32_t rp = 0;
+    if (!read_reg(s, MINFLUX_REG_RUN_PHOTONS, &rp)) return false;
+    CHECK(recs == (bud == 21 ? 3u : 4u) && rp == 7 * recs, "budget %u at 7 photons per record: %u records, RUN_PHOTONS %u, want %u records",
+          bud, recs, rp, bud == 21 ? 3u : 4u);
+  }
+  printf("directed photon budget: 7 photons per record, budget 21 ends after 3 records, 22 after 4\n");
   // a start from idle clears the count (NCYCLES 1, no pulses)
   if (!write_reg(s, MINFLUX_REG_PHOTON_STOP, 0) || !write_reg(s, MINFLUX_REG_NCYCLES, 1) ||
       !write_reg(s, MINFLUX_REG_CTRL, 1))
