@@ -18,7 +18,26 @@
 #include "bayes_tables.h"
 #include "fixp.h"
 
+/* The window: N x N points, centre index C. The block's is MINFLUX_BY_N. A study build
+ * (`make bench-bayes-grid`) sets BAYES_STUDY_N (an even 8..MINFLUX_BY_N) to measure what a
+ * smaller window costs in photons; the re-gridding rules then scale with the window
+ * (thresholds in grid units^2 by (N / 32)^2, the re-centre distance by N / 32), so that the
+ * window spans the same number of posterior std as the block's. */
+#ifdef BAYES_STUDY_N
+enum { N = BAYES_STUDY_N, C = BAYES_STUDY_N / 2 };
+#else
 enum { N = MINFLUX_BY_N, C = MINFLUX_BY_C };
+#endif
+enum { NPTS = N * N };
+#define REFINE_RAW  ((uint32_t)MINFLUX_BY_REFINE_V * 256u * N * N / (32u * 32u))   /* 2^-8 grid units^2 */
+#define COARSEN_RAW ((uint32_t)MINFLUX_BY_COARSEN_V * 256u * N * N / (32u * 32u))
+#define SHIFT_MAX   (MINFLUX_BY_SHIFT_MAX * N / 32)
+_Static_assert(N % 2 == 0 && N >= 8 && (int)N <= (int)MINFLUX_BY_N && C == N / 2, "window size");
+_Static_assert(N != 32 || (REFINE_RAW == (uint32_t)MINFLUX_BY_REFINE_V << 8 &&
+               COARSEN_RAW == (uint32_t)MINFLUX_BY_COARSEN_V << 8 && (int)SHIFT_MAX == (int)MINFLUX_BY_SHIFT_MAX),
+               "the scaled rules at N = 32 are the block's");
+
+int bayes_grid_n(void) { return N; }
 
 static unsigned floor_log2_u32(uint32_t v)
 {
@@ -73,11 +92,11 @@ int32_t bayes_log2q8(uint32_t v)
 
 /* ---- stages ---- */
 
-/* The moments of the weights wv[k]: W, sum w i, sum w j, sum w ((i-16)^2 + (j-16)^2). */
+/* The moments of the weights wv[k]: W, sum w i, sum w j, sum w ((i-C)^2 + (j-C)^2). */
 static void moments(bayes_state_t *s, const uint16_t *wv)
 {
   uint32_t W = 0, SX = 0, SY = 0, S2 = 0;
-  for (int k = 0; k < BY_NPTS; k++) {
+  for (int k = 0; k < NPTS; k++) {
     const int i = k % N, j = k / N;
     W += wv[k];
     SX += (uint32_t)wv[k] * (uint32_t)i;
@@ -95,7 +114,7 @@ static void stats(bayes_state_t *s)
 {
   bayes_trace_t *t = &s->tr;
   const uint64_t W = t->W ? t->W : 1;
-  const int64_t X1 = (int64_t)t->SX - 16 * (int64_t)t->W, Y1 = (int64_t)t->SY - 16 * (int64_t)t->W;
+  const int64_t X1 = (int64_t)t->SX - C * (int64_t)t->W, Y1 = (int64_t)t->SY - C * (int64_t)t->W;
   const int64_t ax = X1 < 0 ? -X1 : X1, ay = Y1 < 0 ? -Y1 : Y1;
   t->mx = (int32_t)(X1 < 0 ? -(int64_t)(((uint64_t)ax << 10) / W) : (int64_t)(((uint64_t)ax << 10) / W));
   t->my = (int32_t)(Y1 < 0 ? -(int64_t)(((uint64_t)ay << 10) / W) : (int64_t)(((uint64_t)ay << 10) / W));
@@ -117,8 +136,8 @@ static void stats(bayes_state_t *s)
 static void regrid(bayes_state_t *s, int kind)
 {
   static const int16_t FLOOR = -32768;
-  int16_t old[BY_NPTS];
-  for (int k = 0; k < BY_NPTS; k++) old[k] = s->L[k];
+  int16_t old[NPTS];
+  for (int k = 0; k < NPTS; k++) old[k] = s->L[k];
   const int a = s->mi, b = s->mj;
   for (int jn = 0; jn < N; jn++)
     for (int in = 0; in < N; in++) {
@@ -151,12 +170,12 @@ static void regrid_rules(bayes_state_t *s)
 {
   const uint32_t var = s->tr.var;
   int kind = 0;
-  if (var < ((uint32_t)MINFLUX_BY_REFINE_V << 8) && s->lev < MINFLUX_BY_LEV_MAX && (s->rdh0 >> (s->lev + 1)) >= 1)
+  if (var < REFINE_RAW && s->lev < MINFLUX_BY_LEV_MAX && (s->rdh0 >> (s->lev + 1)) >= 1)
     kind = 2;
-  else if (var >= ((uint32_t)MINFLUX_BY_COARSEN_V << 8) && s->lev > 0)
+  else if (var >= COARSEN_RAW && s->lev > 0)
     kind = 3;
-  else if (s->mi < C - MINFLUX_BY_SHIFT_MAX || s->mi > C + MINFLUX_BY_SHIFT_MAX ||
-           s->mj < C - MINFLUX_BY_SHIFT_MAX || s->mj > C + MINFLUX_BY_SHIFT_MAX)
+  else if (s->mi < C - SHIFT_MAX || s->mi > C + SHIFT_MAX ||
+           s->mj < C - SHIFT_MAX || s->mj > C + SHIFT_MAX)
     kind = 1;
   s->tr.regrid = (uint8_t)kind;
   if (kind) regrid(s, kind);
@@ -229,7 +248,7 @@ static void prep(bayes_state_t *s, const bayes_regs_t *r)
 static void pass_b(bayes_state_t *s, const bayes_regs_t *r)
 {
   uint32_t W = 0, WG = 0;
-  for (int k = 0; k < BY_NPTS; k++) {
+  for (int k = 0; k < NPTS; k++) {
     const int i = k % N, j = k / N;
     const uint32_t g32 = (uint32_t)((uint64_t)r->b32 + 8192u + (uint64_t)s->cy_[i] * s->re[j] +
                                     (uint64_t)s->ce[i] * s->ry_[j]);
@@ -311,7 +330,7 @@ void bayes_start(bayes_state_t *s, const bayes_regs_t *r, bayes_out_t *out)
   s->amp = 0;
   s->tr.redo = 0;
   s->tr.rcost = 0;
-  for (int k = 0; k < BY_NPTS; k++) {
+  for (int k = 0; k < NPTS; k++) {
     const int i = k % N, j = k / N;
     const uint32_t r2 = (uint32_t)((i - C) * (i - C) + (j - C) * (j - C));
     s->L[k] = (int16_t)fx_sat_s(-(int64_t)(((uint64_t)r->prior_a * r2 + 32) >> 6), 16);
@@ -333,7 +352,7 @@ int bayes_count(bayes_state_t *s, const bayes_regs_t *r, unsigned n, bayes_out_t
   s->tr.rcost = R;
   int16_t Mn = -32768;
   int kmax = 0, over = 0;
-  for (int k = 0; k < BY_NPTS; k++) {
+  for (int k = 0; k < NPTS; k++) {
     const int64_t d = (int64_t)R - cost(s, k, n);
     const int16_t Ln = (int16_t)fx_sat_s((int64_t)s->L[k] - s->M + asr(d + 1, 1), 16);
     s->L[k] = Ln;
@@ -349,9 +368,9 @@ int bayes_count(bayes_state_t *s, const bayes_regs_t *r, unsigned n, bayes_out_t
   s->mj = (uint8_t)(kmax / N);
   s->tr.redo = (uint8_t)over;
   if (over)
-    for (int k = 0; k < BY_NPTS; k++) wv[k] = bayes_wt((int32_t)Mn - s->L[k]);
+    for (int k = 0; k < NPTS; k++) wv[k] = bayes_wt((int32_t)Mn - s->L[k]);
   moments(s, wv);
-  for (int k = 0; k < BY_NPTS; k++) s->tr.La[k] = s->L[k];
+  for (int k = 0; k < NPTS; k++) s->tr.La[k] = s->L[k];
   s->photons = s->photons + n < s->photons ? UINT32_MAX : s->photons + n;
   s->exposures++;
   after_moments(s, r, 1, out);

@@ -103,6 +103,7 @@ uint16_t bayes_wt(int32_t e);                  /* weight of a point e (Q6.10) be
 uint16_t bayes_exp2neg(uint32_t y, uint16_t *Y);  /* E = 2^-y and Y = y E for y UQ8.24 */
 uint16_t bayes_nlg(uint32_t g18);              /* -log2(g18 / 2^18), UQ5.11, g18 >= 1 */
 int32_t  bayes_log2q8(uint32_t v);             /* log2(v / 2^8) (v in 2^-8 units), Q.8; v >= 1 */
+int      bayes_grid_n(void);                    /* points per side of the window (MINFLUX_BY_N, or a study build's) */
 
 #ifdef __cplusplus
 }

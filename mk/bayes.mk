@@ -43,6 +43,29 @@ bench-bayes-full: deps
 	@$(MAKE) --no-print-directory $(BUILD)/tests/bench_bayes
 	$(BUILD)/tests/bench_bayes --full --runs $(BAYES_FULL_RUNS) --seed $(BAYES_SEED) --out $(BUILD)/bench_bayes
 
+# `make bench-bayes-grid`: what a smaller posterior window costs (docs/bayes.md "Fitting the
+# UP5K"). The fixed-point model built with BAYES_STUDY_N = 16 and 24 (its re-gridding rules
+# scaled with the window; hls-c/bayes.c) against the block's 32, each with the float
+# reference on the same window; BAYES_GRID_RUNS localizations each (~3 min per window here).
+BAYES_GRID_RUNS ?= 1000
+BAYES_GRID_NS := 16 24
+$(BUILD)/obj/study/bayes_n%.o: hls-c/bayes.c $(wildcard hls-c/*.h) $(BAYES_TABLES) | $(GEN)/minflux_regs.vh
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_M) -DBAYES_STUDY_N=$* -c $< -o $@
+# the study's model object first: the library's bayes.o is then not linked
+# (bench_bayes stands for its objects: HOST_OBJS is complete only when the recipe runs)
+$(BUILD)/tests/bench_bayes_n%: $(BUILD)/obj/study/bayes_n%.o $(BUILD)/tests/bench_bayes
+	$(CC) $< $(BUILD)/obj/tests/bench_bayes.o $(HOST_OBJS) $(BUILD)/libmodels.a -o $@ $(CHECK_LIBS) $(HOST_LIBS) $(shell pkg-config --libs cairo)
+.PHONY: bench-bayes-grid
+bench-bayes-grid: deps
+	@$(MAKE) --no-print-directory $(BUILD)/tests/bench_bayes $(foreach n,$(BAYES_GRID_NS),$(BUILD)/tests/bench_bayes_n$(n))
+	@for n in $(BAYES_GRID_NS) 32; do \
+	  b=$(BUILD)/tests/bench_bayes_n$$n; [ $$n = 32 ] && b=$(BUILD)/tests/bench_bayes; \
+	  grid=$$(awk -v n=$$n 'BEGIN {printf "%d,%.4f,%.4f,%g", n, 1.41421 * n / 32, 5.65685 * n / 32, 4 * n / 32}'); \
+	  $$b --runs $(BAYES_GRID_RUNS) --seed $(BAYES_SEED) --grid $$grid --out $(BUILD)/bench_bayes_grid/n$$n \
+	    | tee $(BUILD)/bench_bayes_grid.n$$n.log | sed -n 's/^bayes mu/bayes grid '"$$n"' x '"$$n"': mu/p; s/^bench_bayes mu0.1_b0.01: bootstrap/bayes grid '"$$n"': bootstrap/p' || exit 1; \
+	done
+
 # Fixed-point model and its tables (ONE generator for the C header and the Verilog macros).
 BAYES_TABLES := $(GEN)/bayes_tables.h $(GEN)/bayes_tables.vh
 $(GEN)/gen_bayes_tables: hls-c/gen_bayes_tables.c hls-c/regmap.h hls-c/regmap_bayes.h

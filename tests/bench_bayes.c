@@ -178,7 +178,7 @@ static int fixed_setup(const setting_t *st, const bf_dtable_t *dt, bayes_phys_t 
   ph->b = st->b;
   ph->mu = st->mu;
   ph->sigma0_nm = SIGMA0_NM;
-  ph->h0_nm = H0_NM(32);
+  ph->h0_nm = H0_NM(bayes_grid_n());
   /* the background-floor code ~60000, but MU (64 mu / (e ln 2 eta_per_code)) <= 65535: at
    * b = 0.05 the floor code is 36000 */
   ph->eta_per_code = st->mu / (st->b * fmin(60000.0, 1800.0 / st->b));
@@ -742,8 +742,9 @@ int main(int argc, char **argv)
     return 1;
   }
   printf("bench_bayes: seed %" PRIu64 ", %d runs per setting, %d settings, %d threads, photons <= %d "
-         "(hexagon %d), exposures <= %d%s\n", o.seed, o.runs, nset, o.threads, o.pmax, o.pmax_hex, o.emax,
-         limits_given ? "" : " (x b / 0.01 for b > 0.01)");
+         "(hexagon %d), exposures <= %d%s; fixed-point window %d x %d, float %d x %d\n", o.seed, o.runs, nset,
+         o.threads, o.pmax, o.pmax_hex, o.emax, limits_given ? "" : " (x b / 0.01 for b > 0.01)",
+         bayes_grid_n(), bayes_grid_n(), o.grid.N, o.grid.N);
   fflush(stdout);
   for (int k = 0; k < nset; k++) {
     /* the photons 1 nm needs grow about as b (the information bound: 206 at b = 0.01, 1076 at
