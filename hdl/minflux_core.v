@@ -172,6 +172,8 @@ module minflux_core (
   reg        ph_hit_reg = 1'b0;     // the run's photons reached PHOTON_STOP (!= 0)
   reg        ph_hi_gt_reg = 1'b0, ph_hi_eq_reg = 1'b0, ph_lo_ge_reg = 1'b0, ph_ovf_reg = 1'b0, ph_nz_reg = 1'b0;
   wire [7:0] agg_m = (agg_reg == 8'd0 || ext_on_reg) ? 8'd1 : agg_reg;
+  reg  [7:0] agg_m1_reg = 8'd0;     // agg_m - 1, registered (timing: AGG reaches agg_last_reg two edges on)
+  reg  [RUN_PH_W-1:0] run_ph_q = {RUN_PH_W{1'b0}};   // RUN_PHOTONS as read: one edge behind (timing)
   wire       rec_end = seq_rec && agg_last_reg;
   wire       stop  = (ctrl_reg[1] || stop_hold_reg || (ext_on_reg && i_ext_stop)) && (!o_running || rec_win_reg || rec_end);
 
@@ -286,7 +288,7 @@ module minflux_core (
         REG_TIMESTAMP:   rd_word = ts_reg;
         REG_AGG:         rd_word = {24'd0, agg_reg};
         REG_PHOTON_STOP: rd_word = {{(32-RUN_PH_W){1'b0}}, pstop_reg};
-        REG_RUN_PHOTONS: rd_word = {{(32-RUN_PH_W){1'b0}}, run_ph};
+        REG_RUN_PHOTONS: rd_word = {{(32-RUN_PH_W){1'b0}}, run_ph_q};
         REG_EST_K:       rd_word = {30'd0, est_k_reg};
         REG_EST_THRESH:  rd_word = {17'd0, est_thresh_reg};
         REG_EST_L:       rd_word = {16'd0, est_L_reg};
@@ -401,7 +403,9 @@ module minflux_core (
       if (rec_end) rec_win_reg <= 1'b1;
       else if (seq_gate) rec_win_reg <= 1'b0;
     end
-    agg_last_reg <= {1'b0, agg_cnt_reg} + 9'd1 >= {1'b0, agg_m};
+    agg_m1_reg   <= agg_m - 8'd1;
+    agg_last_reg <= agg_cnt_reg >= agg_m1_reg;    // agg_cnt + 1 >= M
+    run_ph_q     <= run_ph;
     // RUN_PHOTONS >= PHOTON_STOP != 0 in two registered steps over 12-bit halves (timing)
     ph_hi_gt_reg <= run_ph_raw[RUN_PH_W-1:12] > pstop_reg[RUN_PH_W-1:12];
     ph_hi_eq_reg <= run_ph_raw[RUN_PH_W-1:12] == pstop_reg[RUN_PH_W-1:12];

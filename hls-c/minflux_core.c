@@ -59,7 +59,7 @@ static uint32_t read_reg(const minflux_core_t *o, uint8_t addr)
   case MINFLUX_REG_TIMESTAMP:   return o->ts;
   case MINFLUX_REG_AGG:         return o->agg;
   case MINFLUX_REG_PHOTON_STOP: return o->pstop;
-  case MINFLUX_REG_RUN_PHOTONS: return photon_counter_run_ph(&o->cnt);
+  case MINFLUX_REG_RUN_PHOTONS: return o->run_ph_q;
   case MINFLUX_REG_EST_K:       return o->mlms_r.k;
   case MINFLUX_REG_EST_THRESH:  return o->mlms_r.thresh;
   case MINFLUX_REG_EST_L:       return o->mlms_r.L;
@@ -212,7 +212,10 @@ void minflux_core_step(minflux_core_t *c, const minflux_core_in_t *in)
    * only while running: the count of the last run must not stop the next */
   c->ph_cmp = (uint8_t)(!in->rst && running_o && o.pstop && (o.cnt.run_ovf || photon_counter_run_raw(&o.cnt) >= o.pstop));
   c->ph_hit = (uint8_t)(!in->rst && running_o && o.ph_cmp);
-  c->agg_last = (uint8_t)((unsigned)o.agg_cnt + 1 >= (o.agg ? o.agg : 1u));
+  /* AGG - 1 and RUN_PHOTONS's read value registered once more (the RTL: timing) */
+  c->agg_m1 = (uint8_t)((o.agg ? o.agg : 1u) - 1u);
+  c->agg_last = (uint8_t)(o.agg_cnt >= o.agg_m1);
+  c->run_ph_q = photon_counter_run_ph(&o.cnt);
   c->agg_keep = (uint8_t)(o.agg_cnt != 0);
   photon_counter_step(&c->cnt, in->rst, cnt, o.seq.gate, o.seq.exp, o.agg_keep, rec_end, in->cnt_rd_addr,
                       si.start && !running_o);

@@ -47,6 +47,8 @@ typedef struct {
   uint32_t pstop;                   /* PHOTON_STOP (RUN_PH_W bits) */
   uint8_t  ph_cmp, ph_hit;          /* PHOTON_STOP != 0 and RUN_PHOTONS >= it: registered (the RTL's two halves), and once more */
   uint8_t  agg_cnt, agg_last, agg_keep, stop_hold, rec_win;   /* aggregation state (see the RTL) */
+  uint8_t  agg_m1;                  /* max(AGG, 1) - 1, registered */
+  uint32_t run_ph_q;                /* RUN_PHOTONS as read: the count one clock earlier */
   /* the estimator starts the cycle after a record is complete */
   uint8_t  q_valid;
   /* the live mLMS: a fixed-latency pipeline (EST_MLMS_LAT) */

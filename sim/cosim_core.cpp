@@ -556,6 +556,51 @@ bool directed_aggregation(Cosim &s) {
 }
 
 
+// AGG written during a run at every clock offset of one multiplex cycle (K = 1, short
+// timings): the record boundary that write moves must agree with the model's in every case
+// (AGG reaches the aggregation compare two edges after the write, a registered AGG - 1).
+bool directed_agg_write(Cosim &s) {
+  if (!reset(s, 4)) return false;
+  const uint32_t regs[][2] = {{MINFLUX_REG_K, 1}, {MINFLUX_REG_DELAY, 6}, {MINFLUX_REG_GATE, 6},
+                              {MINFLUX_REG_WIN, 9}, {MINFLUX_REG_NCYCLES, 0}, {MINFLUX_REG_PHOTON_STOP, 0}};
+  for (auto &rv : regs)
+    if (!write_reg(s, (uint8_t)rv[0], rv[1])) return false;
+  // the cycle period P: the clocks between the 2nd and 3rd record of an AGG 1 run
+  unsigned period = 0;
+  {
+    if (!write_reg(s, MINFLUX_REG_AGG, 1) || !write_reg(s, MINFLUX_REG_CTRL, 1)) return false;
+    unsigned r = 0, t2 = 0;
+    for (unsigned n = 0; n < 20000 && r < 3; n++) {
+      if (!s.step(idle_in())) return false;
+      if (s.rtl()->o_rec_valid && ++r == 2) t2 = n;
+      if (r == 3) period = n - t2;
+    }
+    CHECK(period > 0, "AGG writes: no cycle period measured");
+    if (!write_reg(s, MINFLUX_REG_CTRL, 2)) return false;
+    for (unsigned n = 0; n < 20000 && s.rtl()->o_running; n++)
+      if (!s.step(idle_in())) return false;
+  }
+  unsigned recs = 0, runs = 0;
+  for (unsigned d = 0; d < period + 4; d++) {
+    if (!write_reg(s, MINFLUX_REG_AGG, 1 + d % 3) || !write_reg(s, MINFLUX_REG_CTRL, 1)) return false;
+    for (unsigned n = 0; n < 9 * period; n++) {
+      minflux_core_in_t in = idle_in();
+      if (n == 3 * period + d) { in.wr_en = 1; in.wr_addr = MINFLUX_REG_AGG; in.wr_data = 3 - d % 3; }
+      if (!s.step(in)) return false;
+      if (s.rtl()->o_rec_valid) recs++;
+    }
+    if (!write_reg(s, MINFLUX_REG_CTRL, 2)) return false;
+    for (unsigned n = 0; n < 4 * period && s.rtl()->o_running; n++)
+      if (!s.step(idle_in())) return false;
+    CHECK(!s.rtl()->o_running, "AGG write at offset %u: the run did not stop", d);
+    runs++;
+  }
+  CHECK(recs >= 3 * runs, "AGG writes: %u records in %u runs, want at least 3 per run", recs, runs);
+  printf("directed AGG written mid-run at each clock of a %u-clock cycle (and 4 more): %u runs, %u records, model = RTL\n",
+         period, runs, recs);
+  return write_reg(s, MINFLUX_REG_AGG, 1);
+}
+
 // Photon budget (PHOTON_STOP): K = 7, NCYCLES = 0, random pulses in the gates (some at the
 // gate edges); each pass must end by itself at the end of the first record whose counts
 // bring the run's photons (as the harness sums the records) to the budget, RUN_PHOTONS
@@ -1231,7 +1276,7 @@ int main(int argc, char **argv) {
   unsigned shortest = 0;
   bool ok = reset(s, 4) && directed_tracking_timing(s) && directed_imaging_timing(s) &&
             directed_shortest_exposure(s, &shortest) && directed_bursts_and_gate_edges(s) &&
-            directed_saturation(s) && directed_clamp(s) && directed_k_lowered(s) && directed_aggregation(s) &&
+            directed_saturation(s) && directed_clamp(s) && directed_k_lowered(s) && directed_aggregation(s) && directed_agg_write(s) &&
             directed_photon_stop(s, prng) && directed_controller(s, 13) && directed_controller(s, 0) && directed_imaging(s);
   const auto t0 = std::chrono::steady_clock::now();
   const uint64_t c0 = s.cycle();
