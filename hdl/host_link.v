@@ -211,19 +211,22 @@ module host_link #(
           resp_pend_reg <= 1'b1;
           resp_type_reg <= PROTO_T_WRITE_R[7:0];
           resp_len_reg <= 3'd1;
-          resp_pl_reg <= {rpl_reg[39:32], 32'd0};
         end
       end
       if (rd_wait_reg[3]) begin
         resp_pend_reg <= 1'b1;
         resp_type_reg <= PROTO_T_READ_R[7:0];
         resp_len_reg <= 3'd5;
-        resp_pl_reg <= {o_addr_reg, link_adr_reg ? link_val_reg : i_rd_data};
       end
       // free only once the builder has read the response registers: a command accepted
       // between its start decision and the frame's end would overwrite the frame being built
       if (resp_done) resp_pend_reg <= 1'b0;
     end
+    // the response payload outside the reset branch: its enable is one LUT of two registers
+    // (timing: a 40-bit enable net across the chip); a load during a reset is never sent,
+    // every response loads it again (a PONG has none)
+    if (ex_write_reg) resp_pl_reg <= {rpl_reg[39:32], 32'd0};
+    if (rd_wait_reg[3]) resp_pl_reg <= {o_addr_reg, link_adr_reg ? link_val_reg : i_rd_data};
   end
 
   always @(posedge clk) begin

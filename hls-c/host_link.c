@@ -176,19 +176,20 @@ void host_link_step(host_link_t *s, const host_link_in_t *in)
       s->resp_pend = 1;
       s->resp_type = MINFLUX_PROTO_T_WRITE_R;
       s->resp_len = 1;
-      s->resp_pl = (uint64_t)a << 32;
       s->obs.accepted = MINFLUX_PROTO_T_WRITE;
     }
     if (o.rd_wait & 8u) {
       s->resp_pend = 1;
       s->resp_type = MINFLUX_PROTO_T_READ_R;
       s->resp_len = 5;
-      s->resp_pl = (uint64_t)o.o_addr << 32 | (o.link_adr ? o.link_val : in->rd_data);
       s->obs.read_sampled = 1;
     }
     /* the response registers stay busy until the builder has read them all */
     if (resp_done) s->resp_pend = 0;
   }
+  /* the response payload, outside the reset branch as in the RTL (timing) */
+  if (o.ex_write) s->resp_pl = (uint64_t)(uint8_t)(o.rpl >> 32) << 32;
+  if (o.rd_wait & 8u) s->resp_pl = (uint64_t)o.o_addr << 32 | (o.link_adr ? o.link_val : in->rd_data);
 
   /* ======== always block 2: link register read mux (registered) ======== */
   s->link_adr = (uint8_t)((o.o_addr >= MINFLUX_REG_CLK_HZ && o.o_addr <= MINFLUX_REG_LINK_BAUD) ||

@@ -11,10 +11,10 @@ $(BUILD)/icebreaker.json: $(wildcard hdl/*.v) mk/board.mk $(GEN)/minflux_regs.vh
 	yosys -q -l $(BUILD)/yosys.log -p 'read_verilog -DMINFLUX_NO_CTL -DMINFLUX_NO_BAYES -I$(GEN) -Ihdl $(HDL_BOARD) $(HDL_CORE); synth_ice40 -dsp -top icebreaker_top -json $@'
 
 # Placement seeds, tried two at a time; the first in list order that meets FREQ_MHZ wins,
-# none: the build fails (mk/pnr.sh). Measured 2026-12-04 on this image, seeds 1-8: 45.4, 48.2,
-# 50.5, 48.5, 44.3, 46.2, 48.4, 47.7 MHz (4 of 8 meet 48), so the ones that passed go first
-# and the others stay as fall-backs for a changed design.
-PNR_SEEDS ?= 3 4 7 2 1 8 6 5
+# none: the build fails (mk/pnr.sh). Measured 2026-12-04 on this image, seeds 1-8: 49.2, 48.6,
+# 45.0, 47.7, 48.1, 49.9, 50.1, 48.6 MHz (6 of 8 meet 48), so the fastest go first and the
+# others stay as fall-backs for a changed design.
+PNR_SEEDS ?= 7 6 1 2 8 5 4 3
 $(BUILD)/icebreaker.asc: $(BUILD)/icebreaker.json $(PCF) mk/pnr.sh
 	mk/pnr.sh $< $(PCF) $(FREQ_MHZ) $@ $(BUILD)/nextpnr.log "$(PNR_SEEDS)"
 
