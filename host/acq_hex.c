@@ -549,6 +549,7 @@ typedef struct {
   uint16_t prev_seq;
   uint32_t prev_ts, period;    /* clocks per record within the stage (0: not seen yet) */
   uint64_t moved, after_end;   /* stages whose centre is not the one predicted; stages after a stopped one */
+  uint64_t inferred;           /* stages short of their limit in the records (some lost) that a next stage follows */
 } hex_dec;
 
 static void dec_start_stage(hex_dec *x, const mfx_cycle *c)
@@ -574,8 +575,12 @@ static void dec_start_stage(hex_dec *x, const mfx_cycle *c)
   x->period = (uint32_t)x->p.period_cycles;   /* the header's cycle timing; else learnt from the stage's records */
 }
 
-/* The stage as acquire ended it: its limit reached or not, its estimate, into its localization. */
-static void dec_end_stage(hex_dec *x)
+/* The stage as acquire ended it: its limit reached or not, its estimate, into its localization.
+ * more: another stage follows in the file. acquire goes on only after a stage that reached its
+ * limit, deciding by the firmware's RUN_PHOTONS when records were lost; the file does not hold
+ * that count, so a stage short of its limit with records lost that another one follows was
+ * reached (for the file's last stage the records decide). */
+static void dec_end_stage(hex_dec *x, int more)
 {
   acq_hex *h = x->h;
   acq_hex_stage *st = &h->cur;
@@ -583,6 +588,10 @@ static void dec_end_stage(hex_dec *x)
   h->active = 0;
   st->gaps = h->tab->gaps - h->gaps0;
   st->reached = st->photons >= (uint64_t)h->cfg->hex_photons[st->stage];
+  if (!st->reached && more && st->gaps) {
+    st->reached = 1;
+    x->inferred++;
+  }
   acq_hex_stage_mle(h->cfg, st);
   if (push_stage(h)) { x->failed = 1; return; }
   loc_add_stage(x->L, st, &x->cx, &x->cy);
@@ -607,7 +616,7 @@ static void dec_hex_frame(void *ctx, const mfx_frame *f)
     if (!boundary && x->period && (uint64_t)dt > (uint64_t)ds * x->period + x->period / 2) boundary = 1;
     if (!boundary && ds == 1 && (!x->period || dt < x->period)) x->period = dt;
     if (boundary) {
-      dec_end_stage(x);
+      dec_end_stage(x, 1);
       if (!x->failed) dec_start_stage(x, &c);
     }
     x->started = 1;
@@ -639,7 +648,7 @@ int acq_hex_decode_raw(FILE *f, const char *hdr_json, const char *dir, const cha
   uint8_t buf[65536];
   size_t n;
   while ((n = fread(buf, 1, sizeof buf, f)) > 0) mfx_dec_feed(&d, buf, n, dec_hex_frame, &x);
-  dec_end_stage(&x);
+  dec_end_stage(&x, 0);
   if (x.L && !x.failed) loc_end(&h, x.L);
   const int rd_err = ferror(f);
   const uint64_t records = tab.records, gaps = tab.gaps;
@@ -656,6 +665,9 @@ int acq_hex_decode_raw(FILE *f, const char *hdr_json, const char *dir, const cha
   if (x.moved)
     fprintf(stderr, "minflux decode: warning: %" PRIu64 " stages are not centred where this configuration puts them "
             "(the file's centres are used)\n", x.moved);
+  if (x.inferred)
+    fprintf(stderr, "minflux decode: %" PRIu64 " stages have fewer photons in the records that arrived than their limit (records "
+            "lost) and the next stage follows them: counted as reached, as acquire did from the firmware's count\n", x.inferred);
   if (x.after_end)
     fprintf(stderr, "minflux decode: warning: %" PRIu64 " localizations follow one that stopped (acquire ends at such a one)\n",
             x.after_end);
