@@ -1,6 +1,6 @@
 # Check helpers shared by the shell tests that source it (test_acquire_bayes.sh,
-# test_acquire_image_fw.sh, test_acquire_hex.sh, test_analyze.sh, test_image.sh). Set T (the test's name in FAIL lines) and tmp (a scratch
-# directory) first; the test ends with: echo "...: $checks checks, $fails failed"; [ $fails -eq 0 ]
+# test_acquire_image_fw.sh, test_acquire_hex.sh, test_analyze.sh, test_image.sh). Set T (the test's name in FAIL lines), tmp (a scratch
+# directory) and, for decoded_same, MF (the minflux binary) first; the test ends with: echo "...: $checks checks, $fails failed"; [ $fails -eq 0 ]
 fails=0; checks=0
 ok()   { checks=$((checks+1)); }
 fail() { checks=$((checks+1)); fails=$((fails+1)); echo "FAIL $T: $*"; }
@@ -20,4 +20,11 @@ refused() {
   fi
   if ! grep -qE -- "$pat" "$tmp/err"; then fail "$name: stderr '$(cat "$tmp/err")' lacks /$pat/"; return; fi
   ok
+}
+# decoded_same NAME RUN OUT FILE...: `$MF decode RUN/raw.mfx --out OUT` succeeds and rebuilds
+# each FILE byte for byte as the acquisition wrote it (its stderr in OUT.err for more checks)
+decoded_same() {
+  local name=$1 run=$2 out=$3 f; shift 3
+  if ! "$MF" decode "$run/raw.mfx" --out "$out" >/dev/null 2>"$out.err"; then fail "$name: decode: $(cat "$out.err")"; return 1; fi
+  for f in "$@"; do check "$name: decode reproduces $f" cmp -s "$run/$f" "$out/$f"; done
 }

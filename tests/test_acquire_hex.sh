@@ -103,13 +103,8 @@ if "$MF" acquire --board "$B" --mode hex --duration 0.6 --out "$D" >"$tmp/out" 2
   check "with the background free: b within 40 % of the scenario's 0.01 ($bf)" \
     awk -v b="$bf" 'BEGIN{exit !(b != "null" && b > 0.006 && b < 0.014)}'
   check "cycles.csv has the n4..n6 columns" [ "$(head -1 "$D/cycles.csv")" = "seq,t_s,n0,n1,n2,n3,cx_nm,cy_nm,ex_nm,ey_nm,valid,state,n4,n5,n6" ]
-  if "$MF" decode "$D/raw.mfx" --out "$tmp/dec" >/dev/null 2>"$tmp/dec.err"; then
-    check "decode reproduces cycles.csv" cmp -s "$D/cycles.csv" "$tmp/dec/cycles.csv"
-    check "decode reproduces hex_stages.csv" cmp -s "$D/hex_stages.csv" "$tmp/dec/hex_stages.csv"
-    check "decode reproduces localizations.csv (with the truth beside the raw file)" cmp -s "$D/localizations.csv" "$tmp/dec/localizations.csv"
-  else
-    fail "decode: $(cat "$tmp/dec.err")"
-  fi
+  # localizations.csv with the truth beside the raw file
+  decoded_same "hexagon run" "$D" "$tmp/dec" cycles.csv hex_stages.csv localizations.csv
   check "the printed summary" grep -qE "^hexagon: $nloc localizations, $nfin finished" "$tmp/out"
   refused "analyze of a hexagon run" 1 "a raw file of a hexagon acquisition \(config mode = hex\)" "$MF" analyze "$D"
 else
@@ -165,12 +160,9 @@ if "$MF" acquire --board "$B" --mode hex cycle_hz=12000 baud=3000000 --duration 
   check "records lost at 12000 cycles/s over 3 Mbaud ($gaps gaps)" [ "${gaps:-0}" -gt 0 ]
   nfw=$(grep -c "the firmware counted .* photons, the records that arrived" "$tmp/lserr")
   check "stages reached by the firmware's count though records were lost ($nfw)" [ "$nfw" -ge 1 ]
-  if "$MF" decode "$O/raw.mfx" --out "$tmp/ldec" >/dev/null 2>"$tmp/ldec.err"; then
-    check "lossy run: decode reproduces hex_stages.csv" cmp -s "$O/hex_stages.csv" "$tmp/ldec/hex_stages.csv"
-    check "lossy run: decode reproduces localizations.csv" cmp -s "$O/localizations.csv" "$tmp/ldec/localizations.csv"
-    check "lossy run: decode says which stages it counted reached" grep -q "stages have fewer photons in the records that arrived than their limit" "$tmp/ldec.err"
-  else
-    fail "decode of the lossy run: $(cat "$tmp/ldec.err")"
+  if decoded_same "lossy run" "$O" "$tmp/ldec" cycles.csv hex_stages.csv localizations.csv; then
+    check "lossy run: decode says which stages it counted reached" \
+      grep -q "stages have fewer photons in the records that arrived than their limit" "$tmp/ldec.err"
   fi
 else
   fail "acquire --mode hex, records lost: exit $?: $(tail -3 "$tmp/lserr")"

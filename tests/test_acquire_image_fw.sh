@@ -62,12 +62,7 @@ if "$MF" acquire --board "sim:$SCN/bayes.ini" --mode bayes bayes_host=on bayes_s
              NR > 1 && $c["reason"] == "std_target" {n++; if (!($c["error_nm"] < 5 * $c["std_nm"])) bad++}
              END {exit !(n >= 1 && !bad)}' "$H/localizations.csv"
   check "bayes_host: the stdout names the host model" grep -q "the host runs the model" "$tmp/herr"
-  if "$MF" decode "$H/raw.mfx" --out "$tmp/hdec" >/dev/null 2>"$tmp/hdec.err"; then
-    check "bayes_host: decode reproduces bayes_exposures.csv" cmp -s "$H/bayes_exposures.csv" "$tmp/hdec/bayes_exposures.csv"
-    check "bayes_host: decode reproduces localizations.csv" cmp -s "$H/localizations.csv" "$tmp/hdec/localizations.csv"
-  else
-    fail "bayes_host: decode: $(cat "$tmp/hdec.err")"
-  fi
+  decoded_same "bayes_host" "$H" "$tmp/hdec" bayes_exposures.csv localizations.csv
 else
   fail "acquire --mode bayes bayes_host=on on the image firmware: exit $?: $(tail -3 "$tmp/herr")"
 fi
