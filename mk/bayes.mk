@@ -121,6 +121,60 @@ bayes-image-size: $(GEN)/minflux_regs.vh $(GEN)/est_tables.vh $(BAYES_TABLES) | 
 	@grep -E "ICESTORM_(LC|RAM|DSP|SPRAM):" $(BUILD)/bayes_image/pack.log | sed 's/^Info:[[:space:]]*//; s/[[:space:]][[:space:]]*/ /g; s/^/bayes-image-size: /'
 	@grep -q "ICESTORM_LC:" $(BUILD)/bayes_image/pack.log || { echo "bayes-image-size: nextpnr gave no utilisation:"; tail -5 $(BUILD)/bayes_image/pack.log; exit 1; }
 
+# Area study of a microcoded engine (hdl/study/bayes_engine.v: a datapath with no program, not
+# a working block; not part of `make`): the engine alone at datapath widths 16/24/32/48 and the
+# Bayes-only image without any Bayes logic, yosys synth_ice40 -dsp and nextpnr-ice40
+# --pack-only; prints each width's logic cells and the sum of the two, then each width placed
+# and routed alone (hdl/study/bayes_engine_pins.v) for its clock rate (docs/bayes.md).
+BAYES_ENGINE_W ?= 16 24 32 48
+BAYES_ENGINE_SEEDS ?= 1 2 3 4
+BAYES_ENGINE_V := hdl/study/bayes_engine.v hdl/bayes_spram.v
+# The smoke test first (hdl/study/tb_bayes_engine.v): the measured datapath does compute.
+.PHONY: bayes-engine-smoke bayes-engine-area
+bayes-engine-smoke: | deps
+	@mkdir -p $(BUILD)/bayes_engine/tb
+	@$(VERILATOR) --binary --timing -Wno-fatal -Wno-lint -Wno-style -Ihdl --top-module tb_bayes_engine \
+	  --Mdir $(BUILD)/bayes_engine/tb -o tb hdl/study/tb_bayes_engine.v $(BAYES_ENGINE_V) \
+	  sim/spram/SB_SPRAM256KA.v >$(BUILD)/bayes_engine/tb/build.log 2>&1 || \
+	  { tail -20 $(BUILD)/bayes_engine/tb/build.log; exit 1; }
+	@$(BUILD)/bayes_engine/tb/tb | grep -v finish
+bayes-engine-area: bayes-engine-smoke $(GEN)/minflux_regs.vh $(GEN)/est_tables.vh | deps
+	@mkdir -p $(BUILD)/bayes_engine
+	@yosys -q -l $(BUILD)/bayes_engine/image.yosys.log -p "read_verilog -DMINFLUX_NO_CTL -DMINFLUX_NO_EST \
+	  -DMINFLUX_NO_BAYES -I$(GEN) -Ihdl $(HDL_BOARD) $(filter-out hdl/mlms.v,$(HDL_CORE)); \
+	  synth_ice40 -dsp -top icebreaker_top -json $(BUILD)/bayes_engine/image.json" >/dev/null 2>&1
+	@nextpnr-ice40 --up5k --package sg48 --json $(BUILD)/bayes_engine/image.json --pcf $(PCF) --pack-only \
+	  >$(BUILD)/bayes_engine/image.pack.log 2>&1 || true
+	@set -e; lc() { sed -n "s/.*ICESTORM_$$1:[[:space:]]*\([0-9]*\)\/.*/\1/p" $$2; }; \
+	img=$$(lc LC $(BUILD)/bayes_engine/image.pack.log); imgram=$$(lc RAM $(BUILD)/bayes_engine/image.pack.log); \
+	test -n "$$img" || { echo "bayes-engine-area: nextpnr gave no utilisation for the image:"; \
+	  tail -5 $(BUILD)/bayes_engine/image.pack.log; exit 1; }; \
+	echo "bayes-engine-area: image without Bayes logic $$img LC, $$imgram EBR"; \
+	for w in $(BAYES_ENGINE_W); do \
+	  yosys -q -l $(BUILD)/bayes_engine/e$$w.yosys.log -p "read_verilog $(BAYES_ENGINE_V); \
+	    chparam -set W $$w bayes_engine; synth_ice40 -dsp -top bayes_engine -json $(BUILD)/bayes_engine/e$$w.json" \
+	    >/dev/null 2>&1; \
+	  nextpnr-ice40 --up5k --package sg48 --json $(BUILD)/bayes_engine/e$$w.json --pack-only \
+	    >$(BUILD)/bayes_engine/e$$w.pack.log 2>&1 || true; \
+	  e=$$(lc LC $(BUILD)/bayes_engine/e$$w.pack.log); test -n "$$e" || { echo "bayes-engine-area: W=$$w: no utilisation:"; \
+	    tail -5 $(BUILD)/bayes_engine/e$$w.pack.log; exit 1; }; \
+	  echo "bayes-engine-area: W=$$w engine $$e LC, $$(lc RAM $(BUILD)/bayes_engine/e$$w.pack.log) EBR," \
+	    "$$(lc DSP $(BUILD)/bayes_engine/e$$w.pack.log) DSP, $$(lc SPRAM $(BUILD)/bayes_engine/e$$w.pack.log) SPRAM;" \
+	    "image + engine $$((img + e)) of 5280 LC ($$((100 * (img + e) / 5280)) %), $$((imgram + $$(lc RAM $(BUILD)/bayes_engine/e$$w.pack.log))) of 30 EBR"; \
+	done; \
+	for w in $(BAYES_ENGINE_W); do \
+	  yosys -q -p "read_verilog hdl/study/bayes_engine_pins.v $(BAYES_ENGINE_V); \
+	    chparam -set W $$w bayes_engine_pins; synth_ice40 -dsp -top bayes_engine_pins \
+	    -json $(BUILD)/bayes_engine/pins$$w.json" >/dev/null 2>&1; \
+	  f=""; for seed in $(BAYES_ENGINE_SEEDS); do \
+	    nextpnr-ice40 --up5k --package sg48 --json $(BUILD)/bayes_engine/pins$$w.json --freq 48 --seed $$seed \
+	      >$(BUILD)/bayes_engine/pins$$w.s$$seed.log 2>&1 || true; \
+	    m=$$(grep "Max frequency for clock" $(BUILD)/bayes_engine/pins$$w.s$$seed.log | tail -1 | \
+	      sed 's/.*: *\([0-9.]*\) MHz.*/\1/'); f="$$f $${m:-none}"; \
+	  done; \
+	  echo "bayes-engine-area: W=$$w alone on two pins, placed and routed, MHz at seeds $(BAYES_ENGINE_SEEDS):$$f"; \
+	done
+
 # The block in the virtual board's firmware (hdl/bayes_run.v) against the C model through the
 # host link: every exposure record bit-exact, stop conditions, CTRL stop, safe window.
 ALL_TARGETS += $(BUILD)/tests/test_bayes_vboard
