@@ -137,7 +137,7 @@ bayes-engine-smoke: | deps
 	  --Mdir $(BUILD)/bayes_engine/tb -o tb hdl/study/tb_bayes_engine.v $(BAYES_ENGINE_V) \
 	  sim/spram/SB_SPRAM256KA.v >$(BUILD)/bayes_engine/tb/build.log 2>&1 || \
 	  { tail -20 $(BUILD)/bayes_engine/tb/build.log; exit 1; }
-	@$(BUILD)/bayes_engine/tb/tb | grep -v finish
+	@$(BUILD)/bayes_engine/tb/tb >$(BUILD)/bayes_engine/tb/run.log 2>&1; rc=$$?; grep -v finish $(BUILD)/bayes_engine/tb/run.log; exit $$rc
 bayes-engine-area: bayes-engine-smoke $(GEN)/minflux_regs.vh $(GEN)/est_tables.vh | deps
 	@mkdir -p $(BUILD)/bayes_engine
 	@yosys -q -l $(BUILD)/bayes_engine/image.yosys.log -p "read_verilog -DMINFLUX_NO_CTL -DMINFLUX_NO_EST \
@@ -153,7 +153,7 @@ bayes-engine-area: bayes-engine-smoke $(GEN)/minflux_regs.vh $(GEN)/est_tables.v
 	for w in $(BAYES_ENGINE_W); do \
 	  yosys -q -l $(BUILD)/bayes_engine/e$$w.yosys.log -p "read_verilog $(BAYES_ENGINE_V); \
 	    chparam -set W $$w bayes_engine; synth_ice40 -dsp -top bayes_engine -json $(BUILD)/bayes_engine/e$$w.json" \
-	    >/dev/null 2>&1; \
+	    >/dev/null 2>&1 || { echo "bayes-engine-area: W=$$w: yosys failed:"; tail -5 $(BUILD)/bayes_engine/e$$w.yosys.log; exit 1; }; \
 	  nextpnr-ice40 --up5k --package sg48 --json $(BUILD)/bayes_engine/e$$w.json --pack-only \
 	    >$(BUILD)/bayes_engine/e$$w.pack.log 2>&1 || true; \
 	  e=$$(lc LC $(BUILD)/bayes_engine/e$$w.pack.log); test -n "$$e" || { echo "bayes-engine-area: W=$$w: no utilisation:"; \
@@ -165,7 +165,8 @@ bayes-engine-area: bayes-engine-smoke $(GEN)/minflux_regs.vh $(GEN)/est_tables.v
 	for w in $(BAYES_ENGINE_W); do \
 	  yosys -q -p "read_verilog hdl/study/bayes_engine_pins.v $(BAYES_ENGINE_V); \
 	    chparam -set W $$w bayes_engine_pins; synth_ice40 -dsp -top bayes_engine_pins \
-	    -json $(BUILD)/bayes_engine/pins$$w.json" >/dev/null 2>&1; \
+	    -json $(BUILD)/bayes_engine/pins$$w.json" >$(BUILD)/bayes_engine/pins$$w.yosys.log 2>&1 || \
+	    { echo "bayes-engine-area: W=$$w on pins: yosys failed:"; tail -5 $(BUILD)/bayes_engine/pins$$w.yosys.log; exit 1; }; \
 	  f=""; for seed in $(BAYES_ENGINE_SEEDS); do \
 	    nextpnr-ice40 --up5k --package sg48 --json $(BUILD)/bayes_engine/pins$$w.json --freq 48 --seed $$seed \
 	      >$(BUILD)/bayes_engine/pins$$w.s$$seed.log 2>&1 || true; \
